@@ -1,0 +1,164 @@
+"""Build a linopy model from a checked model and its bound data, in whole-array steps.
+
+One `add_variables` per variable family (its `where` becomes a mask), one
+`add_constraints` per constraint family. Rows that indexing leaves without any
+variable are settled here: a satisfied one is dropped, a violated one (`0 >= 1`)
+makes the model infeasible and is reported with its source line and index.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import linopy
+import numpy as np
+import xarray as xr
+
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError
+
+from .evaluate import Evaluator, Scope, broadcast, is_linear
+from .instance import Instance, _full
+from .ir import ModelIR, Symbol
+
+
+class InfeasibleByConstruction(MilkrunError):
+    """A constraint row without variables that cannot hold: the model is infeasible as written."""
+
+
+@dataclass
+class BuiltModel:
+    linopy: linopy.Model
+    objectives: dict[str, linopy.LinearExpression]  # every declared objective, primary first
+    senses: dict[str, str]
+    constants: dict[str, float]  # constant part of each objective
+    dropped_rows: dict[str, int] = field(default_factory=dict)  # empty rows that always hold
+
+    @property
+    def primary(self) -> str | None:
+        return next(iter(self.objectives), None)
+
+
+def build(ir: ModelIR, instance: Instance, objective: str | None = None) -> BuiltModel:
+    m = linopy.Model()
+    variables: dict[str, linopy.Variable] = {}
+    ev = Evaluator(instance, variables)
+    for sym in ir.of_kind("var"):
+        variables[sym.name] = _add_variable(m, sym, ev)
+    dropped = {}
+    for sym in ir.of_kind("constraint"):
+        dropped.update(_add_constraint(m, sym, ev))
+    objectives, senses, constants = {}, {}, {}
+    for sym in ir.objectives:
+        expr = ev.expr(sym.decl.expr, Scope({}))
+        if not is_linear(expr):
+            raise MilkrunError(f"objective '{sym.name}' has no variables", sym.span)
+        expr = 1 * expr
+        constants[sym.name] = float(expr.const.item()) if expr.const.ndim == 0 else 0.0
+        objectives[sym.name] = expr
+        senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
+    if objective is not None:
+        if objective not in objectives:
+            from milkrun.dsl.diagnostics import did_you_mean
+            raise MilkrunError(f"no objective named '{objective}'", hint=did_you_mean(objective, objectives))
+        objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
+    if objectives:
+        name = next(iter(objectives))
+        m.add_objective(objectives[name] - constants[name], sense=senses[name])
+    return BuiltModel(m, objectives, senses, constants, dropped)
+
+
+def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variable:
+    d: ast.VarDecl = sym.decl
+    scope = ev.declaration_scope(sym)
+    if d.where is not None:
+        scope = scope.restrict(ev.cond(d.where, scope))
+    lower, upper = (0.0, 1.0) if d.kind == "binary" else (-np.inf, np.inf)
+    for b in d.bounds:
+        v = ev.expr(b.value, scope)
+        if b.op == ">=":
+            lower = v
+        else:
+            upper = v
+    coords = [scope.coords[k].rename(k) for k in scope.coords]
+    mask = scope.full_mask() if scope.mask is not None else None
+    kw = {}
+    if coords:
+        kw["coords"] = coords
+        lower = _full(lower, scope) if isinstance(lower, xr.DataArray) else lower
+        upper = _full(upper, scope) if isinstance(upper, xr.DataArray) else upper
+    if isinstance(lower, xr.DataArray) and isinstance(upper, xr.DataArray):
+        crossed = (lower > upper)
+        if mask is not None:
+            crossed = crossed & mask
+        if bool(crossed.any()):
+            raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound", d.span)
+    if d.kind == "binary":
+        return m.add_variables(name=sym.name, mask=mask, binary=True, **kw)
+    return m.add_variables(lower=lower, upper=upper, name=sym.name, mask=mask, integer=d.kind == "integer", **kw)
+
+
+def _add_constraint(m: linopy.Model, sym: Symbol, ev: Evaluator) -> dict[str, int]:
+    d: ast.Constraint = sym.decl
+    scope = ev.declaration_scope(sym)
+    terms = [ev.expr(t, scope) for t in d.terms]
+    if len(terms) == 2:
+        parts = [(sym.name, terms[0], d.ops[0], terms[1])]
+    else:  # low <= e <= high  →  two families
+        lo_op = d.ops[0]
+        parts = [(f"{sym.name}_lo", terms[1], _flip(lo_op), terms[0]), (f"{sym.name}_hi", terms[1], d.ops[1], terms[2])]
+    dropped = {}
+    for name, lhs, op, rhs in parts:
+        dropped[name] = _add_rows(m, sym, name, lhs, op, rhs, scope)
+    return {k: v for k, v in dropped.items() if v}
+
+
+def _flip(op: str) -> str:
+    return {"<=": ">=", ">=": "<="}[op]
+
+
+def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int:
+    # lhs - rhs  op  0, with every index of the scope present
+    if is_linear(rhs) and not is_linear(lhs):
+        expr = -1 * rhs + lhs
+    else:
+        expr = lhs - rhs
+    expr = 1 * expr  # a Variable becomes a LinearExpression
+    expr = broadcast(expr, scope.coords)
+    const = expr.const
+    has_vars = (expr.vars != -1).any("_term")
+    active = scope.full_mask() if scope.mask is not None else xr.DataArray(True)
+    active = active & xr.ones_like(has_vars, dtype=bool) if has_vars.ndim else active
+    empty = active & ~has_vars
+    n_empty = int(empty.sum())
+    if n_empty:
+        holds = {"<=": const <= 0, ">=": const >= 0, "==": abs(const) <= 1e-9}[op]
+        broken = empty & ~holds
+        if bool(broken.any()):
+            where = broken.where(broken, drop=True)
+            at = {dim: where.coords[dim].values[0] for dim in where.dims}
+            idx = ", ".join(f"{k}={_plain(v)}" for k, v in at.items())
+            row = const.sel(at) if at else const
+            lhs_val = -float(row)
+            raise InfeasibleByConstruction(
+                f"constraint '{sym.name}'{f' at {idx}' if idx else ''} has no variable left after indexing and "
+                f"reads 0 {op} {_plain(lhs_val)}, which is false: the model is infeasible as written",
+                sym.span, hint="check the sets this constraint ranges over and its 'where' conditions",
+                kind="infeasible")
+    nan_const = const.isnull() & active & has_vars
+    if bool(nan_const.any()):
+        raise MilkrunError(f"constraint '{name}' uses a value that is not defined on part of its domain", sym.span)
+    mask = active & has_vars
+    sign = {"<=": "<=", ">=": ">=", "==": "="}[op]
+    lhs_vars = expr - const
+    kwargs = {"name": name}
+    if mask.ndim:
+        kwargs["mask"] = mask
+    m.add_constraints(lhs_vars, sign, -const, **kwargs)
+    return n_empty
+
+
+def _plain(v):
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v

@@ -1,0 +1,534 @@
+"""Static checks: names, kinds, index positions, bound indices, linearity.
+
+Runs before any data is read, so every mistake found here points at the model text.
+It also completes the tree: a bare `sum(j)` gets the set that `j` ranges over,
+inferred from where `j` is used as a subscript.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
+
+from .ir import BUILTIN_SETS, ModelIR, Position, Symbol
+
+# name -> (fewest arguments, most arguments or None for any)
+BUILTINS: dict[str, tuple[int, int | None]] = {
+    "euclid": (4, 4),
+    "haversine": (4, 4),
+    "sqrt": (1, 1),
+    "abs": (1, 1),
+    "min": (2, None),
+    "max": (2, None),
+    "ceil": (1, 1),
+    "floor": (1, 1),
+    "round": (1, 1),
+    "exp": (1, 1),
+    "log": (1, 1),
+    "card": (1, 1),
+}
+RESERVED_DIMS = {"_term", "_factor"}
+
+CONST, LINEAR = 0, 1
+
+
+@dataclass
+class _Bound:
+    """An index name bound in the current scope and the position it ranges over."""
+
+    set: ast.SetExpr | None
+    component: int
+    arity: int
+
+
+def check(model: ast.Model) -> ModelIR:
+    return _Checker(model).run()
+
+
+class _Checker:
+    def __init__(self, model: ast.Model):
+        self.model = model
+        self.symbols: dict[str, Symbol] = {}
+        self.order: list[str] = []
+
+    # ------------------------------------------------------------------ declarations
+    def run(self) -> ModelIR:
+        blocks, tables = [], []
+        # First pass: declare every name, so a declaration may refer to one written later.
+        for st in self.model.statements:
+            if isinstance(st, (ast.SetDecl, ast.ParamDecl, ast.VarDecl, ast.Objective, ast.Constraint)):
+                self._declare(st)
+            elif isinstance(st, ast.DataBlock):
+                blocks.append(st)
+            elif isinstance(st, ast.DataTable):
+                tables.append(st)
+        for name in self.order:
+            sym = self.symbols[name]
+            if sym.kind == "set":
+                sym.arity = self._decl_set_arity(sym)
+        for name in self.order:
+            sym = self.symbols[name]
+            sym.positions = self._positions(sym.decl.index) if getattr(sym.decl, "index", None) else []
+        for name in self.order:
+            getattr(self, f"_check_{self.symbols[name].kind}")(self.symbols[name])
+        for b in blocks:
+            for e in b.entries:
+                self._check_data_name(e.name, e.span)
+        for t in tables:
+            sym = self.symbols.get(t.name)
+            if sym is None or sym.kind not in ("set", "param"):
+                # A table named after nothing is fine if its columns name parameters;
+                # the data reader checks the columns.
+                pass
+        return ModelIR(self.model.name, self.model.doc, self.model.file, self.symbols, self.order, blocks, tables)
+
+    def _declare(self, st):
+        kind = {ast.SetDecl: "set", ast.ParamDecl: "param", ast.VarDecl: "var",
+                ast.Objective: "objective", ast.Constraint: "constraint"}[type(st)]
+        if st.name.startswith("_"):
+            raise MilkrunError(f"names may not start with '_' ('{st.name}')", st.span)
+        if st.name in BUILTIN_SETS or st.name in BUILTINS:
+            raise MilkrunError(f"'{st.name}' is a built-in name and cannot be declared", st.span)
+        if st.name in self.symbols:
+            prev = self.symbols[st.name]
+            raise MilkrunError(f"'{st.name}' is declared twice", st.span,
+                               notes=[(f"first declared here as a {prev.kind}", prev.span)])
+        sym = Symbol(st.name, kind, st)
+        if kind == "param" and st.element_of is not None:
+            sym.element_param = True
+        self.symbols[st.name] = sym
+        self.order.append(st.name)
+
+    def _check_data_name(self, name, span):
+        sym = self.symbols.get(name)
+        if sym is None:
+            raise MilkrunError(f"data for '{name}', which is not declared", span,
+                               hint=did_you_mean(name, [s for s in self.symbols if self.symbols[s].kind in ("set", "param")]))
+        if sym.kind not in ("set", "param"):
+            raise MilkrunError(f"data can only be given for sets and parameters; '{name}' is a {sym.kind}", span)
+        if getattr(sym.decl, "definition", None) is not None:
+            raise MilkrunError(f"'{name}' is defined in the model by a formula; it cannot also be given as data", span,
+                               notes=[("defined here", sym.span)])
+
+    # ------------------------------------------------------------------ index positions
+    def _positions(self, index: ast.IndexList) -> list[Position]:
+        positions: list[Position] = []
+        used: dict[str, int] = {}
+        for b in index.bindings:
+            arity = self._set_arity(b.set)
+            label = _label(b.set)
+            if b.names:
+                if len(b.names) != arity:
+                    self._arity_mismatch(b, arity)
+                for c, n in enumerate(b.names):
+                    if n in used:
+                        raise MilkrunError(f"index name '{n}' is used twice in one index list", b.span)
+                    self._check_index_name(n, b.span)
+                    used[n] = 1
+                    positions.append(Position(n, b.set, c, arity, label))
+            else:
+                base = label if isinstance(b.set, ast.SetRef) else "dim"
+                for c in range(arity):
+                    dim = base if arity == 1 else f"{base}_{c + 1}"
+                    if dim in used:
+                        used[dim] += 1
+                        dim = f"{dim}_{used[dim]}"
+                    used.setdefault(dim, 1)
+                    positions.append(Position(dim, b.set, c, arity, label))
+        return positions
+
+    def _arity_mismatch(self, b: ast.Binding, arity: int):
+        if arity == 1:
+            raise MilkrunError(f"{_label(b.set)} holds single elements; bind one index, like 'i in {_label(b.set)}'", b.span)
+        names = ", ".join(chr(ord("a") + k) for k in range(arity))
+        raise MilkrunError(
+            f"{_label(b.set)} holds {arity}-tuples; bind {arity} indices, like '({names}) in {_label(b.set)}'", b.span)
+
+    def _check_index_name(self, n: str, span):
+        if n in self.symbols:
+            raise MilkrunError(f"index name '{n}' is already the name of a {self.symbols[n].kind}", span,
+                               hint="choose another index name")
+        if n in RESERVED_DIMS or n.startswith("_"):
+            raise MilkrunError(f"index names may not start with '_' ('{n}')", span)
+
+    # ------------------------------------------------------------------ set arity
+    def _decl_set_arity(self, sym: Symbol, seen=None) -> int:
+        d: ast.SetDecl = sym.decl
+        seen = seen or set()
+        if sym.name in seen:
+            raise MilkrunError(f"set '{sym.name}' is defined in terms of itself", d.span)
+        seen = seen | {sym.name}
+        if d.definition is not None:
+            a = self._set_arity(d.definition, seen)
+            if d.within is not None and self._set_arity(d.within, seen) != a:
+                raise MilkrunError(f"set '{sym.name}' is defined with {a}-tuples but declared within a set of "
+                                   f"{self._set_arity(d.within, seen)}-tuples", d.span)
+            return a
+        if d.within is not None:
+            return self._set_arity(d.within, seen)
+        return 1
+
+    def _set_arity(self, s: ast.SetExpr, seen=None) -> int:
+        if isinstance(s, ast.SetRef):
+            if s.name in BUILTIN_SETS:
+                return 1
+            sym = self._lookup(s.name, s.span, want="set")
+            if sym.kind != "set":
+                raise MilkrunError(f"'{s.name}' is a {sym.kind}, but a set is expected here", s.span)
+            if sym.positions:
+                raise MilkrunError(f"set '{s.name}' is indexed over [{', '.join(p.set_label for p in sym.positions)}]; "
+                                   f"write {s.name}[...]", s.span)
+            if seen is not None:
+                return self._decl_set_arity(sym, seen)
+            return sym.arity
+        if isinstance(s, ast.IndexedSetRef):
+            sym = self._lookup(s.name, s.span, want="set")
+            if sym.kind != "set" or not sym.positions:
+                raise MilkrunError(f"'{s.name}' is not an indexed set", s.span)
+            return self._decl_set_arity(sym, seen) if seen is not None else sym.arity
+        if isinstance(s, ast.SetLiteral):
+            sizes = {len(e.value) if isinstance(e.value, tuple) else 1 for e in s.elements}
+            if len(sizes) > 1:
+                raise MilkrunError("a set's elements must all have the same number of components", s.span)
+            return sizes.pop() if sizes else 1
+        if isinstance(s, ast.SetRange):
+            return 1
+        if isinstance(s, ast.SetOp):
+            a, b = self._set_arity(s.left, seen), self._set_arity(s.right, seen)
+            if s.op == "cross":
+                return a + b
+            if a != b:
+                raise MilkrunError(f"'{s.op}' needs two sets of the same shape; got {a}-tuples and {b}-tuples", s.span)
+            return a
+        if isinstance(s, ast.SetFilter):
+            return sum(max(len(b.names), 1) for b in s.bindings)
+        raise TypeError(s)
+
+    # ------------------------------------------------------------------ per kind
+    def _check_set(self, sym: Symbol):
+        d: ast.SetDecl = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        for s in (d.within, d.definition):
+            if s is not None:
+                self._check_set_expr(s, scope)
+
+    def _check_param(self, sym: Symbol):
+        d: ast.ParamDecl = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        if d.element_of is not None:
+            self._check_set_expr(d.element_of, {})
+            if d.bounds or d.integer or d.binary:
+                raise MilkrunError(f"'{d.name}' holds an element of a set; it takes no numeric bounds", d.span)
+        for b in d.bounds:
+            self._require_const(self._expr(b.value, scope), b.value, "a parameter's bound")
+        if d.default is not None:
+            self._require_const(self._expr(d.default, scope), d.default, "a default value")
+        if d.definition is not None:
+            self._require_const(self._expr(d.definition, scope), d.definition, "a parameter's formula")
+
+    def _check_var(self, sym: Symbol):
+        d: ast.VarDecl = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        if d.where is not None:
+            if not d.index:
+                raise MilkrunError(f"'where' needs an indexed variable; '{d.name}' has no index", d.where.span)
+            self._cond(d.where, scope)
+        if d.kind == "binary" and d.bounds:
+            raise MilkrunError(f"binary variable '{d.name}' takes no bounds (it is 0 or 1)", d.bounds[0].span)
+        for b in d.bounds:
+            if b.op in (">", "<"):
+                raise MilkrunError(f"a variable's bound must be '>=' or '<=', not '{b.op}' (strict bounds cannot be "
+                                   "solved)", b.span)
+            self._require_const(self._expr(b.value, scope), b.value, "a variable's bound")
+
+    def _check_objective(self, sym: Symbol):
+        d: ast.Objective = sym.decl
+        deg, open_ = self._expr_full(d.expr, {})
+        if open_:
+            raise MilkrunError("this objective leaves a '*' position open; sum over it", d.expr.span)
+
+    def _check_constraint(self, sym: Symbol):
+        d: ast.Constraint = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        degs = []
+        for t in d.terms:
+            deg, open_ = self._expr_full(t, scope)
+            if open_:
+                raise MilkrunError("this side leaves a '*' position open; sum over it with sum(*) or index it",
+                                   t.span)
+            degs.append(deg)
+        if max(degs) == CONST:
+            raise MilkrunError(f"constraint '{d.name}' has no variables", d.span,
+                               hint="a condition on data belongs in a parameter's bounds or a 'where'")
+        if len(d.terms) == 3 and (degs[0] != CONST or degs[2] != CONST):
+            raise MilkrunError("in a ranged constraint 'low <= e <= high' the bounds must be data, not variables",
+                               d.span)
+
+    # ------------------------------------------------------------------ scopes
+    def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:
+        scope = dict(outer)
+        for b in index.bindings:
+            if b.set is None:  # `sum(j)`: set inferred later
+                continue
+            self._check_set_expr(b.set, scope)
+            arity = self._set_arity(b.set)
+            if b.names:
+                if len(b.names) != arity:
+                    self._arity_mismatch(b, arity)
+                for c, n in enumerate(b.names):
+                    if n in scope and len(b.names) == 1:
+                        raise MilkrunError(f"index '{n}' is already bound here", b.span,
+                                           hint="use another name for the inner index")
+                    if n not in scope:
+                        self._check_index_name(n, b.span)
+                        scope[n] = _Bound(b.set, c, arity)
+        return scope
+
+    def _check_set_expr(self, s: ast.SetExpr, scope: dict):
+        if isinstance(s, ast.SetRef):
+            if s.name not in BUILTIN_SETS:
+                self._set_arity(s)
+        elif isinstance(s, ast.IndexedSetRef):
+            sym = self._lookup(s.name, s.span, want="set")
+            if sym.kind != "set":
+                raise MilkrunError(f"'{s.name}' is a {sym.kind}, but a set is expected here", s.span)
+            self._subscripts(sym, s.subscripts, scope, s.span)
+        elif isinstance(s, ast.SetLiteral):
+            for e in s.elements:
+                if e.is_name and isinstance(e.value, str) and e.value in self.symbols:
+                    sym = self.symbols[e.value]
+                    if not (sym.kind == "param" and sym.element_param):
+                        raise MilkrunError(f"'{e.value}' is a {sym.kind}; inside {{...}} a name is an element or a "
+                                           "parameter declared 'in SET'", e.span)
+        elif isinstance(s, ast.SetRange):
+            for x in (s.low, s.high):
+                self._require_const(self._expr(x, scope), x, "a range bound")
+        elif isinstance(s, ast.SetOp):
+            self._check_set_expr(s.left, scope)
+            self._check_set_expr(s.right, scope)
+            self._set_arity(s)
+        elif isinstance(s, ast.SetFilter):
+            inner = self._scope_of(ast.IndexList(s.bindings, None, span=s.span), scope)
+            self._cond(s.condition, inner)
+
+    # ------------------------------------------------------------------ expressions
+    def _require_const(self, deg, node, what):
+        if deg != CONST:
+            raise MilkrunError(f"{what} must not depend on variables", node.span)
+
+    def _expr(self, e, scope) -> int:
+        deg, open_ = self._expr_full(e, scope)
+        if open_:
+            raise MilkrunError("a '*' position is open here; sum over it with sum(*)", e.span)
+        return deg
+
+    def _expr_full(self, e, scope) -> tuple[int, int]:
+        """Return (degree in the variables, number of open '*' positions)."""
+        if isinstance(e, ast.Number):
+            return CONST, 0
+        if isinstance(e, ast.Name):
+            if e.name in scope:
+                return CONST, 0
+            sym = self._lookup(e.name, e.span, scope=scope)
+            if sym.kind == "set":
+                raise MilkrunError(f"'{e.name}' is a set, but a value is expected here", e.span,
+                                   hint=f"card({e.name}) is its number of elements")
+            if sym.kind in ("objective", "constraint"):
+                raise MilkrunError(f"'{e.name}' is a {sym.kind} and has no value inside the model", e.span)
+            if sym.positions:
+                idx = ", ".join(p.set_label for p in sym.positions)
+                raise MilkrunError(f"{sym.kind} '{e.name}' is indexed over [{idx}]; give its indices, like "
+                                   f"{e.name}[{', '.join(p.dim for p in sym.positions)}]", e.span)
+            return (LINEAR if sym.kind == "var" else CONST), 0
+        if isinstance(e, ast.Subscript):
+            sym = self._lookup(e.name, e.span, scope=scope)
+            if sym.kind not in ("param", "var"):
+                raise MilkrunError(f"'{e.name}' is a {sym.kind}; only parameters and variables take indices here",
+                                   e.span)
+            open_ = self._subscripts(sym, e.items, scope, e.span)
+            return (LINEAR if sym.kind == "var" else CONST), open_
+        if isinstance(e, ast.Neg):
+            return self._expr_full(e.operand, scope)
+        if isinstance(e, ast.BinOp):
+            (a, oa), (b, ob) = self._expr_full(e.left, scope), self._expr_full(e.right, scope)
+            if e.op == "*" and a and b:
+                raise MilkrunError("this multiplies two expressions that both hold variables: the model would be "
+                                   "nonlinear, which the linear backend cannot solve", e.span,
+                                   hint="nonlinear models need the SCIP MINLP backend, not available yet")
+            if e.op == "/" and b:
+                raise MilkrunError("this divides by an expression that holds variables: the model would be "
+                                   "nonlinear", e.span)
+            if e.op == "^" and (a or b):
+                raise MilkrunError("a power of an expression with variables is nonlinear", e.span)
+            return max(a, b), oa + ob
+        if isinstance(e, ast.IfExpr):
+            self._cond(e.condition, scope)
+            (a, oa), (b, ob) = self._expr_full(e.then, scope), self._expr_full(e.otherwise, scope)
+            return max(a, b), max(oa, ob)
+        if isinstance(e, ast.Call):
+            return self._call(e, scope), 0
+        if isinstance(e, ast.Reduction):
+            return self._reduction(e, scope)
+        raise TypeError(e)
+
+    def _call(self, e: ast.Call, scope) -> int:
+        if e.func not in BUILTINS:
+            raise MilkrunError(f"unknown function '{e.func}'", e.span,
+                               hint=did_you_mean(e.func, BUILTINS) or f"known functions: {', '.join(sorted(BUILTINS))}")
+        lo, hi = BUILTINS[e.func]
+        n = len(e.args)
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+            raise MilkrunError(f"{e.func}() takes {want} argument{'s' if hi != 1 else ''}, got {n}", e.span)
+        if e.func == "card":
+            arg = e.args[0]
+            if not isinstance(arg, ast.Name):
+                raise MilkrunError("card() takes the name of a set", arg.span)
+            self._check_set_expr(ast.SetRef(arg.name, span=arg.span), scope)
+            return CONST
+        for a in e.args:
+            if self._expr(a, scope) != CONST:
+                raise MilkrunError(f"{e.func}() of an expression with variables is nonlinear", a.span)
+        return CONST
+
+    def _reduction(self, e: ast.Reduction, scope) -> tuple[int, int]:
+        if e.index is None:  # sum(*): reduce the open slice positions
+            if e.op != "sum":
+                raise MilkrunError(f"{e.op}(*) is not supported; only sum(*) reduces open '*' positions", e.span)
+            deg, open_ = self._expr_full(e.body, scope)
+            if not open_:
+                raise MilkrunError("sum(*) needs a '*' in a subscript of its body", e.span)
+            return deg, 0
+        for b in e.index.bindings:
+            if b.set is None:
+                b.set = self._infer_set(b.names[0], e.body, scope, b)
+        inner = self._scope_of(e.index, scope, reduction=True)
+        if e.index.where is not None:
+            self._cond(e.index.where, inner)
+        deg, open_ = self._expr_full(e.body, inner)
+        if open_:
+            raise MilkrunError("a '*' position is open inside this sum; use sum(*) for it", e.body.span)
+        if e.op != "sum" and deg != CONST:
+            raise MilkrunError(f"{e.op}(...) over an expression with variables is nonlinear", e.span)
+        return deg, 0
+
+    def _infer_set(self, name: str, body, scope, b: ast.Binding) -> ast.SetExpr:
+        if name in scope:
+            raise MilkrunError(f"index '{name}' is already bound here", b.span,
+                               hint="use another name for the inner index")
+        self._check_index_name(name, b.span)
+        for sub in _subscripts_in(body):
+            sym = self.symbols.get(sub.name)
+            if sym is None or not sym.positions or len(sub.items) != len(sym.positions):
+                continue
+            for item, pos in zip(sub.items, sym.positions):
+                if isinstance(item, ast.Name) and item.name == name:
+                    if pos.arity != 1:
+                        raise MilkrunError(
+                            f"cannot tell which set '{name}' ranges over: position {pos.dim} of '{sym.name}' is part "
+                            f"of the tuple set {pos.set_label}", b.span,
+                            hint=f"bind it explicitly, for example ({name}, ...) in {pos.set_label}")
+                    b.inferred = True
+                    return pos.set
+        raise MilkrunError(f"cannot tell which set '{name}' ranges over: it is not used as a subscript here", b.span,
+                           hint=f"write '{name} in SET'")
+
+    def _subscripts(self, sym: Symbol, items, scope, span) -> int:
+        if not sym.positions:
+            raise MilkrunError(f"{sym.kind} '{sym.name}' has no index, but is used with one", span)
+        if len(items) != len(sym.positions):
+            idx = ", ".join(p.set_label if p.arity == 1 else f"{p.set_label}.{p.component + 1}"
+                            for p in sym.positions)
+            raise MilkrunError(f"'{sym.name}' takes {len(sym.positions)} "
+                               f"ind{'ex' if len(sym.positions) == 1 else 'ices'} [{idx}], got {len(items)}", span)
+        open_ = 0
+        for item in items:
+            if isinstance(item, ast.Slice):
+                open_ += 1
+            elif isinstance(item, ast.Element):
+                pass
+            elif isinstance(item, ast.Name):
+                if item.name in scope:
+                    continue
+                ref = self.symbols.get(item.name)
+                if ref is not None and ref.kind == "param" and ref.element_param:
+                    continue
+                if ref is not None and ref.kind == "param" and not ref.positions:
+                    continue
+                if ref is not None:
+                    raise MilkrunError(f"'{item.name}' is a {ref.kind}; a subscript must be an index, an element "
+                                       "or a parameter", item.span)
+                hint = did_you_mean(item.name, list(scope)) or (
+                    f"if '{item.name}' is an element of the set, quote it: '{item.name}'")
+                raise MilkrunError(f"unknown index '{item.name}'", item.span, hint=hint)
+            elif isinstance(item, ast.Number):
+                continue
+            else:
+                raise MilkrunError("a subscript must be an index name, an element, a number or '*' "
+                                   "(arithmetic on indices is not supported yet)", item.span)
+        return open_
+
+    def _cond(self, c, scope):
+        if isinstance(c, ast.Compare):
+            for x in (c.left, c.right):
+                self._require_const(self._expr(x, scope), x, "a condition")
+        elif isinstance(c, ast.Member):
+            self._check_set_expr(c.set, scope)
+            arity = self._set_arity(c.set)
+            if arity != len(c.items):
+                raise MilkrunError(f"{_label(c.set)} holds {arity}-tuples, but {len(c.items)} value(s) are tested",
+                                   c.span)
+            for x in c.items:
+                self._require_const(self._expr(x, scope), x, "a condition")
+        elif isinstance(c, ast.BoolOp):
+            for a in c.args:
+                self._cond(a, scope)
+        else:
+            raise MilkrunError("a condition is expected here (a comparison, 'in', 'and', 'or', 'not')", c.span)
+
+    # ------------------------------------------------------------------ names
+    def _lookup(self, name, span, want=None, scope=None) -> Symbol:
+        sym = self.symbols.get(name)
+        if sym is None:
+            if want == "set":
+                cands = [n for n, s in self.symbols.items() if s.kind == "set"] + sorted(BUILTIN_SETS)
+                what = "set"
+            else:
+                cands = [n for n, s in self.symbols.items() if s.kind in ("set", "param", "var")] + list(scope or [])
+                what = "name"
+            raise MilkrunError(f"unknown {what} '{name}'", span, hint=did_you_mean(name, cands))
+        return sym
+
+
+def _label(s: ast.SetExpr) -> str:
+    if isinstance(s, ast.SetRef):
+        return s.name
+    if isinstance(s, ast.IndexedSetRef):
+        return f"{s.name}[...]"
+    if isinstance(s, ast.SetOp) and s.op == "cross":
+        return f"{_label(s.left)} * {_label(s.right)}"
+    if isinstance(s, ast.SetOp):
+        return f"{_label(s.left)} {s.op} {_label(s.right)}"
+    if isinstance(s, ast.SetRange):
+        return "a range"
+    return "a set"
+
+
+def _subscripts_in(e):
+    """Subscript nodes of an expression, outermost first (not inside nested sums' bindings)."""
+    stack = [e]
+    while stack:
+        x = stack.pop(0)
+        if isinstance(x, ast.Subscript):
+            yield x
+        elif isinstance(x, ast.BinOp):
+            stack += [x.left, x.right]
+        elif isinstance(x, ast.Neg):
+            stack.append(x.operand)
+        elif isinstance(x, ast.IfExpr):
+            stack += [x.then, x.otherwise]
+        elif isinstance(x, ast.Call):
+            stack += list(x.args)
+        elif isinstance(x, ast.Reduction):
+            stack.append(x.body)

@@ -1,0 +1,168 @@
+"""The `milkrun` command: check, solve and export .mcp models.
+
+Exit codes: 0 solved, 1 no solution (infeasible, unbounded, limit without incumbent),
+2 a mistake in the model, its data or the command line, 3 an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from milkrun.dsl.diagnostics import MilkrunError, render
+
+EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code is 2 too; keep its message short
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"milkrun: error: {message}\n")
+        sys.exit(EXIT_USER_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from milkrun import __version__
+
+    p = _Parser(prog="milkrun", description="Write a dairy logistics model once; solve it with open-source solvers.")
+    p.add_argument("--version", action="version", version=f"milkrun {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def model_args(sp):
+        sp.add_argument("model", help="a .mcp file, or the name of a shipped model")
+        sp.add_argument("--data", metavar="DIR", help="folder of CSV tables (default: the folder named like the model)")
+        sp.add_argument("--set", dest="overrides", metavar="NAME=VALUE", action="append", default=[],
+                        help="override a parameter, e.g. --set speed=50 or --set cap[a]=10 (repeatable)")
+
+    c = sub.add_parser("check", help="parse, check names, domains and data, and build without solving")
+    model_args(c)
+    c.add_argument("--json", action="store_true", help="print the model's size as JSON")
+
+    s = sub.add_parser("solve", help="solve a model and report the result")
+    model_args(s)
+    s.add_argument("--solver", default="highs", help="any solver linopy drives that is installed (default highs)")
+    s.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds, keeping the best plan found")
+    s.add_argument("--gap", type=float, metavar="G", help="stop at relative MIP gap G (e.g. 0.01)")
+    s.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
+                   help="a solver option, checked against the solver's own list (repeatable)")
+    s.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
+    s.add_argument("--out", metavar="DIR", help="write one CSV per variable, solution.nc and summary.json")
+    s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    s.add_argument("--log", action="store_true", help="show the solver's log")
+
+    e = sub.add_parser("export", help="write the compiled model as an LP or MPS file with readable names")
+    model_args(e)
+    e.add_argument("--format", choices=["lp", "mps"], default="lp")
+    e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False)
+    try:
+        code = {"check": _check, "solve": _solve, "export": _export}[args.command](args)
+    except MilkrunError as e:
+        err.print(render(e, color=err.is_terminal), markup=False, highlight=False)
+        code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
+        if args.command == "solve" and getattr(args, "json", False):
+            print(json.dumps({"status": "infeasible" if e.kind == "infeasible" else "error", "objective": None,
+                              "bound": None, "gap": None, "solver": getattr(args, "solver", None), "seconds": None,
+                              "objectives": {}, "message": e.message,
+                              "location": str(e.span) if e.span else None}))
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        code = 130
+    except Exception as e:  # a bug in milkrun, not the user's mistake
+        if os.environ.get("MILKRUN_DEBUG"):
+            traceback.print_exc()
+        err.print(f"internal error: {type(e).__name__}: {e}\n(set MILKRUN_DEBUG=1 for the traceback and report it)",
+                  markup=False)
+        code = EXIT_INTERNAL
+    return code
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for p in pairs:
+        if "=" not in p:
+            raise MilkrunError(f"--option expects KEY=VALUE, got '{p}'")
+        k, v = p.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _check(args) -> int:
+    from milkrun.compiler.pipeline import compile_model
+
+    compiled = compile_model(args.model, args.data, args.overrides)
+    m = compiled.linopy
+    info = {
+        "model": compiled.ir.name,
+        "sets": {s.name: len(compiled.instance.set(s.name)) for s in compiled.ir.of_kind("set")},
+        "variables": int(m.nvars),
+        "constraints": int(m.ncons),
+        "objectives": list(compiled.built.objectives),
+        "dropped_empty_rows": compiled.built.dropped_rows,
+        "data": str(compiled.data_dir) if compiled.data_dir else None,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_SOLVED
+    out = Console(highlight=False)
+    out.print(f"[bold]{info['model'] or args.model}[/bold]: ok")
+    out.print("  sets: " + ", ".join(f"{k} ({v})" for k, v in info["sets"].items()))
+    out.print(f"  {info['variables']:,} variables, {info['constraints']:,} constraints, "
+              f"objectives: {', '.join(info['objectives']) or 'none'}")
+    for name, n in info["dropped_empty_rows"].items():
+        out.print(f"  note: {n} row(s) of '{name}' have no variable after indexing and always hold; left out")
+    return EXIT_SOLVED
+
+
+def _solve(args) -> int:
+    from milkrun.compiler.pipeline import compile_model
+    from milkrun.compiler.report import print_result
+    from milkrun.compiler.solve import solve
+
+    import time
+
+    t0 = time.perf_counter()
+    compiled = compile_model(args.model, args.data, args.overrides, args.objective)
+    options = _options(args.options)
+    console = Console(stderr=True, highlight=False)
+    if console.is_terminal and not args.json and not args.log:
+        with console.status(f"solving with {args.solver}…"):
+            result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=True)
+    else:
+        result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log)
+    result.model = compiled.ir.name or Path(args.model).stem
+    result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
+    if args.out:
+        result.write(Path(args.out))
+    if args.json:
+        print(result.to_json())
+    else:
+        print_result(result, Console(highlight=False))
+        if args.out:
+            Console(highlight=False).print(f"  written to {args.out}/")
+    return result.exit_code
+
+
+def _export(args) -> int:
+    from milkrun.compiler.pipeline import compile_model
+
+    compiled = compile_model(args.model, args.data, args.overrides)
+    target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
+    compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
+    Console(highlight=False).print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
+                                   f"{int(compiled.linopy.ncons):,} constraints)")
+    return EXIT_SOLVED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

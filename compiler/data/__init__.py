@@ -1,0 +1,1 @@
+"""Reading and validating model data: CSV tables, inline data blocks, overrides."""

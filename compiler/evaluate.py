@@ -1,0 +1,461 @@
+"""Evaluate checked expressions as whole arrays.
+
+Every index name in scope is an xarray dimension whose coordinates are the members of
+its set; a subscript `x[i, j]` renames the declared dimensions of `x` to `i`, `j` and
+reindexes them onto the scope's coordinates. Sums are `.sum(dims)`, conditions are
+boolean masks, so a constraint family compiles in a handful of array operations
+whatever its size: no Python loop runs per element.
+
+Values are Python numbers, `xr.DataArray`s (data), or linopy `Variable` /
+`LinearExpression`s (anything holding a decision variable).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError
+
+from . import sets as S
+from .ir import BUILTIN_SETS, Symbol
+
+SLICE_PREFIX = "__slice"
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for haversine
+
+try:  # linopy ≥ 0.10 warns that `.where` absences will propagate in a future API; we fill explicitly.
+    from linopy.semantics import LinopySemanticsWarning  # type: ignore
+
+    warnings.filterwarnings("ignore", category=LinopySemanticsWarning)
+except Exception:  # pragma: no cover - older linopy
+    pass
+
+
+def is_linear(v) -> bool:
+    return isinstance(v, (linopy.Variable, linopy.LinearExpression))
+
+
+@dataclass
+class Scope:
+    """Index names in scope (in order) with their coordinates, and which combinations are active."""
+
+    coords: dict[str, pd.Index]
+    mask: xr.DataArray | None = None
+
+    def extend(self, coords: dict[str, pd.Index], mask: xr.DataArray | None) -> "Scope":
+        merged = dict(self.coords)
+        merged.update(coords)
+        return Scope(merged, _and(self.mask, mask))
+
+    def restrict(self, mask: xr.DataArray | None) -> "Scope":
+        return Scope(self.coords, _and(self.mask, mask))
+
+    def full_mask(self) -> xr.DataArray:
+        base = xr.DataArray(True) if self.mask is None else self.mask
+        shape_like = [xr.DataArray(np.ones(len(c), bool), dims=[d], coords={d: c}) for d, c in self.coords.items()]
+        out = base
+        for s in shape_like:
+            out = out & s
+        return out.transpose(*self.coords.keys())
+
+    def active(self, dim: str) -> np.ndarray | None:
+        """Which coordinates of `dim` take part in at least one active combination (None: all)."""
+        if self.mask is None or dim not in self.mask.dims:
+            return None
+        others = [d for d in self.mask.dims if d != dim]
+        m = self.mask.any(others) if others else self.mask
+        return m.reindex({dim: self.coords[dim]}, fill_value=False).values
+
+
+def _and(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def index_array(dim: str, coords: pd.Index) -> xr.DataArray:
+    return xr.DataArray(np.asarray(coords, dtype=object if coords.dtype == object else None), dims=[dim],
+                        coords={dim: coords})
+
+
+class Evaluator:
+    def __init__(self, instance, variables: dict | None = None):
+        self.instance = instance
+        self.variables = variables if variables is not None else {}
+
+    # ------------------------------------------------------------------ scopes
+    def declaration_scope(self, sym: Symbol) -> Scope:
+        """The domain of a declared item, with its positions' dimension names."""
+        index = sym.decl.index
+        if index is None:
+            return Scope({})
+        scope = Scope({})
+        k = 0
+        for b in index.bindings:
+            arity = len(b.names) if b.names else sym.positions[k].arity
+            dims = [p.dim for p in sym.positions[k:k + arity]]
+            k += arity
+            scope = self._bind(dims, b.set, scope, b)
+        if index.where is not None:
+            scope = scope.restrict(self.cond(index.where, scope))
+        return scope
+
+    def scope_of(self, index: ast.IndexList, outer: Scope) -> Scope:
+        scope = outer
+        for b in index.bindings:
+            scope = self._bind(list(b.names), b.set, scope, b)
+        if index.where is not None:
+            scope = scope.restrict(self.cond(index.where, scope))
+        return scope
+
+    def _bind(self, names: list[str], set_expr: ast.SetExpr, scope: Scope, b) -> Scope:
+        if isinstance(set_expr, ast.IndexedSetRef):
+            # `l in L[k]` is `(k, l) in L` with k taken from the subscript
+            sym = self.instance.ir.symbols[set_expr.name]
+            full = self.instance.set(set_expr.name)
+            lead = []
+            for item in set_expr.subscripts:
+                if isinstance(item, ast.Name) and item.name in scope.coords:
+                    lead.append(item.name)
+                else:
+                    value = self._element(item, scope)
+                    lead.append(("const", value))
+            const = [(c, x[1]) for c, x in enumerate(lead) if isinstance(x, tuple)]
+            members = full.members
+            for c, v in const:
+                members = members[members.get_level_values(c) == v]
+            members = members.droplevel([c for c, _ in const]) if const else members
+            value = S.SetValue(sym.name, members)
+            names = [x for x in lead if not isinstance(x, tuple)] + names
+            return self._bind_value(names, value, scope, b)
+        value = self.set_value(set_expr, scope)
+        return self._bind_value(names, value, scope, b)
+
+    def _bind_value(self, names, value: S.SetValue, scope: Scope, b) -> Scope:
+        if value.arity == 1:
+            n = names[0]
+            if n in scope.coords:  # already bound: acts as a filter
+                return scope.restrict(xr.DataArray(scope.coords[n].isin(value.members), dims=[n],
+                                                   coords={n: scope.coords[n]}))
+            return scope.extend({n: value.members}, None)
+        coords, new = [], {}
+        for c, n in enumerate(names):
+            if n in scope.coords:
+                coords.append(scope.coords[n])
+            else:
+                comp = value.component(c)
+                coords.append(comp)
+                new[n] = comp
+        mask = value.mask(names, coords)
+        return scope.extend(new, mask)
+
+    # ------------------------------------------------------------------ sets
+    def set_value(self, s: ast.SetExpr, scope: Scope | None = None) -> S.SetValue:
+        scope = scope or Scope({})
+        if isinstance(s, ast.SetRef):
+            if s.name in BUILTIN_SETS:
+                raise MilkrunError(f"'{s.name}' stands for all {s.name.lower()} and can only follow 'within'", s.span)
+            return self.instance.set(s.name)
+        if isinstance(s, ast.SetLiteral):
+            return S.from_elements("", [self._literal(e) for e in s.elements])
+        if isinstance(s, ast.SetRange):
+            lo, hi = (self._scalar(x, scope, "a range bound") for x in (s.low, s.high))
+            if lo != int(lo) or hi != int(hi):
+                raise MilkrunError(f"a range needs whole numbers, got {lo}..{hi}", s.span)
+            return S.SetValue("", S.make_index(range(int(lo), int(hi) + 1)))
+        if isinstance(s, ast.SetOp):
+            a, b = self.set_value(s.left, scope), self.set_value(s.right, scope)
+            return {"union": S.union, "diff": S.diff, "inter": S.inter, "cross": S.cross}[s.op](a, b)
+        if isinstance(s, ast.SetFilter):
+            inner = self.scope_of(ast.IndexList(s.bindings, s.condition, span=s.span), Scope({}))
+            names = [n for b in s.bindings for n in b.names]
+            mask = inner.full_mask().transpose(*names)
+            idx = np.nonzero(mask.values)
+            cols = [np.asarray(inner.coords[n])[k] for n, k in zip(names, idx)]
+            return S.from_columns("", cols)
+        if isinstance(s, ast.IndexedSetRef):
+            full = self.instance.set(s.name)
+            values = [self._element(x, scope) for x in s.subscripts]
+            members = full.members
+            for c, v in enumerate(values):
+                members = members[members.get_level_values(c) == v]
+            return S.SetValue("", members.droplevel(list(range(len(values)))))
+        raise TypeError(s)
+
+    def _literal(self, e: ast.Element):
+        if e.is_name and isinstance(e.value, str):
+            sym = self.instance.ir.symbols.get(e.value)
+            if sym is not None and sym.kind == "param" and sym.element_param:
+                return self.instance.param(e.value)
+        return S.normalize(e.value)
+
+    def _element(self, item, scope: Scope):
+        """A single element named by a subscript that is not a bound index."""
+        if isinstance(item, ast.Element):
+            return S.normalize(item.value)
+        if isinstance(item, ast.Number):
+            return S.normalize(item.value)
+        if isinstance(item, ast.Name):
+            v = self.instance.param(item.name)
+            if isinstance(v, xr.DataArray):
+                v = v.item()
+            return S.normalize(v)
+        raise MilkrunError("a single element is expected here", item.span)
+
+    def _scalar(self, e, scope, what):
+        v = self.expr(e, scope)
+        if isinstance(v, xr.DataArray):
+            if v.ndim:
+                raise MilkrunError(f"{what} must be a single value", e.span)
+            v = v.item()
+        return v
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, e, scope: Scope):
+        m = getattr(self, "_e_" + type(e).__name__)
+        return m(e, scope)
+
+    def _e_Number(self, e, scope):
+        return float(e.value)
+
+    def _e_Name(self, e, scope):
+        if e.name in scope.coords:
+            return index_array(e.name, scope.coords[e.name])
+        sym = self.instance.ir.symbols[e.name]
+        if sym.kind == "var":
+            return self.variables[e.name]
+        return self.instance.param(e.name)
+
+    def _e_Neg(self, e, scope):
+        v = self.expr(e.operand, scope)
+        return -1 * v if is_linear(v) else -v
+
+    def _e_BinOp(self, e, scope):
+        a, b = self.expr(e.left, scope), self.expr(e.right, scope)
+        op = e.op
+        try:
+            if op == "+":
+                return b + a if is_linear(b) and not is_linear(a) else a + b
+            if op == "-":
+                return (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
+            if op == "*":
+                return b * a if is_linear(b) and not is_linear(a) else a * b
+            if op == "/":
+                return a / b
+            if op == "^":
+                return a ** b
+        except TypeError as err:
+            raise MilkrunError(f"cannot compute '{op}' here: {err}", e.span,
+                               hint="set elements that are text cannot take part in arithmetic") from None
+        raise TypeError(op)
+
+    def _e_IfExpr(self, e, scope):
+        c = self.cond(e.condition, scope)
+        a = self.expr(e.then, scope.restrict(c))
+        b = self.expr(e.otherwise, scope.restrict(~c))
+        if is_linear(a) or is_linear(b):
+            a = a if is_linear(a) else _as_expr(a, b)
+            b = b if is_linear(b) else _as_expr(b, a)
+            return (1 * a).where(c).fillna(0) + (1 * b).where(~c).fillna(0)
+        return xr.where(c, a, b)
+
+    def _e_Call(self, e, scope):
+        f = e.func
+        if f == "card":
+            return float(len(self.instance.set(e.args[0].name)))
+        args = [self.expr(a, scope) for a in e.args]
+        if f == "euclid":
+            x1, y1, x2, y2 = args
+            return np.sqrt((x1 - x2) ** 2 + (y1 - y2) ** 2)
+        if f == "haversine":
+            lat1, lon1, lat2, lon2 = (np.radians(a) for a in args)
+            h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+            return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+        if f in ("min", "max"):
+            out = args[0]
+            ufunc = np.minimum if f == "min" else np.maximum
+            for a in args[1:]:
+                out = ufunc(out, a)
+            return out
+        if f == "log":
+            self._check_domain(args[0], lambda v: v > 0, e, "log() needs positive values")
+        if f == "sqrt":
+            self._check_domain(args[0], lambda v: v >= 0, e, "sqrt() needs values >= 0")
+        fn = {"sqrt": np.sqrt, "abs": np.abs, "ceil": np.ceil, "floor": np.floor, "round": np.round,
+              "exp": np.exp, "log": np.log}[f]
+        return fn(args[0])
+
+    def _check_domain(self, v, ok, e, msg):
+        arr = np.asarray(v.values if isinstance(v, xr.DataArray) else v, dtype=float)
+        bad = ~ok(arr) & ~np.isnan(arr)
+        if np.any(bad):
+            raise MilkrunError(msg, e.span)
+
+    def _e_Reduction(self, e, scope):
+        if e.index is None:
+            body = self.expr(e.body, scope)
+            dims = [d for d in body.dims if str(d).startswith(SLICE_PREFIX)]
+            return body.sum(dims)
+        inner = self.scope_of(e.index, scope)
+        body = self.expr(e.body, inner)
+        new = {d: c for d, c in inner.coords.items() if d not in scope.coords}
+        body = broadcast(body, new)
+        mask = inner.mask
+        if mask is not None and not (set(mask.dims) & set(new)) and mask is scope.mask:
+            mask = None
+        dims = list(new)
+        if e.op == "sum":
+            if is_linear(body):
+                if mask is not None:
+                    body = body.where(mask)
+                return body.sum(dims)
+            if not isinstance(body, xr.DataArray):
+                body = xr.DataArray(body)
+            if mask is not None:
+                body = body.where(mask, 0.0)
+            return body.sum(dims)
+        # prod / min / max over data
+        fill = {"prod": 1.0, "min": np.inf, "max": -np.inf}[e.op]
+        if mask is not None:
+            body = body.where(mask, fill)
+        out = getattr(body, e.op)(dims)
+        if e.op != "prod" and np.isinf(np.asarray(out)).any():
+            raise MilkrunError(f"{e.op}() over an empty set has no value", e.span)
+        return out
+
+    def _e_Subscript(self, e, scope):
+        sym = self.instance.ir.symbols[e.name]
+        arr = self.variables[e.name] if sym.kind == "var" else self.instance.param(e.name)
+        out = self.reference(sym, arr, e.items, scope, e)
+        return out
+
+    def reference(self, sym: Symbol, arr, items, scope: Scope, node):
+        """`arr[items]` as an array over the scope's index names (see the module docstring)."""
+        select, rename, targets = {}, {}, []
+        diagonal = []
+        for k, (item, pos) in enumerate(zip(items, sym.positions)):
+            if isinstance(item, ast.Slice):
+                rename[pos.dim] = f"{SLICE_PREFIX}_{k}_{pos.dim}"
+                continue
+            if isinstance(item, ast.Name) and item.name in scope.coords:
+                if item.name in targets:
+                    tmp = f"__diag_{k}"
+                    rename[pos.dim] = tmp
+                    diagonal.append((tmp, item.name))
+                else:
+                    rename[pos.dim] = item.name
+                    targets.append(item.name)
+                continue
+            value = self._element(item, scope)
+            coords = arr.indexes[pos.dim]
+            if value not in coords:
+                raise MilkrunError(f"'{value}' is not an element of {pos.set_label}, which position {k + 1} of "
+                                   f"'{sym.name}' ranges over", item.span)
+            select[pos.dim] = value
+        if select:
+            arr = arr.sel(select)
+        if rename:
+            tmp = {d: f"__tmp{j}" for j, d in enumerate(rename)}
+            arr = arr.rename(tmp).rename({tmp[d]: t for d, t in rename.items()})
+        for t in targets:
+            arr = self._align_dim(arr, t, scope.coords[t], sym, node, t, scope)
+        for tmp_dim, name in diagonal:
+            arr = self._align_dim(arr, tmp_dim, scope.coords[name], sym, node, name, scope)
+            arr = arr.isel({tmp_dim: xr.DataArray(np.arange(len(scope.coords[name])), dims=[name])})
+            if tmp_dim in getattr(arr, "coords", {}):
+                arr = arr.drop_vars(tmp_dim)
+        if sym.kind == "param" and self.instance.has_holes(sym.name):
+            self._check_defined(arr, scope, sym, node)
+        return arr
+
+    def _align_dim(self, arr, dim, target: pd.Index, sym, node, index_name, scope):
+        have = arr.indexes[dim]
+        if have.equals(target):
+            return arr
+        missing = ~target.isin(have)
+        if missing.any():
+            active = scope.active(index_name)
+            bad = missing if active is None else (missing & active)
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise MilkrunError(
+                    f"index '{index_name}' takes the value '{target[k]}', which '{sym.name}' is not defined for",
+                    node.span,
+                    hint=f"'{sym.name}' is declared over [{', '.join(p.set_label for p in sym.positions)}]; "
+                         f"restrict '{index_name}' with a 'where' or to a smaller set")
+        return arr.reindex({dim: target})
+
+    def _check_defined(self, arr, scope: Scope, sym, node):
+        if not isinstance(arr, xr.DataArray) or arr.dtype == object:
+            return
+        holes = arr.isnull()
+        if scope.mask is not None:
+            holes = holes & scope.mask
+        if bool(holes.any()):
+            where = {d: v.item() for d, v in holes.where(holes, drop=True).isel({d: 0 for d in holes.dims}).coords.items()
+                     if d in holes.dims}
+            desc = ", ".join(f"{d}={v}" for d, v in where.items())
+            raise MilkrunError(f"'{sym.name}' has no value at {desc}", node.span,
+                               hint=f"'{sym.name}' is defined only on its declared domain; restrict the indices with "
+                                    "a 'where'")
+
+    # ------------------------------------------------------------------ conditions
+    def cond(self, c, scope: Scope) -> xr.DataArray:
+        if isinstance(c, ast.Compare):
+            a, b = self.expr(c.left, scope), self.expr(c.right, scope)
+            try:
+                out = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,
+                       ">": lambda: a > b, ">=": lambda: a >= b}[c.op]()
+            except TypeError:
+                raise MilkrunError(f"cannot compare these values with '{c.op}' (text and numbers do not order)",
+                                   c.span) from None
+            return out if isinstance(out, xr.DataArray) else xr.DataArray(bool(out))
+        if isinstance(c, ast.Member):
+            value = self.set_value(c.set, scope)
+            if all(isinstance(x, ast.Name) and x.name in scope.coords for x in c.items):
+                names = [x.name for x in c.items]
+                if len(set(names)) == len(names):
+                    if value.arity == 1:
+                        n = names[0]
+                        return xr.DataArray(scope.coords[n].isin(value.members), dims=[n], coords={n: scope.coords[n]})
+                    return value.mask(names, [scope.coords[n] for n in names])
+            vals = [self.expr(x, scope) for x in c.items]
+            vals = [v if isinstance(v, xr.DataArray) else xr.DataArray(v) for v in vals]
+            vals = xr.broadcast(*vals)
+            if value.arity == 1:
+                flat = vals[0].values.ravel()
+                hit = pd.Index(flat).isin(value.members)
+            else:
+                tuples = pd.MultiIndex.from_arrays([v.values.ravel() for v in vals])
+                hit = tuples.isin(value.members)
+            return xr.DataArray(hit.reshape(vals[0].shape), dims=vals[0].dims, coords=vals[0].coords)
+        if isinstance(c, ast.BoolOp):
+            parts = [self.cond(a, scope) for a in c.args]
+            if c.op == "not":
+                return ~parts[0]
+            return parts[0] & parts[1] if c.op == "and" else parts[0] | parts[1]
+        raise TypeError(c)
+
+
+def _as_expr(const, like):
+    """A constant as a linear expression of the same model (for mixed if-branches)."""
+    model = like.model
+    return linopy.LinearExpression(const if isinstance(const, xr.DataArray) else xr.DataArray(const), model)
+
+
+def broadcast(value, coords: dict[str, pd.Index]):
+    """Give `value` every dimension in `coords` it lacks (a sum over j of x[i] counts x[i] |J| times)."""
+    missing = {d: c for d, c in coords.items() if d not in getattr(value, "dims", ())}
+    if not missing:
+        return value
+    if is_linear(value):
+        return value.expand_dims({d: c for d, c in missing.items()})
+    base = value if isinstance(value, xr.DataArray) else xr.DataArray(value)
+    return base.expand_dims({d: c for d, c in missing.items()})

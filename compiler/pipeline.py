@@ -1,0 +1,90 @@
+"""The pipeline in one place: parse → check → data → build → solve.
+
+    load_model(path)                       parse + includes + static checks → ModelIR
+    compile_model(path, data, overrides)   … + data binding + linopy build  → Compiled
+    solve_model(path, …)                   … + solve                         → Result
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from milkrun.dsl.includes import load
+
+from .backend_linopy import BuiltModel, build
+from .check import check
+from .data.csv_tables import read_directory
+from .data.inline import read_model_data, read_override
+from .data.records import RawData
+from .instance import Instance
+from .ir import ModelIR
+from .result import Result
+from .solve import solve
+
+
+@dataclass
+class Compiled:
+    ir: ModelIR
+    instance: Instance
+    built: BuiltModel
+    data_dir: Path | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def linopy(self):
+        return self.built.linopy
+
+
+def resolve_model_path(model: str | Path) -> Path:
+    """A path, or the name of a shipped model (`milkrun solve transport`)."""
+    p = Path(model)
+    if p.exists() or p.suffix == ".mcp":
+        return p
+    from milkrun.models import shipped
+
+    return shipped(str(model)) or p
+
+
+def default_data_dir(model: Path) -> Path | None:
+    """`models/transport.mcp` reads `models/transport/` when no --data is given."""
+    d = model.with_suffix("")
+    return d if d.is_dir() else None
+
+
+def load_model(path: str | Path) -> ModelIR:
+    return check(load(path))
+
+
+def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None) -> tuple[Instance, Path | None]:
+    raw = RawData()
+    read_model_data(ir, raw)
+    data_dir = Path(data) if data is not None else default_data_dir(Path(ir.file))
+    if data_dir is not None:
+        read_directory(ir, data_dir, raw)
+    for text in overrides or []:
+        read_override(ir, text, raw)
+    return Instance(ir, raw).bind_all(), data_dir
+
+
+def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
+                  objective: str | None = None) -> Compiled:
+    t0 = time.perf_counter()
+    ir = load_model(resolve_model_path(path))
+    t1 = time.perf_counter()
+    instance, data_dir = bind_data(ir, data, overrides)
+    t2 = time.perf_counter()
+    built = build(ir, instance, objective)
+    t3 = time.perf_counter()
+    return Compiled(ir, instance, built, data_dir, {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2})
+
+
+def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
+                solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
+                gap: float | None = None, objective: str | None = None) -> Result:
+    compiled = compile_model(path, data, overrides, objective)
+    result = solve(compiled.built, solver, options, time_limit, gap)
+    result.model = compiled.ir.name
+    result.seconds = {**compiled.seconds, **result.seconds}
+    result.seconds["total"] = sum(result.seconds.values())
+    return result

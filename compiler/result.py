@@ -1,0 +1,112 @@
+"""What a solve returns: status, objective(s), bound, gap, timings and the variable values
+as an xarray Dataset, plus its JSON and file forms."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
+
+
+@dataclass
+class Result:
+    status: str
+    solver: str
+    model: str | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    primary: str | None = None
+    sense: str | None = None
+    objectives: dict[str, float | None] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    termination: str = ""
+    message: str | None = None
+    solution: xr.Dataset = field(default_factory=xr.Dataset)
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible", "time_limit") and self.objective is not None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.has_solution else 1
+
+    def summary(self) -> dict:
+        return {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "bound": _num(self.bound),
+            "gap": _num(self.gap),
+            "solver": self.solver,
+            "seconds": round(self.seconds.get("total", 0.0), 4),
+            "timings": {k: round(v, 4) for k, v in self.seconds.items()},
+            "model": self.model,
+            "primary": self.primary,
+            "sense": self.sense,
+            "objectives": {k: _num(v) for k, v in self.objectives.items()},
+            "termination": self.termination,
+            "message": self.message,
+            "size": self.size,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.summary(), indent=2)
+
+    def nonzero(self, name: str, tol: float = 1e-9):
+        """The variable's non-zero entries as a pandas Series (index: its indices)."""
+        da = self.solution[name]
+        if da.ndim == 0:
+            return da.to_series() if hasattr(da, "to_series") else da
+        s = da.to_series().dropna()
+        return s[s.abs() > tol]
+
+    def write(self, out: Path) -> list[Path]:
+        """One CSV per variable, a NetCDF file of all of them, and the JSON summary."""
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, da in self.solution.data_vars.items():
+            p = out / f"{name}.csv"
+            if da.ndim == 0:
+                p.write_text(f"{name}\n{_csv_num(da.item())}\n")
+            else:
+                da.to_series().dropna().rename(name).to_frame().to_csv(p)
+            written.append(p)
+        nc = out / "solution.nc"
+        ds = self.solution.copy()
+        ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
+                    for k, v in self.summary().items()}
+        ds = _netcdf_safe(ds)
+        ds.to_netcdf(nc, engine="h5netcdf", invalid_netcdf=True)
+        written.append(nc)
+        js = out / "summary.json"
+        js.write_text(self.to_json() + "\n")
+        written.append(js)
+        return written
+
+
+def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """NetCDF cannot store mixed-type labels; write them as text."""
+    for name, idx in ds.indexes.items():
+        if idx.dtype == object:
+            ds = ds.assign_coords({name: [str(v) for v in idx]})
+    return ds
+
+
+def _num(v):
+    if v is None:
+        return None
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return None
+    return v
+
+
+def _csv_num(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(float(v))

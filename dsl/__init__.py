@@ -1,0 +1,1 @@
+"""The .mcp language: grammar, typed syntax tree, located diagnostics."""

@@ -1,0 +1,255 @@
+"""Typed syntax tree of a .mcp model; every node knows its source span.
+
+The tree says what the user wrote, nothing more: names are not resolved here
+(that is the checker's job in `milkrun.compiler.check`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import Span
+
+
+@dataclass
+class Node:
+    span: Span = field(repr=False, compare=False, kw_only=True)
+
+
+# ------------------------------------------------------------------ elements and sets
+@dataclass
+class Element(Node):
+    """A literal set element: a bare name, a number, a quoted string or a tuple."""
+
+    value: object  # str | int | float | tuple
+    is_name: bool = False  # written as a bare name (may be an element parameter)
+
+
+@dataclass
+class SetRef(Node):
+    name: str
+
+
+@dataclass
+class IndexedSetRef(Node):
+    name: str
+    subscripts: list["Expr"]
+
+
+@dataclass
+class SetLiteral(Node):
+    elements: list[Element]
+
+
+@dataclass
+class SetRange(Node):
+    low: "Expr"
+    high: "Expr"
+
+
+@dataclass
+class SetOp(Node):
+    op: str  # union | diff | inter | cross
+    left: "SetExpr"
+    right: "SetExpr"
+
+
+@dataclass
+class SetFilter(Node):
+    bindings: list["Binding"]
+    condition: "Cond"
+
+
+SetExpr = Union[SetRef, IndexedSetRef, SetLiteral, SetRange, SetOp, SetFilter]
+
+
+# ------------------------------------------------------------------ index lists
+@dataclass
+class Binding(Node):
+    """`i in S`, `(k, l) in S`, a bare set `S` (declarations), or a bare index `i` (sums).
+
+    `names` is empty for a bare set; `set` is None for a bare index whose set the
+    checker infers from where the index is used (it then fills `set`).
+    """
+
+    names: list[str]
+    set: SetExpr | None
+    inferred: bool = False
+
+
+@dataclass
+class IndexList(Node):
+    bindings: list[Binding]
+    where: "Cond | None" = None
+
+
+# ------------------------------------------------------------------ expressions
+@dataclass
+class Number(Node):
+    value: float
+
+
+@dataclass
+class Name(Node):
+    name: str
+
+
+@dataclass
+class Slice(Node):
+    """`*` in a subscript: the position stays open."""
+
+
+@dataclass
+class Subscript(Node):
+    name: str
+    items: list["Expr | Slice | Element"]
+
+
+@dataclass
+class Call(Node):
+    func: str
+    args: list["Expr"]
+
+
+@dataclass
+class BinOp(Node):
+    op: str  # + - * / ^
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass
+class Neg(Node):
+    operand: "Expr"
+
+
+@dataclass
+class IfExpr(Node):
+    condition: "Cond"
+    then: "Expr"
+    otherwise: "Expr"
+
+
+@dataclass
+class Reduction(Node):
+    op: str  # sum | prod | min | max
+    index: IndexList | None  # None: `sum(*)`, reduce the open slice positions
+    body: "Expr"
+
+
+Expr = Union[Number, Name, Subscript, Call, BinOp, Neg, IfExpr, Reduction]
+
+
+# ------------------------------------------------------------------ conditions
+@dataclass
+class Compare(Node):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class Member(Node):
+    items: list[Expr]  # one item, or the components of a tuple
+    set: SetExpr
+
+
+@dataclass
+class BoolOp(Node):
+    op: str  # and | or | not
+    args: list["Cond"]
+
+
+Cond = Union[Compare, Member, BoolOp]
+
+
+# ------------------------------------------------------------------ declarations
+@dataclass
+class SetDecl(Node):
+    name: str
+    index: IndexList | None
+    within: SetExpr | None
+    definition: SetExpr | None
+    ordered: bool
+    doc: str | None
+
+
+@dataclass
+class Bound(Node):
+    op: str  # >= <= > <
+    value: Expr
+
+
+@dataclass
+class ParamDecl(Node):
+    name: str
+    index: IndexList | None
+    integer: bool
+    binary: bool
+    bounds: list[Bound]
+    element_of: SetExpr | None
+    default: Expr | None
+    doc: str | None
+    definition: Expr | None
+
+
+@dataclass
+class VarDecl(Node):
+    name: str
+    index: IndexList | None
+    kind: str  # continuous | integer | binary
+    bounds: list[Bound]
+    where: Cond | None
+    doc: str | None
+
+
+@dataclass
+class Objective(Node):
+    sense: str  # minimize | maximize
+    name: str
+    expr: Expr
+
+
+@dataclass
+class Constraint(Node):
+    name: str
+    index: IndexList | None
+    terms: list[Expr]  # two, or three for a ranged constraint
+    ops: list[str]
+
+
+@dataclass
+class Include(Node):
+    path: str
+
+
+@dataclass
+class DataEntry(Node):
+    name: str
+    kind: str  # scalar | set | map
+    value: object  # Element | list[Element] | list[tuple[Element, Element]]
+
+
+@dataclass
+class DataBlock(Node):
+    entries: list[DataEntry]
+
+
+@dataclass
+class DataTable(Node):
+    """`data NAME \"\"\"csv\"\"\"`: a CSV table written inside the model."""
+
+    name: str
+    text: str
+    text_line: int  # line of the first CSV line in the model file
+
+
+Declaration = Union[SetDecl, ParamDecl, VarDecl, Objective, Constraint]
+
+
+@dataclass
+class Model(Node):
+    name: str | None
+    doc: str | None
+    file: str
+    statements: list = field(default_factory=list)

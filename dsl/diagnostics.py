@@ -1,0 +1,116 @@
+"""Located, plain-language errors.
+
+Every mistake a user can make (syntax, names, index domains, data) is raised as a
+`MilkrunError` carrying a `Span`; the command line renders it as
+``file:line:column``, the source line with the offending text underlined, and a hint.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Source texts by file name, so a span can be shown without re-reading files
+# (inline data blocks and CSV files register here too).
+_SOURCES: dict[str, str] = {}
+
+
+def register_source(file: str, text: str) -> None:
+    _SOURCES[file] = text
+
+
+def source_line(file: str, line: int) -> str | None:
+    text = _SOURCES.get(file)
+    if text is None:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except OSError:
+            return None
+        _SOURCES[file] = text
+    lines = text.splitlines()
+    if 1 <= line <= len(lines):
+        return lines[line - 1]
+    return None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file, 1-based lines and columns, end exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass
+class MilkrunError(Exception):
+    """A user's mistake: always shown located, never as a traceback (exit 2)."""
+
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    notes: list[tuple[str, Span | None]] = field(default_factory=list)
+    kind: str = "error"
+
+    def __str__(self) -> str:  # plain form, used by tests and logs
+        return render(self, color=False)
+
+
+def render(err: MilkrunError, color: bool = False) -> str:
+    """Render an error the way compilers do: location, source line, underline."""
+    red, blue, bold, reset = ("\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m") if color else ("",) * 4
+    out = []
+    loc = f"{err.span}: " if err.span else ""
+    out.append(f"{bold}{loc}{red}{err.kind}:{reset}{bold} {err.message}{reset}")
+    out.extend(_excerpt(err.span, blue, red, reset))
+    for text, span in err.notes:
+        out.append(f"{blue}note:{reset} {text}" + (f" ({span})" if span else ""))
+        out.extend(_excerpt(span, blue, red, reset))
+    if err.hint:
+        out.append(f"{blue}hint:{reset} {err.hint}")
+    return "\n".join(out)
+
+
+def _excerpt(span: Span | None, blue: str, red: str, reset: str) -> list[str]:
+    if span is None:
+        return []
+    text = source_line(span.file, span.line)
+    if text is None:
+        return []
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line and span.end_column and span.end_column > span.column:
+        width = span.end_column - span.column
+    elif span.end_line and span.end_line > span.line:
+        width = max(len(text.rstrip()) - start, 1)
+    else:
+        width = 1
+    expanded = text.replace("\t", " ")
+    return [
+        f"{blue}{pad} |{reset}",
+        f"{blue}{gutter} |{reset} {expanded}",
+        f"{blue}{pad} |{reset} {' ' * start}{red}{'^' * width}{reset}",
+    ]
+
+
+def nearest(name: str, candidates) -> str | None:
+    """The closest known name, for 'did you mean' hints."""
+    import difflib
+
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not found:
+        lowered = {c.lower(): c for c in candidates}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+        return None
+    return found[0]
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    best = nearest(name, candidates)
+    return f"did you mean '{best}'?" if best else None

@@ -1,0 +1,492 @@
+"""Parse .mcp text with the Lark grammar and turn the parse tree into typed nodes.
+
+Syntax errors become `MilkrunError`s that say, in words, what was expected.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import MilkrunError, Span, register_source
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+# What each terminal means to a person reading the error.
+_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "SIGNED_NUMBER": "a number",
+    "STRING": "a quoted string",
+    "LONG_STRING": 'a """...""" block',
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "COLON": "':'",
+    "SEMICOLON": "';'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "CIRCUMFLEX": "'^'",
+    "SENSE": "'minimize' or 'maximize'",
+    "SUM": "'sum'",
+    "MINMAX": "'min' or 'max'",
+    "SUBJECT_TO": "'subject to'",
+    "$END": "the end of the file",
+}
+_GROUPS = [
+    ({"LESSTHAN", "MORETHAN", "__ANON_0", "__ANON_1", "__ANON_2", "__ANON_3"}, "a comparison (<=, >=, ==)"),
+]
+
+
+def _describe(expected: set[str]) -> str:
+    words: list[str] = []
+    names = set(expected)
+    if {"PLUS", "MINUS", "STAR", "SLASH"} <= names:
+        words.append("an operator (+ - * /)")
+        names -= {"PLUS", "MINUS", "STAR", "SLASH", "CIRCUMFLEX"}
+    statement_words = {"SET", "PARAM", "VAR", "SENSE", "INCLUDE", "DATA", "SUBJECT_TO"}
+    if len(statement_words & names) >= 4:
+        words.append("a new statement (set, param, var, minimize/maximize, a constraint name)")
+        names -= statement_words | {"NAME", "SEMICOLON", "MODEL"}
+    for n in sorted(names):
+        if n in _WORDS:
+            w = _WORDS[n]
+        elif n.startswith("__ANON") or n in {"LESSTHAN", "MORETHAN"}:
+            w = "a comparison (<=, >=, ==, <, >)"
+        else:
+            w = f"'{n.lower()}'"
+        if w not in words:
+            words.append(w)
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse_text(text: str, file: str = "<model>") -> ast.Model:
+    """Parse one .mcp source into a `Model` (includes are not followed here)."""
+    register_source(file, text)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, text, file) from None
+    try:
+        return _ToAst(file).transform(tree)
+    except VisitError as e:  # errors found while building nodes
+        if isinstance(e.orig_exc, MilkrunError):
+            raise e.orig_exc from None
+        raise
+
+
+def parse_file(path: str | Path) -> ast.Model:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MilkrunError(f"model file '{path}' does not exist") from None
+    except UnicodeDecodeError as e:
+        raise MilkrunError(f"model file '{path}' is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return parse_text(text, str(path))
+
+
+def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:
+    line, column = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        if tok.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            found = "the end of the file"
+            span = Span(file, line, max(column - 1, 1), line, column)
+        else:
+            found = f"'{tok.value}'"
+            span = Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+        expected = _describe(set(e.expected) if e.expected else set())
+        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e))
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
+        span = Span(file, line, column, line, column + 1)
+        expected = _describe(set(e.allowed) if e.allowed else set())
+        hint = None
+        if ch == "=":
+            hint = "comparisons are written '==' in constraints; '=' defines a set or parameter"
+        elif ch == '"':
+            hint = "a quoted string must close on the same line"
+        return MilkrunError(f"unexpected character '{ch}'; expected {expected}", span, hint=hint)
+    if isinstance(e, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        span = Span(file, len(lines), len(lines[-1]) + 1)
+        return MilkrunError("the file ends in the middle of a statement", span)
+    return MilkrunError(str(e), Span(file, line, column))
+
+
+def _hint(tok: Token, e: UnexpectedToken) -> str | None:
+    if tok.value == "=" and any(x.startswith("__ANON") or x in {"LESSTHAN", "MORETHAN"} for x in e.expected):
+        return "equality in a constraint is written '=='"
+    if tok.type == "NAME" and "COLON" in e.expected:
+        return "a constraint or objective name is followed by ':'"
+    if tok.value in {"set", "param", "var", "minimize", "maximize"}:
+        return "the statement before this one is incomplete"
+    return None
+
+
+# ------------------------------------------------------------------ tree → typed nodes
+def _span(file: str, meta) -> Span:
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(file: str, tok: Token) -> Span:
+    return Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _unquote(s: str) -> str:
+    return s[1:-1]
+
+
+def _number(text: str):
+    v = float(text)
+    return int(v) if v.is_integer() and not any(c in text for c in ".eE") else v
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def S(self, meta) -> Span:
+        return _span(self.file, meta)
+
+    # ---- top level
+    def start(self, meta, children):
+        header = children[0] if children and isinstance(children[0], tuple) else None
+        stmts = [c for c in children[1 if header else 0:] if isinstance(c, ast.Node)]
+        span = Span(self.file, 1, 1)
+        return ast.Model(header[0] if header else None, header[1] if header else None, self.file, stmts, span=span)
+
+    def header(self, meta, children):
+        name, doc = children[0], children[1] if len(children) > 1 else None
+        return (str(name), doc)
+
+    def doc(self, meta, children):
+        return _unquote(str(children[0]))
+
+    def include(self, meta, children):
+        return ast.Include(_unquote(str(children[0])), span=self.S(meta))
+
+    # ---- sets
+    def set_decl(self, meta, children):
+        name, rest = children[0], children[1:]
+        index = within = definition = doc = None
+        ordered = False
+        for c in rest:
+            if isinstance(c, ast.IndexList):
+                index = c
+            elif isinstance(c, tuple) and c[0] == "within":
+                within = c[1]
+            elif isinstance(c, tuple) and c[0] == "def":
+                definition = c[1]
+            elif c == "ordered":
+                ordered = True
+            elif isinstance(c, str):
+                doc = c
+        return ast.SetDecl(str(name), index, within, definition, ordered, doc, span=self.S(meta))
+
+    def within(self, meta, c):
+        return ("within", c[0])
+
+    def set_def(self, meta, c):
+        return ("def", c[0])
+
+    def ordered(self, meta, c):
+        return "ordered"
+
+    # ---- params
+    def param_decl(self, meta, children):
+        name = str(children[0])
+        p = ast.ParamDecl(name, None, False, False, [], None, None, None, None, span=self.S(meta))
+        for c in children[1:]:
+            if isinstance(c, ast.IndexList):
+                p.index = c
+            elif c == "integer":
+                p.integer = True
+            elif c == "binary":
+                p.binary = True
+            elif isinstance(c, ast.Bound):
+                p.bounds.append(c)
+            elif isinstance(c, tuple) and c[0] == "interval":
+                p.bounds += [c[1], c[2]]
+            elif isinstance(c, tuple) and c[0] == "element_of":
+                p.element_of = c[1]
+            elif isinstance(c, tuple) and c[0] == "default":
+                p.default = c[1]
+            elif isinstance(c, str):
+                p.doc = c
+            elif c is not None:
+                p.definition = c
+        return p
+
+    def integer(self, meta, c):
+        return "integer"
+
+    def binary(self, meta, c):
+        return "binary"
+
+    def continuous(self, meta, c):
+        return "continuous"
+
+    def bound(self, meta, c):
+        return ast.Bound(str(c[0]), c[1], span=self.S(meta))
+
+    def interval(self, meta, c):
+        s = self.S(meta)
+        return ("interval", ast.Bound(">=", c[0], span=s), ast.Bound("<=", c[1], span=s))
+
+    def element_of(self, meta, c):
+        return ("element_of", c[0])
+
+    def default(self, meta, c):
+        return ("default", c[0])
+
+    def bound_op(self, meta, c):
+        return str(c[0])
+
+    rel_op = cmp_op = bound_op
+
+    # ---- vars
+    def var_decl(self, meta, children):
+        v = ast.VarDecl(str(children[0]), None, "continuous", [], None, None, span=self.S(meta))
+        kinds = []
+        for c in children[1:]:
+            if isinstance(c, ast.IndexList):
+                v.index = c
+            elif c in ("binary", "integer", "continuous"):
+                kinds.append(c)
+            elif isinstance(c, ast.Bound):
+                v.bounds.append(c)
+            elif isinstance(c, tuple) and c[0] == "interval":
+                v.bounds += [c[1], c[2]]
+            elif isinstance(c, tuple) and c[0] == "where":
+                if v.where is not None:
+                    raise MilkrunError("a variable takes one 'where' condition", self.S(meta))
+                v.where = c[1]
+            elif isinstance(c, str):
+                v.doc = c
+        if len(set(kinds)) > 1:
+            raise MilkrunError(f"variable '{v.name}' is declared both {kinds[0]} and {kinds[1]}", self.S(meta))
+        if kinds:
+            v.kind = kinds[0]
+        return v
+
+    def where(self, meta, c):
+        return ("where", c[0])
+
+    # ---- objectives, constraints
+    def objective(self, meta, c):
+        sense = "minimize" if str(c[0]).startswith("minimi") else "maximize"
+        return ast.Objective(sense, str(c[1]), c[2], span=self.S(meta))
+
+    def constraint(self, meta, c):
+        name, index, rel = c[0], (c[1] if len(c) == 3 else None), c[-1]
+        return ast.Constraint(str(name), index, rel[0], rel[1], span=self.S(meta))
+
+    def relation(self, meta, c):
+        terms = [c[0], c[2]] + ([c[4]] if len(c) > 3 and c[4] is not None else [])
+        ops = [c[1]] + ([c[3]] if len(c) > 3 and c[3] is not None else [])
+        if len(ops) == 2:
+            if "==" in ops or ops[0] != ops[1]:
+                raise MilkrunError(
+                    "a ranged constraint is written 'low <= expression <= high' (or with >= both times)",
+                    self.S(meta),
+                )
+        return (terms, ops)
+
+    # ---- index lists and bindings
+    def index_list(self, meta, c):
+        bindings = [x for x in c if isinstance(x, ast.Binding)]
+        where = next((x for x in c if x is not None and not isinstance(x, ast.Binding)), None)
+        return ast.IndexList(bindings, where, span=self.S(meta))
+
+    reduce_bindings = index_list
+
+    def reduce_slices(self, meta, c):
+        return None
+
+    def named_binding(self, meta, c):
+        return ast.Binding([str(c[0])], c[1], span=self.S(meta))
+
+    def tuple_binding(self, meta, c):
+        tup, set_expr = c
+        names = []
+        for el in tup.value:
+            if not isinstance(el, str) or not tup.is_name:
+                raise MilkrunError("a tuple of index names is expected here, like (k, l)", tup.span)
+            names.append(el)
+        return ast.Binding(names, set_expr, span=self.S(meta))
+
+    def bare_binding(self, meta, c):
+        return ast.Binding([], c[0], span=self.S(meta))
+
+    def infer_binding(self, meta, c):
+        return ast.Binding([str(c[0])], None, inferred=True, span=self.S(meta))
+
+    # ---- set expressions
+    def set_ref(self, meta, c):
+        return ast.SetRef(str(c[0]), span=self.S(meta))
+
+    def indexed_set_ref(self, meta, c):
+        return ast.IndexedSetRef(str(c[0]), c[1], span=self.S(meta))
+
+    def set_literal(self, meta, c):
+        return ast.SetLiteral([x for x in c if x is not None], span=self.S(meta))
+
+    def set_filter(self, meta, c):
+        return ast.SetFilter(c[:-1], c[-1], span=self.S(meta))
+
+    def set_range(self, meta, c):
+        return ast.SetRange(c[0], c[1], span=self.S(meta))
+
+    def _setop(op):
+        def f(self, meta, c):
+            return ast.SetOp(op, c[0], c[1], span=self.S(meta))
+
+        return f
+
+    set_union = _setop("union")
+    set_diff = _setop("diff")
+    set_inter = _setop("inter")
+    set_cross = _setop("cross")
+
+    # ---- elements
+    def elem_name(self, meta, c):
+        return ast.Element(str(c[0]), is_name=True, span=self.S(meta))
+
+    def elem_number(self, meta, c):
+        return ast.Element(_number(str(c[0])), span=self.S(meta))
+
+    def elem_string(self, meta, c):
+        return ast.Element(_unquote(str(c[0])), span=self.S(meta))
+
+    def elem_tuple(self, meta, c):
+        names_only = all(e.is_name for e in c)
+        return ast.Element(tuple(e.value for e in c), is_name=names_only, span=self.S(meta))
+
+    # ---- expressions
+    def if_expr(self, meta, c):
+        return ast.IfExpr(c[0], c[1], c[2], span=self.S(meta))
+
+    def _binop(op):
+        def f(self, meta, c):
+            return ast.BinOp(op, c[0], c[1], span=self.S(meta))
+
+        return f
+
+    add = _binop("+")
+    sub = _binop("-")
+    mul = _binop("*")
+    div = _binop("/")
+    pow = _binop("^")
+
+    def neg(self, meta, c):
+        return ast.Neg(c[0], span=self.S(meta))
+
+    def reduction(self, meta, c):
+        return ast.Reduction(str(c[0]), c[1], c[2], span=self.S(meta))
+
+    def minmax_reduction(self, meta, c):
+        op, rest = str(c[0]), c[1:]
+        body = rest[-1]
+        bindings = [x for x in rest[:-1] if isinstance(x, ast.Binding)]
+        where = next((x for x in rest[:-1] if x is not None and not isinstance(x, ast.Binding)), None)
+        first = bindings[0].span
+        return ast.Reduction(op, ast.IndexList(bindings, where, span=first), body, span=self.S(meta))
+
+    def number(self, meta, c):
+        return ast.Number(_number(str(c[0])), span=self.S(meta))
+
+    def name(self, meta, c):
+        return ast.Name(str(c[0]), span=self.S(meta))
+
+    def subscript(self, meta, c):
+        return ast.Subscript(str(c[0]), c[1], span=self.S(meta))
+
+    def subscripts(self, meta, c):
+        return list(c)
+
+    def literal_element(self, meta, c):
+        return ast.Element(_unquote(str(c[0])), span=self.S(meta))
+
+    def slice(self, meta, c):
+        return ast.Slice(span=self.S(meta))
+
+    def call(self, meta, c):
+        return ast.Call(str(c[0]), [x for x in c[1:] if x is not None], span=self.S(meta))
+
+    # ---- conditions
+    def compare(self, meta, c):
+        return ast.Compare(c[1], c[0], c[2], span=self.S(meta))
+
+    def member(self, meta, c):
+        return ast.Member([c[0]], c[1], span=self.S(meta))
+
+    def tuple_member(self, meta, c):
+        tup, set_expr = c
+        items = []
+        for v in tup.value:
+            items.append(ast.Name(v, span=tup.span) if isinstance(v, str) and tup.is_name else ast.Number(v, span=tup.span))
+        return ast.Member(items, set_expr, span=self.S(meta))
+
+    def or_(self, meta, c):
+        return ast.BoolOp("or", list(c), span=self.S(meta))
+
+    def and_(self, meta, c):
+        return ast.BoolOp("and", list(c), span=self.S(meta))
+
+    def not_(self, meta, c):
+        return ast.BoolOp("not", list(c), span=self.S(meta))
+
+    # ---- data
+    def data_block(self, meta, c):
+        return ast.DataBlock(list(c), span=self.S(meta))
+
+    def data_entry(self, meta, c):
+        kind, value = c[1]
+        return ast.DataEntry(str(c[0]), kind, value, span=self.S(meta))
+
+    def data_scalar(self, meta, c):
+        return ("scalar", c[0])
+
+    def data_set(self, meta, c):
+        return ("set", [x for x in c if x is not None])
+
+    def data_map(self, meta, c):
+        return ("map", list(c))
+
+    def data_pair(self, meta, c):
+        return (c[0], c[1])
+
+    def data_table(self, meta, c):
+        name, tok = c
+        body = str(tok)[3:-3]
+        # The CSV starts on the line after the opening quotes when they end their line.
+        first_line = tok.line
+        if body.startswith("\n"):
+            body = body[1:]
+            first_line += 1
+        return ast.DataTable(str(name), body, first_line, span=self.S(meta))

@@ -1,0 +1,1 @@
+"""Reusable model pieces written in the language itself, pulled in with `include "name"`."""
