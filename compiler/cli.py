@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import traceback
@@ -64,11 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    err = Console(stderr=True, highlight=False)
+    logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
         code = {"check": _check, "solve": _solve, "export": _export}[args.command](args)
     except MilkrunError as e:
-        err.print(render(e, color=err.is_terminal), markup=False, highlight=False)
+        sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
         if args.command == "solve" and getattr(args, "json", False):
             print(json.dumps({"status": "infeasible" if e.kind == "infeasible" else "error", "objective": None,
@@ -76,13 +77,13 @@ def main(argv: list[str] | None = None) -> int:
                               "objectives": {}, "message": e.message,
                               "location": str(e.span) if e.span else None}))
     except KeyboardInterrupt:
-        err.print("interrupted")
+        sys.stderr.write("interrupted\n")
         code = 130
     except Exception as e:  # a bug in milkrun, not the user's mistake
         if os.environ.get("MILKRUN_DEBUG"):
             traceback.print_exc()
-        err.print(f"internal error: {type(e).__name__}: {e}\n(set MILKRUN_DEBUG=1 for the traceback and report it)",
-                  markup=False)
+        sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n"
+                         "(set MILKRUN_DEBUG=1 for the traceback and report it)\n")
         code = EXIT_INTERNAL
     return code
 
@@ -137,9 +138,11 @@ def _solve(args) -> int:
     console = Console(stderr=True, highlight=False)
     if console.is_terminal and not args.json and not args.log:
         with console.status(f"solving with {args.solver}…"):
-            result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=True)
+            result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=True,
+                           ir=compiled.ir)
     else:
-        result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log)
+        result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
+                           ir=compiled.ir)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:

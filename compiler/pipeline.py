@@ -83,7 +83,7 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
                 gap: float | None = None, objective: str | None = None) -> Result:
     compiled = compile_model(path, data, overrides, objective)
-    result = solve(compiled.built, solver, options, time_limit, gap)
+    result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
     result.model = compiled.ir.name
     result.seconds = {**compiled.seconds, **result.seconds}
     result.seconds["total"] = sum(result.seconds.values())

@@ -26,6 +26,8 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     console.print(title)
     if result.message:
         console.print(f"  {result.message}")
+    for line in result.why:
+        console.print(f"  {line}")
     if not result.has_solution:
         return
     sense = {"min": "minimise", "max": "maximise"}.get(result.sense or "", "")

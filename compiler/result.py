@@ -29,6 +29,7 @@ class Result:
     message: str | None = None
     solution: xr.Dataset = field(default_factory=xr.Dataset)
     size: dict[str, int] = field(default_factory=dict)
+    why: list[str] = field(default_factory=list)  # what is known about an infeasible model
 
     @property
     def has_solution(self) -> bool:
@@ -54,6 +55,7 @@ class Result:
             "termination": self.termination,
             "message": self.message,
             "size": self.size,
+            "why": self.why,
         }
 
     def to_json(self) -> str:

@@ -16,12 +16,13 @@ import os
 import sys
 
 from .backend_linopy import BuiltModel
+from .diagnose import explain_infeasible
 from .result import Result
 from .solvers import check_solver, solver_options
 
 
 def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | None = None,
-          time_limit: float | None = None, gap: float | None = None, quiet: bool = True) -> Result:
+          time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None) -> Result:
     solver = check_solver(solver)
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     m = built.linopy
@@ -42,7 +43,15 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     result.size = {"variables": int(m.nvars), "constraints": int(m.ncons)}
     if result.status == "error":
         result.message = result.message or f"the solver ended with status '{status}' and condition '{condition}'"
+    if result.status == "infeasible":
+        result.message = result.message or "no assignment satisfies all constraints"
+        with silenced(True):
+            result.why = explain_infeasible(m, ir)
+    if result.status == "unbounded":
+        result.message = result.message or "the objective can improve without limit: a bound or constraint is missing"
     if values is None or result.status in ("infeasible", "unbounded", "error"):
+        if result.status == "time_limit":
+            result.message = "the time limit was reached before any feasible plan was found"
         return result
     result.solution = _dataset(m, values)
     for name, expr in built.objectives.items():

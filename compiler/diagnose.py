@@ -1,0 +1,99 @@
+"""Say why a model is infeasible: an irreducible infeasible subset (IIS) in model terms.
+
+HiGHS computes an IIS of a linear program: the few rows and bounds that cannot hold
+together. milkrun maps its rows and columns back to constraint families, variables and
+their indices, and to the lines that declare them. For a MIP the linear relaxation is
+examined; if the relaxation is feasible, integrality is the cause and that is said.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from .ir import ModelIR
+
+MAX_LISTED = 6
+MAX_ROWS = 200_000  # beyond this an IIS may cost more than the solve; say nothing rather than hang
+TIME_LIMIT = 30.0
+
+
+def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
+    """Plain sentences about why; empty when nothing can be said cheaply."""
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover
+        return []
+    if int(m.ncons) > MAX_ROWS:
+        return []
+    try:
+        h = m.to_highspy() if hasattr(m, "to_highspy") else None
+    except Exception:
+        return []
+    if h is None:
+        return []
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", TIME_LIMIT)
+    integral = False
+    lp = h.getLp()
+    if any(int(t) != 0 for t in getattr(lp, "integrality_", [])):
+        integral = True
+        h.changeColsIntegrality(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32),
+                                np.zeros(lp.num_col_, dtype=np.uint8))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+        if integral:
+            return ["the linear relaxation is feasible: no integer (or binary) assignment satisfies all constraints"]
+        return []
+    status, iis = h.getIis()
+    if not getattr(iis, "valid_", False):
+        return []
+    rows = [int(r) for r in iis.row_index_]
+    cols = [int(c) for c in iis.col_index_]
+    clabels = np.asarray(_labels(m, "constraints"))
+    vlabels = np.asarray(_labels(m, "variables"))
+    families: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        name, coords = m.constraints.get_label_position(int(clabels[r]))
+        families[name].append(_coords(coords))
+    bounds: dict[str, list[str]] = defaultdict(list)
+    for c in cols:
+        name, coords = m.variables.get_label_position(int(vlabels[c]))
+        bounds[name].append(_coords(coords))
+    lines = []
+    if families:
+        parts = []
+        for name, idx in families.items():
+            parts.append(f"{name}{_where(ir, name)}{_list(idx)}")
+        lines.append("constraints that cannot hold together: " + "; ".join(parts))
+    if bounds:
+        parts = [f"{name}{_where(ir, name)}{_list(idx)}" for name, idx in bounds.items()]
+        lines.append("with the bounds of: " + "; ".join(parts))
+    if integral and lines:
+        lines.append("(found on the linear relaxation, so it holds for the integer model too)")
+    return lines
+
+
+def _labels(m, kind: str) -> np.ndarray:
+    if kind == "constraints":
+        return m.matrices.clabels
+    return m.matrices.vlabels
+
+
+def _coords(coords: dict) -> str:
+    return "[" + ", ".join(str(v) for v in coords.values()) + "]" if coords else ""
+
+
+def _list(items: list[str]) -> str:
+    items = [i for i in items if i]
+    if not items:
+        return ""
+    shown = " " + ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def _where(ir: ModelIR | None, name: str) -> str:
+    base = name[:-3] if name.endswith(("_lo", "_hi")) and ir and name[:-3] in ir.symbols else name
+    if ir is None or base not in ir.symbols:
+        return ""
+    return f" (line {ir.symbols[base].span.line})"
