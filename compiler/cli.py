@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(signal, "SIGPIPE"):  # `milkrun solve … | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
         code = {"check": _check, "solve": _solve, "export": _export}[args.command](args)
@@ -161,7 +164,10 @@ def _export(args) -> int:
 
     compiled = compile_model(args.model, args.data, args.overrides)
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
-    compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
+    from milkrun.compiler.solve import silenced
+
+    with silenced(True):
+        compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
     Console(highlight=False).print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
                                    f"{int(compiled.linopy.ncons):,} constraints)")
     return EXIT_SOLVED

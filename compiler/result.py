@@ -85,7 +85,7 @@ class Result:
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
                     for k, v in self.summary().items()}
         ds = _netcdf_safe(ds)
-        ds.to_netcdf(nc, engine="h5netcdf", invalid_netcdf=True)
+        ds.to_netcdf(nc, engine="netcdf4")
         written.append(nc)
         js = out / "summary.json"
         js.write_text(self.to_json() + "\n")
