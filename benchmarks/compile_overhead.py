@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -158,8 +159,6 @@ def _reset_peak() -> bool:
 
 
 def _maxrss_bytes() -> int:
-    import resource
-
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r if sys.platform == "darwin" else r * 1024  # kB on Linux, bytes on macOS
 

@@ -117,8 +117,8 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:
         else:
             found = f"'{tok.value}'"
             span = Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
-        expected = _describe(set(e.expected) if e.expected else set())
-        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e))
+        expected = _describe(_acceptable(e))
+        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e, _acceptable(e)))
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
         span = Span(file, line, column, line, column + 1)
@@ -136,13 +136,31 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:
     return MilkrunError(str(e), Span(file, line, column))
 
 
-def _hint(tok: Token, e: UnexpectedToken) -> str | None:
+def _acceptable(e: UnexpectedToken) -> set[str]:
+    """The terminals that could really come next (LALR's table merges contexts and over-reports)."""
+    expected = set(e.expected or ())
+    ip = getattr(e, "interactive_parser", None)
+    if ip is not None:
+        try:
+            exact = set(ip.accepts())
+            if exact:
+                return exact
+        except Exception:  # fall back to the table's view
+            pass
+    return expected
+
+
+def _hint(tok: Token, e: UnexpectedToken, acceptable: set[str]) -> str | None:
     if tok.value == "=" and any(x.startswith("__ANON") or x in {"LESSTHAN", "MORETHAN"} for x in e.expected):
         return "equality in a constraint is written '=='"
     if tok.type == "NAME" and "COLON" in e.expected:
         return "a constraint or objective name is followed by ':'"
     if tok.value in {"set", "param", "var", "minimize", "maximize"}:
         return "the statement before this one is incomplete"
+    if "RSQB" in acceptable and tok.type != "RSQB":
+        return "is a closing ']' missing?"
+    if "RPAR" in acceptable and tok.type != "RPAR":
+        return "is a closing ')' missing?"
     return None
 
 
