@@ -32,20 +32,34 @@ class BuiltModel:
     senses: dict[str, str]
     constants: dict[str, float]  # constant part of each objective
     dropped_rows: dict[str, int] = field(default_factory=dict)  # empty rows that always hold
+    tours: list = field(default_factory=list)  # compiled `tour` families (passes/tour.py)
+
+    @property
+    def lazy_tours(self) -> list:
+        return [t for t in self.tours if t.method == "lazy"]
 
     @property
     def primary(self) -> str | None:
         return next(iter(self.objectives), None)
 
 
-def build(ir: ModelIR, instance: Instance, objective: str | None = None) -> BuiltModel:
+def build(ir: ModelIR, instance: Instance, objective: str | None = None,
+          tour_method: str | None = None) -> BuiltModel:
+    """`tour_method` is the command line's choice for tours whose model does not name one."""
+    from .passes import GLOBAL_CONSTRAINTS
+
     m = linopy.Model()
     variables: dict[str, linopy.Variable] = {}
     ev = Evaluator(instance, variables)
     for sym in ir.of_kind("var"):
         variables[sym.name] = _add_variable(m, sym, ev)
-    dropped = {}
+    dropped, tours = {}, []
     for sym in ir.of_kind("constraint"):
+        if sym.decl.is_global:
+            call = sym.decl.terms[0]
+            scope = ev.declaration_scope(sym)
+            tours.append(GLOBAL_CONSTRAINTS[call.func].build(m, sym, call, ev, scope, tour_method))
+            continue
         dropped.update(_add_constraint(m, sym, ev))
     objectives, senses, constants = {}, {}, {}
     for sym in ir.objectives:
@@ -64,7 +78,7 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None) -> Buil
     if objectives:
         name = next(iter(objectives))
         m.add_objective(objectives[name] - constants[name], sense=senses[name])
-    return BuiltModel(m, objectives, senses, constants, dropped)
+    return BuiltModel(m, objectives, senses, constants, dropped, tours)
 
 
 def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variable:

@@ -251,6 +251,9 @@ class _Checker:
     def _check_constraint(self, sym: Symbol):
         d: ast.Constraint = sym.decl
         scope = self._scope_of(d.index, {}) if d.index else {}
+        if d.is_global:
+            self._check_global(d, scope)
+            return
         degs = []
         for t in d.terms:
             deg, open_ = self._expr_full(t, scope)
@@ -372,7 +375,29 @@ class _Checker:
             return self._reduction(e, scope)
         raise TypeError(e)
 
+    def _check_global(self, d: ast.Constraint, scope):
+        from .passes import GLOBAL_CONSTRAINTS
+
+        call = d.terms[0]
+        if not isinstance(call, ast.Call):
+            raise MilkrunError(f"constraint '{d.name}' needs a comparison (<=, >= or ==), or a global constraint "
+                               f"such as tour(...)", call.span)
+        spec = GLOBAL_CONSTRAINTS.get(call.func)
+        if spec is None:
+            raise MilkrunError(f"'{call.func}' is not a global constraint", call.span,
+                               hint=did_you_mean(call.func, GLOBAL_CONSTRAINTS) or
+                               f"global constraints: {', '.join(sorted(GLOBAL_CONSTRAINTS))}; "
+                               "other constraints need a comparison (<=, >=, ==)")
+        spec.check(call, self, scope)
+
     def _call(self, e: ast.Call, scope) -> int:
+        from .passes import GLOBAL_CONSTRAINTS
+
+        if e.func in GLOBAL_CONSTRAINTS:
+            raise MilkrunError(f"{e.func}(...) is a constraint on its own, not a value", e.span,
+                               hint=f"write it as a constraint: name[...]: {e.func}(...)")
+        if e.keywords:
+            raise MilkrunError(f"{e.func}() takes no named arguments", e.keywords[0].span)
         if e.func not in BUILTINS:
             raise MilkrunError(f"unknown function '{e.func}'", e.span,
                                hint=did_you_mean(e.func, BUILTINS) or f"known functions: {', '.join(sorted(BUILTINS))}")

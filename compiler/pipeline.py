@@ -68,21 +68,21 @@ def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None 
 
 
 def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
-                  objective: str | None = None) -> Compiled:
+                  objective: str | None = None, tour_method: str | None = None) -> Compiled:
     t0 = time.perf_counter()
     ir = load_model(resolve_model_path(path))
     t1 = time.perf_counter()
     instance, data_dir = bind_data(ir, data, overrides)
     t2 = time.perf_counter()
-    built = build(ir, instance, objective)
+    built = build(ir, instance, objective, tour_method)
     t3 = time.perf_counter()
     return Compiled(ir, instance, built, data_dir, {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2})
 
 
 def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
-                gap: float | None = None, objective: str | None = None) -> Result:
-    compiled = compile_model(path, data, overrides, objective)
+                gap: float | None = None, objective: str | None = None, tour_method: str | None = None) -> Result:
+    compiled = compile_model(path, data, overrides, objective, tour_method)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
     result.model = compiled.ir.name
     result.seconds = {**compiled.seconds, **result.seconds}

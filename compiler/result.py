@@ -30,6 +30,8 @@ class Result:
     solution: xr.Dataset = field(default_factory=xr.Dataset)
     size: dict[str, int] = field(default_factory=dict)
     why: list[str] = field(default_factory=list)  # what is known about an infeasible model
+    tours: dict[str, dict] = field(default_factory=dict)  # tour family -> {index: [cycles of nodes]}
+    extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
 
     @property
     def has_solution(self) -> bool:
@@ -56,6 +58,10 @@ class Result:
             "message": self.message,
             "size": self.size,
             "why": self.why,
+            "routes": {name: [{"index": [_jsonable(x) for x in k], "route": [_jsonable(x) for x in (r[0] if r else [])]}
+                              for k, r in routes.items()]
+                       for name, routes in self.tours.items()},
+            "details": self.extra,
         }
 
     def to_json(self) -> str:
@@ -99,6 +105,14 @@ def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
         if idx.dtype == object:
             ds = ds.assign_coords({name: [str(v) for v in idx]})
     return ds
+
+
+def _jsonable(v):
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
 
 
 def _num(v):

@@ -6,14 +6,15 @@ time-limited run keeps its best plan, and an unknown outcome is an error.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 
 import numpy as np
 import xarray as xr
 
-import contextlib
-import os
-import sys
+from milkrun.dsl.diagnostics import MilkrunError
 
 from .backend_linopy import BuiltModel
 from .diagnose import explain_infeasible
@@ -26,31 +27,31 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     solver = check_solver(solver)
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     m = built.linopy
-    io_api = "direct" if solver == "highs" else None
     t0 = time.perf_counter()
     try:
         with silenced(quiet):
-            status, condition = m.solve(solver_name=solver, io_api=io_api, progress=False, **opts)
+            if built.lazy_tours:
+                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet)
+            else:
+                values, status, bound, termination, extra = _solve_plain(built, solver, opts)
+    except MilkrunError:
+        raise
     except Exception as e:  # a solver crash is reported, not raised as a traceback
         return Result("error", solver, message=f"{type(e).__name__}: {e}",
                       seconds={"solve": time.perf_counter() - t0})
-    seconds = time.perf_counter() - t0
-    values = _primal_values(m, solver)
-    result = Result(_status(condition, values is not None), solver, termination=f"{status}/{condition}",
-                    seconds={"solve": seconds})
-    if condition == "infeasible_or_unbounded" and solver == "highs":
-        result.status, result.message = _disambiguate(m, opts)
+    result = Result(status, solver, termination=termination, seconds={"solve": time.perf_counter() - t0})
     result.size = {"variables": int(m.nvars), "constraints": int(m.ncons)}
-    if result.status == "error":
-        result.message = result.message or f"the solver ended with status '{status}' and condition '{condition}'"
-    if result.status == "infeasible":
-        result.message = result.message or "no assignment satisfies all constraints"
+    result.extra = extra
+    if status == "error":
+        result.message = f"the solver ended without a usable answer ({termination})"
+    if status == "infeasible":
+        result.message = extra.pop("message", None) or "no assignment satisfies all constraints"
         with silenced(True):
             result.why = explain_infeasible(m, ir)
-    if result.status == "unbounded":
-        result.message = result.message or "the objective can improve without limit: a bound or constraint is missing"
-    if values is None or result.status in ("infeasible", "unbounded", "error"):
-        if result.status == "time_limit":
+    if status == "unbounded":
+        result.message = "the objective can improve without limit: a bound or constraint is missing"
+    if values is None or status in ("infeasible", "unbounded", "error"):
+        if status == "time_limit":
             result.message = "the time limit was reached before any feasible plan was found"
         return result
     result.solution = _dataset(m, values)
@@ -59,14 +60,54 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     result.primary = built.primary
     result.sense = built.senses.get(built.primary) if built.primary else None
     result.objective = result.objectives.get(built.primary) if built.primary else 0.0
-    result.bound = _bound(m, solver, result, built)
+    const = built.constants.get(built.primary, 0.0) if built.primary else 0.0
+    is_mip = any(v.attrs.get("integer") or v.attrs.get("binary") for v in m.variables.data.values())
+    if status == "optimal" and (not is_mip or bound is None):
+        result.bound = result.objective
+    elif bound is not None:
+        result.bound = bound + const
     if result.objective is not None and result.bound is not None:
         result.gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
-        if result.gap < 1e-12:
+        if result.gap < 1e-9:
             result.gap = 0.0
+    result.tours = {t.name: t.routes(values) for t in built.tours}
     return result
 
 
+def _solve_plain(built, solver, opts):
+    """Through linopy; then read the solver's own primal values (incumbent included)."""
+    m = built.linopy
+    io_api = "direct" if solver == "highs" else None
+    status, condition = m.solve(solver_name=solver, io_api=io_api, progress=False, **opts)
+    values = _primal_values(m, solver)
+    state = _status(condition, values is not None)
+    extra = {}
+    if condition == "infeasible_or_unbounded" and solver == "highs":
+        state, extra["message"] = _disambiguate(m, opts)
+    return values, state, _raw_bound(m, solver), f"{status}/{condition}", extra
+
+
+def _solve_lazy(built, solver, opts, time_limit, quiet):
+    from .passes.tour_lazy import solve_highs, solve_scip
+
+    if solver == "highs":
+        values, state, bound, report = solve_highs(built, opts, time_limit, quiet)
+        return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
+    if solver == "scip":
+        model, report = solve_scip(built, opts, quiet)
+        condition = model.getStatus()
+        n = _n_labels(built.linopy)
+        values = _scip_values(model, n)
+        state = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
+                 "inforunbd": "infeasible", "timelimit": "time_limit", "gaplimit": "optimal"}.get(condition)
+        if state is None:
+            state = "feasible" if values is not None else "error"
+        try:
+            bound = float(model.getDualbound())
+        except Exception:
+            bound = None
+        return values, state, bound, f"constraint handler/{condition}", {"lazy": vars(report)}
+    raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
 @contextlib.contextmanager
 def silenced(quiet: bool):
     """Keep solver banners (written by C code straight to file descriptor 1) off stdout."""
@@ -116,35 +157,41 @@ def _disambiguate(m, opts) -> tuple[str, str]:
     return "infeasible", "no assignment satisfies all constraints"
 
 
+def _n_labels(m) -> int:
+    return max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
+
+
 def _primal_values(m, solver: str) -> np.ndarray | None:
     """Primal values indexed by linopy variable label, or None when the solver has no incumbent."""
     s = getattr(m, "solver", None)
     model = getattr(s, "solver_model", None)
-    n = max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
-    out = np.full(n, np.nan)
+    n = _n_labels(m)
     if solver == "highs" and model is not None:
-        info = model.getInfo()
-        if int(info.primal_solution_status) != 2:  # 2 = feasible
+        if int(model.getInfo().primal_solution_status) != 2:  # 2 = feasible
             return None
-        col = np.asarray(model.getSolution().col_value, dtype=float)
-        labels = np.asarray(s._vlabels)
-        out[labels] = col
+        out = np.full(n, np.nan)
+        out[np.asarray(s._vlabels)] = np.asarray(model.getSolution().col_value, dtype=float)
         return out
     if solver == "scip" and model is not None:
-        if model.getNSols() == 0:
-            return None
-        sol = model.getBestSol()
-        for v in model.getVars():
-            name = v.name
-            if name.startswith("x") and name[1:].isdigit():
-                out[int(name[1:])] = sol[v]
-        return out
-    # any other solver: what linopy read
+        return _scip_values(model, n)
+    out = np.full(n, np.nan)  # any other solver: what linopy read
     for var in m.variables.data.values():
         lab, val = var.labels.values.ravel(), var.solution.values.ravel()
         ok = lab >= 0
         out[lab[ok]] = val[ok]
     return None if np.isnan(out).all() else out
+
+
+def _scip_values(model, n: int) -> np.ndarray | None:
+    if model.getNSols() == 0:
+        return None
+    out = np.full(n, np.nan)
+    sol = model.getBestSol()
+    for v in model.getVars():
+        name = v.name
+        if name.startswith("x") and name[1:].isdigit() and int(name[1:]) < n:
+            out[int(name[1:])] = sol[v]
+    return out
 
 
 def _dataset(m, values: np.ndarray) -> xr.Dataset:
@@ -165,18 +212,16 @@ def _evaluate(expr, values: np.ndarray) -> float:
     return float(np.nansum(c * x)) + const
 
 
-def _bound(m, solver: str, result: Result, built: BuiltModel) -> float | None:
-    const = built.constants.get(built.primary, 0.0) if built.primary else 0.0
-    s = getattr(m, "solver", None)
-    model = getattr(s, "solver_model", None)
-    is_mip = any(v.attrs.get("integer") or v.attrs.get("binary") for v in m.variables.data.values())
-    if not is_mip:
-        return result.objective if result.status == "optimal" else None
+def _raw_bound(m, solver: str) -> float | None:
+    """The solver's best bound on the objective it was given (without the model's constant)."""
+    model = getattr(getattr(m, "solver", None), "solver_model", None)
     try:
         if solver == "highs":
-            return float(model.getInfo().mip_dual_bound) + const
-        if solver == "scip":
-            return float(model.getDualbound()) + const
+            b = float(model.getInfo().mip_dual_bound)
+        elif solver == "scip":
+            b = float(model.getDualbound())
+        else:
+            return None
     except Exception:
         return None
-    return result.objective if result.status == "optimal" else None
+    return b if np.isfinite(b) else None

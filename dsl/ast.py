@@ -106,9 +106,16 @@ class Subscript(Node):
 
 
 @dataclass
+class KeywordArg(Node):
+    name: str
+    value: "Expr | str"  # a string for options such as method = "lazy"
+
+
+@dataclass
 class Call(Node):
     func: str
     args: list["Expr"]
+    keywords: list[KeywordArg] = field(default_factory=list)
 
 
 @dataclass
@@ -212,10 +219,16 @@ class Objective(Node):
 
 @dataclass
 class Constraint(Node):
+    """`lhs op rhs`, a ranged `lo <= e <= hi`, or a global constraint call (one term, no op)."""
+
     name: str
     index: IndexList | None
-    terms: list[Expr]  # two, or three for a ranged constraint
+    terms: list[Expr]  # one (global constraint), two, or three (ranged)
     ops: list[str]
+
+    @property
+    def is_global(self) -> bool:
+        return len(self.terms) == 1
 
 
 @dataclass

@@ -325,8 +325,8 @@ class _ToAst(Transformer):
         return ast.Constraint(str(name), index, rel[0], rel[1], span=self.S(meta))
 
     def relation(self, meta, c):
-        terms = [c[0], c[2]] + ([c[4]] if len(c) > 3 and c[4] is not None else [])
-        ops = [c[1]] + ([c[3]] if len(c) > 3 and c[3] is not None else [])
+        c = [x for x in c if x is not None]
+        terms, ops = c[0::2], c[1::2]
         if len(ops) == 2:
             if "==" in ops or ops[0] != ops[1]:
                 raise MilkrunError(
@@ -454,7 +454,22 @@ class _ToAst(Transformer):
         return ast.Slice(span=self.S(meta))
 
     def call(self, meta, c):
-        return ast.Call(str(c[0]), [x for x in c[1:] if x is not None], span=self.S(meta))
+        args = [x for x in c[1:] if x is not None]
+        positional = [a for a in args if not isinstance(a, ast.KeywordArg)]
+        keywords = [a for a in args if isinstance(a, ast.KeywordArg)]
+        seen_kw = False
+        for a in args:
+            if isinstance(a, ast.KeywordArg):
+                seen_kw = True
+            elif seen_kw:
+                raise MilkrunError("a positional argument cannot follow a keyword argument", a.span)
+        return ast.Call(str(c[0]), positional, keywords, span=self.S(meta))
+
+    def keyword_arg(self, meta, c):
+        value = c[1]
+        if isinstance(value, Token):
+            value = _unquote(str(value))
+        return ast.KeywordArg(str(c[0]), value, span=self.S(meta))
 
     # ---- conditions
     def compare(self, meta, c):

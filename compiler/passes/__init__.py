@@ -1,0 +1,8 @@
+"""Compiler passes: transformations of the compiled model, each a small step.
+
+Global constraints (constraints a modeller states in one line, which the compiler
+turns into rows, variables or solver callbacks) are registered here by name.
+"""
+from .tour import TOUR
+
+GLOBAL_CONSTRAINTS = {"tour": TOUR}

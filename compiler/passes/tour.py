@@ -1,0 +1,203 @@
+"""`tour(arcs[*, *, k], visits[*, k], start = depot)`: every vehicle's arcs form one closed
+route through the start, with no subtour that misses it.
+
+Three ways to enforce it, chosen by `method = "..."` in the model or `--tour` on the
+command line:
+
+- ``mtz``  compact: one order variable per node and vehicle, with the Desrochers–Laporte
+  lifting of the Miller–Tucker–Zemlin rows (O(n²) rows per vehicle);
+- ``flow`` single-commodity flow: the start sends one unit to every visited node
+  (O(n²) flow variables and rows per vehicle);
+- ``lazy`` no rows up front: subtour elimination cuts are added only when a solution
+  has a subtour (see `tour_lazy.py`: a SCIP constraint handler, or a HiGHS
+  row-generation loop).
+
+All three give the same optimum; they differ in speed. The arcs must be binary
+variables over node × node (the diagonal may be masked out with a `where`), and the
+visits binary variables over the nodes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
+
+METHODS = ("mtz", "flow", "lazy")
+DEFAULT_METHOD = "lazy"
+FROM, TO, NODE = "tour_from", "tour_to", "tour_node"
+
+
+@dataclass
+class TourFamily:
+    """One `tour` constraint family, compiled: what the lazy solvers and the route report need."""
+
+    name: str
+    method: str
+    nodes: pd.Index
+    start: object
+    arcs: linopy.Variable  # dims (tour_from, tour_to, *index)
+    visits: linopy.Variable | None  # dims (tour_node, *index)
+    index_dims: list[str]
+    active: xr.DataArray | None = None  # which index combinations carry a tour
+    source_line: int = 0
+    rows_added: dict[str, int] = field(default_factory=dict)
+
+    def routes(self, values: np.ndarray, tol: float = 0.5) -> dict[tuple, list]:
+        """Each tour as a node sequence start → … → start, from primal values by label."""
+        labels = self.arcs.labels.transpose(FROM, TO, *self.index_dims).values
+        chosen = np.where(labels >= 0, values[np.maximum(labels, 0)], 0.0) > tol
+        out = {}
+        idx_coords = [self.arcs.indexes[d] for d in self.index_dims]
+        for pos in np.ndindex(*[len(c) for c in idx_coords]) if idx_coords else [()]:
+            adj = chosen[(slice(None), slice(None)) + pos]
+            if not adj.any():
+                continue
+            key = tuple(c[p] for c, p in zip(idx_coords, pos))
+            out[key] = [[self.nodes[i] for i in cyc] for cyc in cycles(adj, self.nodes.get_loc(self.start))]
+        return out
+
+
+def cycles(adj: np.ndarray, start: int) -> list[list[int]]:
+    """The cycles of a 0/1 successor matrix, the one through `start` first (closed: it ends at start)."""
+    succ = {int(i): int(j) for i, j in zip(*np.nonzero(adj))}
+    seen, out = set(), []
+    order = [start] + [i for i in succ if i != start]
+    for s in order:
+        if s in seen or s not in succ:
+            continue
+        cyc, cur = [s], succ[s]
+        seen.add(s)
+        while cur != s and cur not in seen and cur in succ:
+            cyc.append(cur)
+            seen.add(cur)
+            cur = succ[cur]
+        cyc.append(cur)
+        out.append(cyc)
+    return out
+
+
+class TourSpec:
+    usage = "tour(arcs[*, *, ...], visits[*, ...], start = NODE, method = \"mtz\" | \"flow\" | \"lazy\")"
+
+    # ------------------------------------------------------------------ static checks
+    def check(self, call: ast.Call, checker, scope) -> None:
+        if len(call.args) != 2:
+            raise MilkrunError(f"tour() takes the arc variables and the visit variables: {self.usage}", call.span)
+        arcs, visits = call.args
+        arc_sets = self._sliced(arcs, 2, checker, scope, "the arcs")
+        visit_sets = self._sliced(visits, 1, checker, scope, "the visits")
+        if arc_sets[0] != arc_sets[1]:
+            raise MilkrunError(f"the arcs of a tour run between nodes of one set; the two '*' range over "
+                               f"{arc_sets[0]} and {arc_sets[1]}", arcs.span)
+        if visit_sets[0] != arc_sets[0]:
+            raise MilkrunError(f"the visits range over {visit_sets[0]}, the arcs over {arc_sets[0]}", visits.span)
+        names = {k.name for k in call.keywords}
+        for k in call.keywords:
+            if k.name not in ("start", "method"):
+                raise MilkrunError(f"tour() has no option '{k.name}'", k.span,
+                                   hint=did_you_mean(k.name, ["start", "method"]) or self.usage)
+            if k.name == "method" and (not isinstance(k.value, str) or k.value not in METHODS):
+                raise MilkrunError(f"method must be one of {', '.join(repr(m) for m in METHODS)}", k.span)
+            if k.name == "start":
+                v = k.value
+                if isinstance(v, ast.Name):
+                    sym = checker.symbols.get(v.name)
+                    if sym is None or not (sym.kind == "param" and (sym.element_param or not sym.positions)):
+                        raise MilkrunError(f"start must be a node: an element, or a parameter declared "
+                                           f"'in {arc_sets[0]}'", v.span, hint=did_you_mean(v.name, checker.symbols))
+                elif not isinstance(v, (ast.Number, str)):
+                    raise MilkrunError("start must be a node: an element or a parameter", k.span)
+        if "start" not in names:
+            raise MilkrunError(f"tour() needs start = NODE (the depot): {self.usage}", call.span)
+
+    def _sliced(self, e, n, checker, scope, what) -> list[str]:
+        if not isinstance(e, ast.Subscript):
+            raise MilkrunError(f"{what} must be a variable with '*' in {n} position{'s' if n > 1 else ''}",
+                               e.span, hint=self.usage)
+        sym = checker._lookup(e.name, e.span, scope=scope)
+        if sym.kind != "var" or sym.decl.kind != "binary":
+            raise MilkrunError(f"{what} of a tour must be binary variables; '{e.name}' is "
+                               f"{'a ' + sym.decl.kind + ' variable' if sym.kind == 'var' else 'a ' + sym.kind}",
+                               e.span)
+        checker._subscripts(sym, e.items, scope, e.span)
+        slots = [p.set_label for item, p in zip(e.items, sym.positions) if isinstance(item, ast.Slice)]
+        if len(slots) != n:
+            raise MilkrunError(f"{what} need '*' in exactly {n} position{'s' if n > 1 else ''}, found "
+                               f"{len(slots)}", e.span, hint=self.usage)
+        return slots
+
+    # ------------------------------------------------------------------ build
+    def build(self, m: linopy.Model, sym, call: ast.Call, ev, scope, method: str | None) -> TourFamily:
+        kw = {k.name: k.value for k in call.keywords}
+        method = kw.get("method") or method or DEFAULT_METHOD
+        arcs = self._open(ev.expr(call.args[0], scope), [FROM, TO])
+        visits = self._open(ev.expr(call.args[1], scope), [NODE])
+        nodes = arcs.indexes[FROM]
+        if not nodes.equals(arcs.indexes[TO]) or not nodes.equals(visits.indexes[NODE]):
+            raise MilkrunError("the arcs and visits of a tour must range over the same nodes", call.span)
+        start_v = kw["start"]
+        start = ev._element(start_v, scope) if not isinstance(start_v, str) else ev._element(
+            ast.Element(start_v, span=call.span), scope)
+        if start not in nodes:
+            raise MilkrunError(f"start '{start}' is not one of the tour's nodes", call.span)
+        index_dims = [d for d in arcs.dims if d not in (FROM, TO)]
+        fam = TourFamily(sym.name, method, nodes, start, arcs, visits, index_dims,
+                         active=scope.full_mask() if scope.mask is not None else None, source_line=sym.span.line)
+        if method == "mtz":
+            self._mtz(m, fam)
+        elif method == "flow":
+            self._flow(m, fam)
+        return fam
+
+    @staticmethod
+    def _open(var, names):
+        slices = [d for d in var.dims if str(d).startswith("__slice")]
+        return var.rename(dict(zip(slices, names)))
+
+    def _active(self, fam: TourFamily, arr):
+        return arr if fam.active is None else arr & fam.active
+
+    def _mtz(self, m: linopy.Model, fam: TourFamily):
+        """u_i − u_j + p·x_ij + (p−2)·x_ji ≤ p − 1 for customers i ≠ j (Desrochers and Laporte 1991)."""
+        customers = fam.nodes[fam.nodes != fam.start]
+        p = len(customers)
+        if p < 2:
+            return
+        idx = {d: fam.arcs.indexes[d] for d in fam.index_dims}
+        u = m.add_variables(lower=1, upper=p, coords=[customers.rename(FROM), *[c.rename(d) for d, c in idx.items()]],
+                            name=f"{fam.name}_order")
+        x = fam.arcs.sel({FROM: customers, TO: customers})
+        x_back = x.rename({FROM: "__t", TO: FROM}).rename({"__t": TO})
+        u_j = u.rename({FROM: TO})
+        expr = u - u_j + p * x + (p - 2) * x_back
+        exists = x.labels != -1
+        mask = self._active(fam, exists)
+        m.add_constraints(expr <= p - 1, name=f"{fam.name}_mtz", mask=mask)
+        fam.rows_added = {"rows": int(mask.sum()), "variables": int(u.labels.size)}
+
+    def _flow(self, m: linopy.Model, fam: TourFamily):
+        """The start ships one unit to each visited node along used arcs: f_ij ≤ p·x_ij."""
+        customers = fam.nodes[fam.nodes != fam.start]
+        p = len(customers)
+        exists = fam.arcs.labels != -1
+        exists = self._active(fam, exists)
+        coords = [fam.nodes.rename(FROM), fam.nodes.rename(TO),
+                  *[fam.arcs.indexes[d].rename(d) for d in fam.index_dims]]
+        f = m.add_variables(lower=0, coords=coords, name=f"{fam.name}_flow",
+                            mask=exists.transpose(FROM, TO, *fam.index_dims))
+        m.add_constraints(f - p * fam.arcs <= 0, name=f"{fam.name}_flow_cap", mask=exists)
+        inflow = f.sum(FROM).rename({TO: NODE})
+        outflow = f.sum(TO).rename({FROM: NODE})
+        balance = (inflow - outflow - fam.visits).sel({NODE: customers})
+        act = None if fam.active is None else fam.active
+        m.add_constraints(balance == 0, name=f"{fam.name}_flow_balance", mask=act)
+        fam.rows_added = {"rows": int(exists.sum()) + len(customers), "variables": int(exists.sum())}
+
+
+TOUR = TourSpec()
