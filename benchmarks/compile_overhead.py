@@ -383,13 +383,16 @@ def run(args, tmp: Path) -> int:
     method = runs["hand"][0]["memory_method"]
 
     print()
-    print(f"{'side':<22}{'build s (median)':>18}{'runs s':>26}{'peak MiB (median)':>20}{'runs MiB':>26}")
+    rows = []
     for side, label in (("hand", "hand-written linopy"), ("milkrun", "milkrun compile_model")):
         rs = runs[side]
-        run_s = " ".join("%.3f" % r["seconds"] for r in rs)
-        run_m = " ".join(fmt_mib(r["peak_bytes"]) for r in rs)
-        print(f"{label:<22}{med[side]['seconds']:>18.3f}{run_s:>26}{fmt_mib(med[side]['peak_bytes']):>20}{run_m:>26}")
-    print(f"{'milkrun / hand':<22}{t_ratio:>17.2f}x{'':>26}{m_ratio:>19.2f}x")
+        rows.append((label, f"{med[side]['seconds']:.3f}", fmt_mib(med[side]["peak_bytes"]),
+                     " ".join("%.3f" % r["seconds"] for r in rs), " ".join(fmt_mib(r["peak_bytes"]) for r in rs)))
+    rows.append(("milkrun / hand", f"{t_ratio:.2f}x", f"{m_ratio:.2f}x", "", ""))
+    head = ("", "time s (median)", "peak MiB (median)", "time s (each run)", "peak MiB (each run)")
+    w = [max(len(r[c]) for r in rows + [head]) for c in range(5)]
+    for r in [head] + rows:
+        print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:<{w[3]}}  {r[4]:<{w[4]}}".rstrip())
     print()
     print(f"model size: {nvars:,} variables, {ncons:,} constraints (both sides)")
     print("milkrun phases (median s): " + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()))

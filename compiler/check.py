@@ -27,6 +27,7 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
     "exp": (1, 1),
     "log": (1, 1),
     "card": (1, 1),
+    "ord": (1, 1),
 }
 RESERVED_DIMS = {"_term", "_factor"}
 
@@ -51,13 +52,15 @@ class _Checker:
         self.model = model
         self.symbols: dict[str, Symbol] = {}
         self.order: list[str] = []
+        self.post_solve = False  # in a kpi, variables stand for their values: any expression is fine
 
     # ------------------------------------------------------------------ declarations
     def run(self) -> ModelIR:
         blocks, tables = [], []
         # First pass: declare every name, so a declaration may refer to one written later.
         for st in self.model.statements:
-            if isinstance(st, (ast.SetDecl, ast.ParamDecl, ast.VarDecl, ast.Objective, ast.Constraint)):
+            if isinstance(st, (ast.SetDecl, ast.ParamDecl, ast.VarDecl, ast.Objective, ast.Constraint, ast.Kpi,
+                               ast.Check)):
                 self._declare(st)
             elif isinstance(st, ast.DataBlock):
                 blocks.append(st)
@@ -84,8 +87,8 @@ class _Checker:
         return ModelIR(self.model.name, self.model.doc, self.model.file, self.symbols, self.order, blocks, tables)
 
     def _declare(self, st):
-        kind = {ast.SetDecl: "set", ast.ParamDecl: "param", ast.VarDecl: "var",
-                ast.Objective: "objective", ast.Constraint: "constraint"}[type(st)]
+        kind = {ast.SetDecl: "set", ast.ParamDecl: "param", ast.VarDecl: "var", ast.Objective: "objective",
+                ast.Constraint: "constraint", ast.Kpi: "kpi", ast.Check: "check"}[type(st)]
         if st.name.startswith("_"):
             raise MilkrunError(f"names may not start with '_' ('{st.name}')", st.span)
         if st.name in BUILTIN_SETS or st.name in BUILTINS:
@@ -268,6 +271,23 @@ class _Checker:
             raise MilkrunError("in a ranged constraint 'low <= e <= high' the bounds must be data, not variables",
                                d.span)
 
+    def _check_kpi(self, sym: Symbol):
+        d: ast.Kpi = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        self.post_solve = True
+        try:
+            self._expr(d.expr, scope)
+        finally:
+            self.post_solve = False
+
+    def _check_check(self, sym: Symbol):
+        d: ast.Check = sym.decl
+        scope = self._scope_of(d.index, {}) if d.index else {}
+        self._cond(d.condition, scope)
+        for part in d.message:
+            if isinstance(part, ast.Placeholder):
+                self._require_const(self._expr(part.expr, scope), part.expr, "a check's message")
+
     # ------------------------------------------------------------------ scopes
     def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:
         scope = dict(outer)
@@ -317,7 +337,7 @@ class _Checker:
 
     # ------------------------------------------------------------------ expressions
     def _require_const(self, deg, node, what):
-        if deg != CONST:
+        if deg != CONST and not self.post_solve:
             raise MilkrunError(f"{what} must not depend on variables", node.span)
 
     def _expr(self, e, scope) -> int:
@@ -337,8 +357,11 @@ class _Checker:
             if sym.kind == "set":
                 raise MilkrunError(f"'{e.name}' is a set, but a value is expected here", e.span,
                                    hint=f"card({e.name}) is its number of elements")
-            if sym.kind in ("objective", "constraint"):
-                raise MilkrunError(f"'{e.name}' is a {sym.kind} and has no value inside the model", e.span)
+            if sym.kind == "kpi" and self.post_solve and not sym.positions:
+                return LINEAR, 0
+            if sym.kind in ("objective", "constraint", "kpi", "check"):
+                where = "inside the model" if sym.kind != "kpi" else "outside other kpis"
+                raise MilkrunError(f"'{e.name}' is a {sym.kind} and has no value {where}", e.span)
             if sym.positions:
                 idx = ", ".join(p.set_label for p in sym.positions)
                 raise MilkrunError(f"{sym.kind} '{e.name}' is indexed over [{idx}]; give its indices, like "
@@ -346,6 +369,8 @@ class _Checker:
             return (LINEAR if sym.kind == "var" else CONST), 0
         if isinstance(e, ast.Subscript):
             sym = self._lookup(e.name, e.span, scope=scope)
+            if sym.kind == "kpi" and self.post_solve:
+                return LINEAR, self._subscripts(sym, e.items, scope, e.span)
             if sym.kind not in ("param", "var"):
                 raise MilkrunError(f"'{e.name}' is a {sym.kind}; only parameters and variables take indices here",
                                    e.span)
@@ -355,6 +380,8 @@ class _Checker:
             return self._expr_full(e.operand, scope)
         if isinstance(e, ast.BinOp):
             (a, oa), (b, ob) = self._expr_full(e.left, scope), self._expr_full(e.right, scope)
+            if self.post_solve:
+                return max(a, b), oa + ob
             if e.op == "*" and a and b:
                 raise MilkrunError("this multiplies two expressions that both hold variables: the model would be "
                                    "nonlinear, which the linear backend cannot solve", e.span,
@@ -412,8 +439,13 @@ class _Checker:
                 raise MilkrunError("card() takes the name of a set", arg.span)
             self._check_set_expr(ast.SetRef(arg.name, span=arg.span), scope)
             return CONST
+        if e.func == "ord":
+            arg = e.args[0]
+            if not (isinstance(arg, ast.Name) and arg.name in scope):
+                raise MilkrunError("ord() takes an index name: the position of its value in its set", arg.span)
+            return CONST
         for a in e.args:
-            if self._expr(a, scope) != CONST:
+            if self._expr(a, scope) != CONST and not self.post_solve:
                 raise MilkrunError(f"{e.func}() of an expression with variables is nonlinear", a.span)
         return CONST
 
@@ -434,7 +466,7 @@ class _Checker:
         deg, open_ = self._expr_full(e.body, inner)
         if open_:
             raise MilkrunError("a '*' position is open inside this sum; use sum(*) for it", e.body.span)
-        if e.op != "sum" and deg != CONST:
+        if e.op != "sum" and deg != CONST and not self.post_solve:
             raise MilkrunError(f"{e.op}(...) over an expression with variables is nonlinear", e.span)
         return deg, 0
 

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", metavar="DIR", help="folder of CSV tables (default: the folder named like the model)")
         sp.add_argument("--set", dest="overrides", metavar="NAME=VALUE", action="append", default=[],
                         help="override a parameter, e.g. --set speed=50 or --set cap[a]=10 (repeatable)")
+        sp.add_argument("--tour", choices=["mtz", "flow", "lazy"],
+                        help="how tour() constraints are enforced when the model does not say (default lazy)")
 
     c = sub.add_parser("check", help="parse, check names, domains and data, and build without solving")
     model_args(c)
@@ -104,7 +106,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides)
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour)
     m = compiled.linopy
     info = {
         "model": compiled.ir.name,
@@ -129,14 +131,14 @@ def _check(args) -> int:
 
 
 def _solve(args) -> int:
-    from milkrun.compiler.pipeline import compile_model
+    from milkrun.compiler.pipeline import compile_model, finish
     from milkrun.compiler.report import print_result
     from milkrun.compiler.solve import solve
 
     import time
 
     t0 = time.perf_counter()
-    compiled = compile_model(args.model, args.data, args.overrides, args.objective)
+    compiled = compile_model(args.model, args.data, args.overrides, args.objective, args.tour)
     options = _options(args.options)
     console = Console(stderr=True, highlight=False)
     if console.is_terminal and not args.json and not args.log:
@@ -146,6 +148,7 @@ def _solve(args) -> int:
     else:
         result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
                            ir=compiled.ir)
+    finish(compiled, result)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
@@ -162,7 +165,7 @@ def _solve(args) -> int:
 def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides)
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour)
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
     from milkrun.compiler.solve import silenced
 

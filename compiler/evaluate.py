@@ -229,7 +229,7 @@ class Evaluator:
         if e.name in scope.coords:
             return index_array(e.name, scope.coords[e.name])
         sym = self.instance.ir.symbols[e.name]
-        if sym.kind == "var":
+        if sym.kind in ("var", "kpi"):
             return self.variables[e.name]
         return self.instance.param(e.name)
 
@@ -270,6 +270,10 @@ class Evaluator:
         f = e.func
         if f == "card":
             return float(len(self.instance.set(e.args[0].name)))
+        if f == "ord":
+            n = e.args[0].name
+            coords = scope.coords[n]
+            return xr.DataArray(np.arange(1, len(coords) + 1, dtype=float), dims=[n], coords={n: coords})
         args = [self.expr(a, scope) for a in e.args]
         if f == "euclid":
             x1, y1, x2, y2 = args
@@ -332,7 +336,7 @@ class Evaluator:
 
     def _e_Subscript(self, e, scope):
         sym = self.instance.ir.symbols[e.name]
-        arr = self.variables[e.name] if sym.kind == "var" else self.instance.param(e.name)
+        arr = self.variables[e.name] if sym.kind in ("var", "kpi") else self.instance.param(e.name)
         out = self.reference(sym, arr, e.items, scope, e)
         return out
 
@@ -359,8 +363,8 @@ class Evaluator:
                 raise MilkrunError(f"'{value}' is not an element of {pos.set_label}, which position {k + 1} of "
                                    f"'{sym.name}' ranges over", item.span)
             select[pos.dim] = value
-        if select:
-            arr = arr.sel(select)
+        if select:  # drop=True: no scalar coordinate left behind to clash with an index renamed later
+            arr = arr.sel(select, drop=True)
         if rename:
             tmp = {d: f"__tmp{j}" for j, d in enumerate(rename)}
             arr = arr.rename(tmp).rename({tmp[d]: t for d, t in rename.items()})

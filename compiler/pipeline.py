@@ -17,6 +17,7 @@ from .check import check
 from .data.csv_tables import read_directory
 from .data.inline import read_model_data, read_override
 from .data.records import RawData
+from .figures import evaluate_kpis, run_checks
 from .instance import Instance
 from .ir import ModelIR
 from .result import Result
@@ -73,6 +74,7 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
     ir = load_model(resolve_model_path(path))
     t1 = time.perf_counter()
     instance, data_dir = bind_data(ir, data, overrides)
+    run_checks(ir, instance)
     t2 = time.perf_counter()
     built = build(ir, instance, objective, tour_method)
     t3 = time.perf_counter()
@@ -84,7 +86,16 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None) -> Result:
     compiled = compile_model(path, data, overrides, objective, tour_method)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
-    result.model = compiled.ir.name
+    finish(compiled, result)
     result.seconds = {**compiled.seconds, **result.seconds}
     result.seconds["total"] = sum(result.seconds.values())
+    return result
+
+
+def finish(compiled: Compiled, result: Result) -> Result:
+    """What every solve adds to the solver's answer: the model's name and its kpis."""
+    result.model = compiled.ir.name
+    if result.has_solution:
+        result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)
+        result.kpi_docs = {s.name: s.decl.doc for s in compiled.ir.of_kind("kpi")}
     return result

@@ -1,6 +1,7 @@
-"""Human-readable output: the solve summary and tables of non-zero variable values."""
+"""Human-readable output: the solve summary, routes, kpis and non-zero variable values."""
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -18,12 +19,30 @@ def _fmt(v) -> str:
     return f"{v:,.6g}" if abs(v) >= 1e-3 else f"{v:.4g}"
 
 
+def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int) -> None:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for d in dims:
+        table.add_column(str(d))
+    table.add_column("value", justify="right")
+    for key, value in list(series.items())[:max_rows]:
+        key = key if isinstance(key, tuple) else (key,)
+        table.add_row(*[str(k) for k in key], _fmt(value))
+    if len(series) > max_rows:
+        table.add_row(*(["…"] * len(dims)), f"{len(series) - max_rows} more")
+    console.print(table)
+
+
+def _nonzero(da) -> pd.Series:
+    s = da.to_series().dropna()
+    return s[s.abs() > 1e-9]
+
+
 def print_result(result: Result, console: Console | None = None, max_rows: int = MAX_ROWS) -> None:
     console = console or Console()
     colour = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow"}.get(result.status, "red")
-    title = f"[bold]{result.model or 'model'}[/bold]: [{colour}]{result.status}[/{colour}] ({result.solver}, " \
-            f"{result.seconds.get('total', result.seconds.get('solve', 0)):.2f} s)"
-    console.print(title)
+    seconds = result.seconds.get("total", result.seconds.get("solve", 0))
+    console.print(f"[bold]{result.model or 'model'}[/bold]: [{colour}]{result.status}[/{colour}] "
+                  f"({result.solver}, {seconds:.2f} s)")
     if result.message:
         console.print(f"  {result.message}")
     for line in result.why:
@@ -33,28 +52,33 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     sense = {"min": "minimise", "max": "maximise"}.get(result.sense or "", "")
     console.print(f"  objective {result.primary} ({sense}): [bold]{_fmt(result.objective)}[/bold]")
     if result.bound is not None:
-        console.print(f"  best bound {_fmt(result.bound)}, gap {result.gap * 100:.4g} %" if result.gap is not None
-                      else f"  best bound {_fmt(result.bound)}")
+        gap = f", gap {result.gap * 100:.4g} %" if result.gap is not None else ""
+        console.print(f"  best bound {_fmt(result.bound)}{gap}")
     for name, value in result.objectives.items():
         if name != result.primary:
             console.print(f"  objective {name} (not optimised): {_fmt(value)}")
     if result.size:
         console.print(f"  size: {result.size.get('variables', 0):,} variables, "
                       f"{result.size.get('constraints', 0):,} constraints")
+    lazy = result.extra.get("lazy")
+    if lazy:
+        console.print(f"  tours enforced lazily: {lazy['cuts']} cut(s) in {lazy['rounds']} round(s)")
+    for name, routes in result.tours.items():
+        for key, cycles in routes.items():
+            label = ", ".join(str(k) for k in key)
+            for c in cycles[:1]:
+                console.print(f"  route {name}[{label}]: {' → '.join(str(n) for n in c)}")
+    for name, da in result.kpis.items():
+        unit = f" ({result.kpi_docs[name]})" if result.kpi_docs.get(name) else ""
+        if da.ndim == 0:
+            console.print(f"  {name}{unit} = {_fmt(da.item())}")
+        else:
+            _table(console, f"{name}{unit}", da.dims, _nonzero(da), max_rows)
     for name in result.solution.data_vars:
         da = result.solution[name]
         if da.ndim == 0:
             console.print(f"  {name} = {_fmt(da.item())}")
             continue
-        s = result.nonzero(name)
-        table = Table(title=f"{name}: {len(s)} non-zero", title_justify="left", show_edge=False)
-        for d in da.dims:
-            table.add_column(str(d))
-        table.add_column("value", justify="right")
-        for key, value in list(s.items())[:max_rows]:
-            key = key if isinstance(key, tuple) else (key,)
-            table.add_row(*[str(k) for k in key], _fmt(value))
-        if len(s) > max_rows:
-            table.add_row(*(["…"] * len(da.dims)), f"{len(s) - max_rows} more")
+        s = _nonzero(da)
         if len(s):
-            console.print(table)
+            _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows)

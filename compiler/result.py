@@ -32,6 +32,8 @@ class Result:
     why: list[str] = field(default_factory=list)  # what is known about an infeasible model
     tours: dict[str, dict] = field(default_factory=dict)  # tour family -> {index: [cycles of nodes]}
     extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
+    kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
+    kpi_docs: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def has_solution(self) -> bool:
@@ -61,6 +63,7 @@ class Result:
             "routes": {name: [{"index": [_jsonable(x) for x in k], "route": [_jsonable(x) for x in (r[0] if r else [])]}
                               for k, r in routes.items()]
                        for name, routes in self.tours.items()},
+            "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
             "details": self.extra,
         }
 
@@ -86,6 +89,13 @@ class Result:
             else:
                 da.to_series().dropna().rename(name).to_frame().to_csv(p)
             written.append(p)
+        for name, da in self.kpis.items():
+            p = out / f"kpi_{name}.csv"
+            if da.ndim == 0:
+                p.write_text(f"{name}\n{_csv_num(da.item())}\n")
+            else:
+                da.to_series().dropna().rename(name).to_frame().to_csv(p)
+            written.append(p)
         nc = out / "solution.nc"
         ds = self.solution.copy()
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
@@ -105,6 +115,20 @@ def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
         if idx.dtype == object:
             ds = ds.assign_coords({name: [str(v) for v in idx]})
     return ds
+
+
+def _kpi_json(da: xr.DataArray):
+    """A scalar kpi as a number; an indexed one as a list of {index..., value} records."""
+    if da.ndim == 0:
+        return _num(da.item())
+    s = da.to_series().dropna()
+    records = []
+    for key, value in s.items():
+        key = key if isinstance(key, tuple) else (key,)
+        rec = {str(d): _jsonable(k) for d, k in zip(da.dims, key)}
+        rec["value"] = _num(value)
+        records.append(rec)
+    return records
 
 
 def _jsonable(v):

@@ -232,6 +232,33 @@ class Constraint(Node):
 
 
 @dataclass
+class Kpi(Node):
+    """A figure computed from the solution and reported after every solve."""
+
+    name: str
+    index: IndexList | None
+    doc: str | None
+    expr: Expr
+
+
+@dataclass
+class Placeholder(Node):
+    """`{expr}` inside a check's message."""
+
+    expr: Expr
+
+
+@dataclass
+class Check(Node):
+    """A condition every feasible plan needs; `message` parts are text or placeholders."""
+
+    name: str
+    index: IndexList | None
+    condition: Cond
+    message: list  # str | Placeholder
+
+
+@dataclass
 class Include(Node):
     path: str
 
@@ -257,7 +284,7 @@ class DataTable(Node):
     text_line: int  # line of the first CSV line in the model file
 
 
-Declaration = Union[SetDecl, ParamDecl, VarDecl, Objective, Constraint]
+Declaration = Union[SetDecl, ParamDecl, VarDecl, Objective, Constraint, Kpi, Check]
 
 
 @dataclass

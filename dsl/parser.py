@@ -76,14 +76,15 @@ def _describe(expected: set[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                start=["start", "expr"])
 
 
 def parse_text(text: str, file: str = "<model>") -> ast.Model:
     """Parse one .mcp source into a `Model` (includes are not followed here)."""
     register_source(file, text)
     try:
-        tree = _lark().parse(text)
+        tree = _lark().parse(text, start="start")
     except UnexpectedInput as e:
         raise _syntax_error(e, text, file) from None
     try:
@@ -164,6 +165,35 @@ def _hint(tok: Token, e: UnexpectedToken, acceptable: set[str]) -> str | None:
     return None
 
 
+def _message_parts(quoted: str, tok: Token, file: str) -> list:
+    """Split a check's message into text and `{expression}` placeholders, each parsed by the grammar."""
+    text = quoted[1:-1]
+    parts: list = []
+    pos = 0
+    while pos < len(text):
+        open_ = text.find("{", pos)
+        if open_ < 0:
+            parts.append(text[pos:])
+            break
+        close = text.find("}", open_)
+        if close < 0:
+            col = tok.column + 1 + open_
+            raise MilkrunError("a '{' in the message is not closed by '}'", Span(file, tok.line, col, tok.line, col + 1))
+        if open_ > pos:
+            parts.append(text[pos:open_])
+        inner = text[open_ + 1:close]
+        col = tok.column + 1 + open_ + 1  # column of the first character inside the braces
+        try:
+            tree = _lark().parse(inner, start="expr")
+        except UnexpectedInput as e:
+            c = col + (getattr(e, "column", 1) or 1) - 1
+            raise MilkrunError(f"cannot read '{{{inner}}}' in the message as an expression", Span(file, tok.line, c, tok.line, c + 1)) from None
+        node = _ToAst(file, line=tok.line, column=col).transform(tree)
+        parts.append(ast.Placeholder(node, span=Span(file, tok.line, col - 1, tok.line, col + len(inner) + 1)))
+        pos = close + 1
+    return parts
+
+
 # ------------------------------------------------------------------ tree → typed nodes
 def _span(file: str, meta) -> Span:
     return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
@@ -184,12 +214,18 @@ def _number(text: str):
 
 @v_args(meta=True)
 class _ToAst(Transformer):
-    def __init__(self, file: str):
+    """`line`/`column` shift the spans of a fragment parsed out of a string (a check's message)."""
+
+    def __init__(self, file: str, line: int = 1, column: int = 1):
         super().__init__()
         self.file = file
+        self.shift = (line - 1, column - 1)
 
     def S(self, meta) -> Span:
-        return _span(self.file, meta)
+        if self.shift == (0, 0):
+            return _span(self.file, meta)
+        dl, dc = self.shift
+        return Span(self.file, meta.line + dl, meta.column + dc, meta.end_line + dl, meta.end_column + dc)
 
     # ---- top level
     def start(self, meta, children):
@@ -493,6 +529,20 @@ class _ToAst(Transformer):
 
     def not_(self, meta, c):
         return ast.BoolOp("not", list(c), span=self.S(meta))
+
+    # ---- reported figures and checks
+    def kpi_decl(self, meta, c):
+        name, rest = c[0], [x for x in c[1:] if x is not None]
+        index = next((x for x in rest if isinstance(x, ast.IndexList)), None)
+        doc = next((x for x in rest if isinstance(x, str)), None)
+        return ast.Kpi(str(name), index, doc, rest[-1], span=self.S(meta))
+
+    def check_decl(self, meta, c):
+        name, rest = c[0], [x for x in c[1:] if x is not None]
+        index = next((x for x in rest if isinstance(x, ast.IndexList)), None)
+        tok = rest[-1]
+        message = _message_parts(str(tok), tok, self.file)
+        return ast.Check(str(name), index, rest[-2], message, span=self.S(meta))
 
     # ---- data
     def data_block(self, meta, c):
