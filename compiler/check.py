@@ -72,7 +72,8 @@ class _Checker:
                 sym.arity = self._decl_set_arity(sym)
         for name in self.order:
             sym = self.symbols[name]
-            sym.positions = self._positions(sym.decl.index) if getattr(sym.decl, "index", None) else []
+            if getattr(sym.decl, "index", None):
+                sym.positions = self._positions(sym.decl.index, filters=sym.kind in ("constraint", "check"))
         for name in self.order:
             getattr(self, f"_check_{self.symbols[name].kind}")(self.symbols[name])
         for b in blocks:
@@ -115,7 +116,9 @@ class _Checker:
                                notes=[("defined here", sym.span)])
 
     # ------------------------------------------------------------------ index positions
-    def _positions(self, index: ast.IndexList) -> list[Position]:
+    def _positions(self, index: ast.IndexList, filters: bool = False) -> list[Position]:
+        """The dimensions of a declared item. With `filters` (constraints and checks), a name that a
+        tuple binding repeats from an earlier binding filters instead of adding a dimension."""
         positions: list[Position] = []
         used: dict[str, int] = {}
         for b in index.bindings:
@@ -125,6 +128,8 @@ class _Checker:
                 if len(b.names) != arity:
                     self._arity_mismatch(b, arity)
                 for c, n in enumerate(b.names):
+                    if n in used and filters and len(b.names) > 1:
+                        continue
                     if n in used:
                         raise MilkrunError(f"index name '{n}' is used twice in one index list", b.span)
                     self._check_index_name(n, b.span)

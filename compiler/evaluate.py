@@ -99,9 +99,13 @@ class Evaluator:
         scope = Scope({})
         k = 0
         for b in index.bindings:
-            arity = len(b.names) if b.names else sym.positions[k].arity
-            dims = [p.dim for p in sym.positions[k:k + arity]]
-            k += arity
+            if b.names:  # named: the names are the dimensions (a repeated one filters)
+                dims = list(b.names)
+                k += sum(1 for n in dims if n not in scope.coords)
+            else:  # a bare set: the dimensions the checker named
+                arity = sym.positions[k].arity
+                dims = [p.dim for p in sym.positions[k:k + arity]]
+                k += arity
             scope = self._bind(dims, b.set, scope, b)
         if index.where is not None:
             scope = scope.restrict(self.cond(index.where, scope))

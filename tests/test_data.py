@@ -8,7 +8,6 @@ import pytest
 import milkrun
 from milkrun.dsl.diagnostics import MilkrunError
 
-from conftest import MODELS
 
 
 def csv(path, text):
@@ -609,4 +608,3 @@ def test_shipped_transport_data():
     inst = milkrun.compile_model("transport").instance
     assert list(inst.set("Centres").members) == ["seattle", "san-diego"]
     assert inst.param("cost").sel(c="seattle", d="new-york").item() == pytest.approx(90 * 2.5 / 1000)
-    assert (MODELS / "plants").is_dir()

@@ -577,3 +577,115 @@ def test_cli_missing_model_file(tmp_path, cli):
     assert code == 2
     assert "does not exist" in err
     assert "Traceback" not in out + err
+
+
+# ------------------------------------------------------------------ arithmetic without a value
+def test_division_by_zero_in_a_scalar_formula(write_model):
+    path = write_model("""
+        param a = 1 / 0
+        var x >= 0
+        minimize o: x + a
+    """)
+    with pytest.raises(MilkrunError) as info:
+        milkrun.compile_model(path)
+    assert info.value.span is not None and info.value.span.line == 1, str(info.value)
+
+
+def test_division_by_zero_in_an_indexed_formula(write_model):
+    path = write_model("""
+        set A = {1, 2}
+        param d[i in A] = 1 / (i - 1)
+        var x[A] >= 0 <= 1
+        maximize o: sum(i) d[i] * x[i]
+    """)
+    with pytest.raises(MilkrunError) as info:
+        milkrun.compile_model(path)
+    assert info.value.span.line == 2
+    assert "d[1]" in info.value.message and "finite" in info.value.message
+
+
+def test_variable_divided_by_a_zero_parameter(write_model):
+    # the coefficient of x would be infinite: refused, not handed to the solver
+    path = write_model("""
+        set A = {1, 2}
+        param z = 0
+        var x[A] >= 0 <= 1
+        maximize o: sum(i) x[i] / z
+    """)
+    with pytest.raises(MilkrunError) as info:
+        milkrun.compile_model(path)
+    assert info.value.span is not None and info.value.span.line == 4, str(info.value)
+
+
+def test_arithmetic_on_text_elements(write_model):
+    path = write_model("""
+        set A = {a, b}
+        var x[A] >= 0
+        minimize o: sum(i in A) i * x[i]
+    """)
+    with pytest.raises(MilkrunError) as info:
+        milkrun.compile_model(path)
+    assert info.value.span is not None and info.value.span.line == 3, str(info.value)
+
+
+def test_comparing_text_with_numbers(write_model, expect_error):
+    path = write_model("""
+        set A = {a, 1}
+        var x[A] >= 0
+        minimize o: sum(i in A where i > 0) x[i]
+    """)
+    expect_error(milkrun.compile_model, path, line=3, column=30, contains="text and numbers do not order")
+
+
+def test_log_of_a_negative_number(write_model, expect_error):
+    path = write_model("""
+        param a = log(-1)
+        var x >= 0
+        minimize o: x + a
+    """)
+    expect_error(milkrun.compile_model, path, line=1, column=11, contains="log() needs positive values")
+
+
+def test_max_over_an_empty_set(write_model, expect_error):
+    path = write_model("""
+        set A = {1}
+        param p[A] = 1
+        param m = max(a in A where p[a] > 5) p[a]
+    """)
+    expect_error(milkrun.compile_model, path, line=3, column=11, contains="max() over an empty set has no value")
+
+
+def test_parameter_defined_in_terms_of_itself(write_model, expect_error):
+    path = write_model("""
+        param a = b + 1
+        param b = a * 2
+    """)
+    expect_error(milkrun.compile_model, path, line=1, column=1, contains="defined in terms of itself")
+
+
+def test_objective_without_variables(write_model, expect_error):
+    path = write_model("""
+        var x >= 0
+        minimize o: 5
+        c: x >= 1
+    """)
+    expect_error(milkrun.compile_model, path, line=2, column=1, contains="objective 'o' has no variables")
+
+
+def test_parameter_outside_its_domain_is_located(write_model, expect_error):
+    path = write_model("""
+        set N = {1, 2, 3}
+        param d[i in N, j in N where i != j] = i + j
+        var x[N, N] >= 0 <= 1
+        maximize o: sum(i, j) d[i, j] * x[i, j]
+    """)
+    expect_error(milkrun.compile_model, path, line=4, column=23, contains="'d' has no value at i=1, j=1")
+
+
+def test_cli_division_by_zero_exits_2_without_traceback(tmp_path, cli):
+    path = tmp_path / "div.mcp"
+    path.write_text("param a = 1 / 0\nvar x >= 0\nminimize o: x + a\n")
+    code, out, err = cli("check", path)
+    assert "Traceback" not in out + err
+    assert code == 2, err
+    assert f"{path}:1:" in err
