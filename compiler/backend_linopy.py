@@ -78,6 +78,9 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
     if objectives:
         name = next(iter(objectives))
         m.add_objective(objectives[name] - constants[name], sense=senses[name])
+    elif variables:  # no objective: any feasible point will do (the solver needs some objective)
+        first = next(iter(variables.values()))
+        m.add_objective((0 * first).sum())
     return BuiltModel(m, objectives, senses, constants, dropped, tours)
 
 
@@ -100,12 +103,14 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
         kw["coords"] = coords
         lower = _full(lower, scope) if isinstance(lower, xr.DataArray) else lower
         upper = _full(upper, scope) if isinstance(upper, xr.DataArray) else upper
-    if isinstance(lower, xr.DataArray) and isinstance(upper, xr.DataArray):
-        crossed = (lower > upper)
-        if mask is not None:
-            crossed = crossed & mask
-        if bool(crossed.any()):
-            raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound", d.span)
+    crossed = xr.DataArray(lower) > xr.DataArray(upper)
+    if mask is not None and crossed.ndim:
+        crossed = crossed & mask
+    if bool(crossed.any()):
+        at = crossed.where(crossed, drop=True) if crossed.ndim else crossed
+        where = ", ".join(f"{dim}={at.coords[dim].values[0]}" for dim in at.dims) if crossed.ndim else ""
+        raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound"
+                           f"{' at ' + where if where else ''}", d.span)
     if d.kind == "binary":
         return m.add_variables(name=sym.name, mask=mask, binary=True, **kw)
     return m.add_variables(lower=lower, upper=upper, name=sym.name, mask=mask, integer=d.kind == "integer", **kw)

@@ -244,21 +244,42 @@ class Evaluator:
     def _e_BinOp(self, e, scope):
         a, b = self.expr(e.left, scope), self.expr(e.right, scope)
         op = e.op
+        if op == "/":
+            self._check_divisor(b, scope, e)
         try:
-            if op == "+":
-                return b + a if is_linear(b) and not is_linear(a) else a + b
-            if op == "-":
-                return (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
-            if op == "*":
-                return b * a if is_linear(b) and not is_linear(a) else a * b
-            if op == "/":
-                return a / b
-            if op == "^":
-                return a ** b
-        except TypeError as err:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if op == "+":
+                    return b + a if is_linear(b) and not is_linear(a) else a + b
+                if op == "-":
+                    return (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
+                if op == "*":
+                    return b * a if is_linear(b) and not is_linear(a) else a * b
+                if op == "/":
+                    return a / b
+                if op == "^":
+                    return a ** b
+        except (TypeError, ValueError) as err:
             raise MilkrunError(f"cannot compute '{op}' here: {err}", e.span,
                                hint="set elements that are text cannot take part in arithmetic") from None
         raise TypeError(op)
+
+    def _check_divisor(self, b, scope: Scope, e):
+        """A zero divisor where the expression is in use is the modeller's mistake, not an inf to solve with."""
+        if is_linear(b):
+            return
+        if isinstance(b, xr.DataArray):
+            if b.dtype == object:
+                return
+            zero = b == 0
+            if scope.mask is not None:
+                zero = zero & scope.mask
+            if bool(zero.any()):
+                at = zero.where(zero, drop=True)
+                where = ", ".join(f"{d}={at.coords[d].values[0]}" for d in at.dims)
+                raise MilkrunError(f"division by zero{' at ' + where if where else ''}", e.right.span,
+                                   hint="guard it with 'if ... then ... else ...' or restrict the indices")
+        elif isinstance(b, (int, float)) and b == 0:
+            raise MilkrunError("division by zero", e.right.span)
 
     def _e_IfExpr(self, e, scope):
         c = self.cond(e.condition, scope)
@@ -377,8 +398,7 @@ class Evaluator:
         for tmp_dim, name in diagonal:
             arr = self._align_dim(arr, tmp_dim, scope.coords[name], sym, node, name, scope)
             arr = arr.isel({tmp_dim: xr.DataArray(np.arange(len(scope.coords[name])), dims=[name])})
-            if tmp_dim in getattr(arr, "coords", {}):
-                arr = arr.drop_vars(tmp_dim)
+            arr = _drop_coord(arr, tmp_dim)
         if sym.kind == "param" and self.instance.has_holes(sym.name):
             self._check_defined(arr, scope, sym, node)
         return arr
@@ -450,6 +470,15 @@ class Evaluator:
                 return ~parts[0]
             return parts[0] & parts[1] if c.op == "and" else parts[0] | parts[1]
         raise TypeError(c)
+
+
+def _drop_coord(arr, name: str):
+    """Drop a leftover coordinate from a data array or a linopy variable."""
+    if name not in arr.coords:
+        return arr
+    if isinstance(arr, linopy.Variable):
+        return linopy.Variable(arr.data.drop_vars(name), arr.model, arr.name)
+    return arr.drop_vars(name)
 
 
 def _as_expr(const, like):

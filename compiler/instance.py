@@ -115,6 +115,16 @@ class Instance:
     def _check_within(self, sym: Symbol, value: S.SetValue, within: ast.SetExpr):
         comps = _components(within)
         data = self.raw.sets.get(sym.name)
+        lead = len(sym.positions)  # an indexed set's members start with their index: check only the rest
+        if lead:
+            members = value.members
+            element = members.droplevel(list(range(lead))) if members.nlevels > lead + 1 else \
+                S.make_index(members.get_level_values(lead))
+            value = S.SetValue(sym.name, element)
+            if data is not None:
+                from .data.records import SetData
+                data = SetData(data.name, data.columns[lead:], data.origin)
+                data.origin = _ShiftedOrigin(data.origin, lead)
         if len(comps) != value.arity:
             comps = [within]
         for c, comp in enumerate(comps):
@@ -148,14 +158,15 @@ class Instance:
                                    hint=f"'{sym.name}' is declared within {label}")
 
     def _member_span(self, sym, data, c, value) -> Span | None:
+        """Where a set member (or, with `c`, its c-th component) is written in the data."""
         if data is None:
             return sym.span
         if c is None:
             keys = list(zip(*[list(x) for x in data.columns]))
             hits = [k for k, t in enumerate(keys) if t == value]
-        else:
-            hits = np.flatnonzero(np.asarray(data.columns[c] == value, dtype=bool)).tolist()
-        return data.origin.at(hits[0]) if hits else sym.span
+            return data.origin.at(hits[0]) if hits else sym.span
+        hits = np.flatnonzero(np.asarray(data.columns[c] == value, dtype=bool)).tolist()
+        return data.origin.key_at(hits[0], c) if hits else sym.span
 
     # ------------------------------------------------------------------ parameters
     def _eval_param(self, sym: Symbol):
@@ -264,12 +275,8 @@ class Instance:
             if (code < 0).any():
                 k = int(np.flatnonzero(code < 0)[0])
                 pos = sym.positions[c]
-                span = data.origin.at(k)
-                if data.origin.lines is not None and data.origin.spans is None and np.isscalar(data.origin.cells):
-                    from .data.records import cell_span
-                    span = cell_span(data.origin.file, int(data.origin.lines[k]), c)
                 raise MilkrunError(f"'{col[k]}' is not an element of {pos.set_label} (key {c + 1} of "
-                                   f"'{sym.name}')", span,
+                                   f"'{sym.name}')", data.origin.key_at(k, c),
                                    hint=_near_element(col[k], idx))
             codes.append(code)
         flat = np.ravel_multi_index(codes, tuple(len(c) for c in coords))
@@ -322,6 +329,19 @@ class Instance:
             words = f"{words} {_num(limit)}"
         raise MilkrunError(f"{sym.name}{at} = {shown}, but it {words}", span,
                            notes=[(f"'{sym.name}' is declared here", sym.span)] if span != sym.span else [])
+
+
+class _ShiftedOrigin:
+    """An origin whose key columns start `lead` columns later (the element part of an indexed set)."""
+
+    def __init__(self, origin, lead: int):
+        self._o, self._lead = origin, lead
+
+    def at(self, k):
+        return self._o.at(k)
+
+    def key_at(self, k, c):
+        return self._o.key_at(k, c + self._lead)
 
 
 def _full(value, scope: Scope) -> xr.DataArray:

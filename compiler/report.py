@@ -50,7 +50,10 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     if not result.has_solution:
         return
     sense = {"min": "minimise", "max": "maximise"}.get(result.sense or "", "")
-    console.print(f"  objective {result.primary} ({sense}): [bold]{_fmt(result.objective)}[/bold]")
+    if result.primary is None:
+        console.print("  a feasible point (the model declares no objective)")
+    else:
+        console.print(f"  objective {result.primary} ({sense}): [bold]{_fmt(result.objective)}[/bold]")
     if result.bound is not None:
         gap = f", gap {result.gap * 100:.4g} %" if result.gap is not None else ""
         console.print(f"  best bound {_fmt(result.bound)}{gap}")

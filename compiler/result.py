@@ -37,7 +37,7 @@ class Result:
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "feasible", "time_limit") and self.objective is not None
+        return self.status in ("optimal", "feasible", "time_limit") and len(self.solution.data_vars) > 0
 
     @property
     def exit_code(self) -> int:

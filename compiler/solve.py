@@ -59,7 +59,7 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
         result.objectives[name] = _evaluate(expr, values)
     result.primary = built.primary
     result.sense = built.senses.get(built.primary) if built.primary else None
-    result.objective = result.objectives.get(built.primary) if built.primary else 0.0
+    result.objective = result.objectives.get(built.primary) if built.primary else None
     const = built.constants.get(built.primary, 0.0) if built.primary else 0.0
     is_mip = any(v.attrs.get("integer") or v.attrs.get("binary") for v in m.variables.data.values())
     if status == "optimal" and (not is_mip or bound is None):
@@ -75,8 +75,11 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
 
 
 def _solve_plain(built, solver, opts):
-    """Through linopy; then read the solver's own primal values (incumbent included)."""
+    """SCIP through its API (backend_scip); other solvers through linopy, then the solver's own
+    primal values are read (incumbent included)."""
     m = built.linopy
+    if solver == "scip":
+        return _solve_scip(built, opts, lazy=False)
     io_api = "direct" if solver == "highs" else None
     status, condition = m.solve(solver_name=solver, io_api=io_api, progress=False, **opts)
     values = _primal_values(m, solver)
@@ -87,27 +90,44 @@ def _solve_plain(built, solver, opts):
     return values, state, _raw_bound(m, solver), f"{status}/{condition}", extra
 
 
+def _solve_scip(built, opts, lazy: bool):
+    from .backend_scip import STATUS, to_scip, values as scip_values
+    from .passes.tour_lazy import solve_scip
+
+    extra = {}
+    if lazy:
+        model, by_label, report = solve_scip(built, opts)
+        extra["lazy"] = vars(report)
+    else:
+        model, by_label = to_scip(built.linopy)
+        if opts:
+            model.setParams(opts)
+        model.optimize()
+    condition = model.getStatus()
+    vals = scip_values(model, by_label)
+    state = STATUS.get(condition) or ("feasible" if vals is not None else "error")
+    if state == "time_limit" and vals is None:
+        state = "time_limit"
+    try:
+        bound = float(model.getDualbound())
+        bound = bound if np.isfinite(bound) else None
+    except Exception:
+        bound = None
+    return vals, state, bound, f"scip/{condition}", extra
+
+
 def _solve_lazy(built, solver, opts, time_limit, quiet):
-    from .passes.tour_lazy import solve_highs, solve_scip
+    from .passes.tour_lazy import solve_highs
 
     if solver == "highs":
         values, state, bound, report = solve_highs(built, opts, time_limit, quiet)
         return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
     if solver == "scip":
-        model, report = solve_scip(built, opts, quiet)
-        condition = model.getStatus()
-        n = _n_labels(built.linopy)
-        values = _scip_values(model, n)
-        state = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
-                 "inforunbd": "infeasible", "timelimit": "time_limit", "gaplimit": "optimal"}.get(condition)
-        if state is None:
-            state = "feasible" if values is not None else "error"
-        try:
-            bound = float(model.getDualbound())
-        except Exception:
-            bound = None
-        return values, state, bound, f"constraint handler/{condition}", {"lazy": vars(report)}
+        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True)
+        return values, state, bound, termination.replace("scip/", "constraint handler/"), extra
     raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
+
+
 @contextlib.contextmanager
 def silenced(quiet: bool):
     """Keep solver banners (written by C code straight to file descriptor 1) off stdout."""
@@ -172,26 +192,12 @@ def _primal_values(m, solver: str) -> np.ndarray | None:
         out = np.full(n, np.nan)
         out[np.asarray(s._vlabels)] = np.asarray(model.getSolution().col_value, dtype=float)
         return out
-    if solver == "scip" and model is not None:
-        return _scip_values(model, n)
     out = np.full(n, np.nan)  # any other solver: what linopy read
     for var in m.variables.data.values():
         lab, val = var.labels.values.ravel(), var.solution.values.ravel()
         ok = lab >= 0
         out[lab[ok]] = val[ok]
     return None if np.isnan(out).all() else out
-
-
-def _scip_values(model, n: int) -> np.ndarray | None:
-    if model.getNSols() == 0:
-        return None
-    out = np.full(n, np.nan)
-    sol = model.getBestSol()
-    for v in model.getVars():
-        name = v.name
-        if name.startswith("x") and name[1:].isdigit() and int(name[1:]) < n:
-            out[int(name[1:])] = sol[v]
-    return out
 
 
 def _dataset(m, values: np.ndarray) -> xr.Dataset:
@@ -218,8 +224,6 @@ def _raw_bound(m, solver: str) -> float | None:
     try:
         if solver == "highs":
             b = float(model.getInfo().mip_dual_bound)
-        elif solver == "scip":
-            b = float(model.getDualbound())
         else:
             return None
     except Exception:

@@ -346,7 +346,7 @@ def test_column_that_is_not_a_parameter(plants, expect_error):
 def test_table_whose_only_value_column_is_misspelt(plants, expect_error):
     f = data_dir(plants) / "limits.csv"
     csv(f, "Plants,Markets,limt\nP2,M2,9\n")
-    err = expect_error(milkrun.compile_model, plants, line=1, column=1, file=f, contains="names no parameter")
+    err = expect_error(milkrun.compile_model, plants, line=1, column=16, file=f, contains="names no parameter")
     assert err.hint == "did you mean 'limit'?"
 
 

@@ -13,6 +13,7 @@ columns; every other column holds one parameter, indexed by those keys.
 """
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -51,7 +52,11 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
         raise MilkrunError(f"cannot read table '{name}' as CSV: {e}", declared_span or Span(file, first_line, 1)) from None
     except pd.errors.EmptyDataError:
         raise MilkrunError(f"table '{name}' is empty", declared_span or Span(file, first_line, 1)) from None
-    headers = [h.strip() for h in df.columns]
+    # the header as written (pandas renames a repeated column 'x' to 'x.1')
+    header_text = text.splitlines()[0] if text.strip() else ""
+    headers = [h.strip() for h in next(csv.reader(io.StringIO(header_text)), [])]
+    if len(headers) != len(df.columns):
+        headers = [h.strip() for h in df.columns]
     lines = np.arange(len(df)) + first_line + 1
     blank = (df.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy() if len(df) else np.zeros(0, bool)
     df, lines = df[~blank], lines[~blank]
@@ -69,6 +74,10 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
     while nkeys < len(headers) and headers[nkeys] not in data_params and headers[nkeys] not in computed:
         nkeys += 1
     value_cols = headers[nkeys:]
+    sym = ir.symbols.get(name)
+    if not value_cols and sym is not None and sym.kind == "param" and len(sym.positions) == 2 and nkeys >= 2:
+        _read_wide(sym.name, df, headers, lines, file, first_line, raw)
+        return
     for k, h in enumerate(value_cols, start=nkeys):
         if h in computed:
             raise MilkrunError(f"'{h}' is computed by a formula in the model; it cannot also be a data column",
@@ -83,20 +92,22 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
             raise MilkrunError(f"key column '{headers[k]}' of table '{name}' has an empty cell",
                                cell_span(file, int(lines[empty[0]]), k))
 
-    sym = ir.symbols.get(name)
     if sym is not None and sym.kind == "set" and sym.decl.definition is None:
         want = sym.arity + len(sym.positions)
         if nkeys != want:
+            close = [k for k, h in enumerate(headers[:nkeys]) if did_you_mean(h, data_params)]
+            at = close[0] if close else 0
             raise MilkrunError(f"table '{name}' lists the members of set {name}, which needs {want} key "
-                               f"column{'s' if want > 1 else ''}; the table has {nkeys}", header_span(0))
-        raw.add_set(SetData(name, keys, Origin(file, lines, 0, span=declared_span)))
-    elif not value_cols and sym is not None and sym.kind == "param" and len(sym.positions) == 2 and nkeys >= 2:
-        _read_wide(sym.name, df, headers, lines, file, raw)
-        return
+                               f"column{'s' if want > 1 else ''}; the table has {nkeys}", header_span(at),
+                               hint=did_you_mean(headers[at], data_params) if close else None)
+        raw.add_set(SetData(name, keys, Origin(file, lines, 0, span=declared_span, header_line=first_line)))
     elif not value_cols:
+        close = [k for k, h in enumerate(headers[:nkeys]) if did_you_mean(h, data_params)]
+        at = close[-1] if close else 0
         raise MilkrunError(f"table '{name}' names no parameter in its header and is not named after a set read "
-                           "from data or a two-index parameter", header_span(0),
-                           hint=did_you_mean(name, [s for s in ir.symbols if ir.symbols[s].kind in ("set", "param")]))
+                           "from data or a two-index parameter", header_span(at),
+                           hint=(did_you_mean(headers[at], data_params) if close else None) or
+                           did_you_mean(name, [s for s in ir.symbols if ir.symbols[s].kind in ("set", "param")]))
 
     if nkeys == 0 and len(df) != 1:
         raise MilkrunError(f"table '{name}' has no key column, so it holds scalar parameters in exactly one row; "
@@ -112,7 +123,7 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
         present = text_vals != ""
         values = _values(h, psym.element_param, text_vals, file, lines, k)
         raw.add_param(ParamData(h, [c[present] for c in keys], values[present],
-                                Origin(file, lines[present], k), raw_text=text_vals[present]))
+                                Origin(file, lines[present], k, header_line=first_line), raw_text=text_vals[present]))
 
 
 def _values(name: str, element_param: bool, text_vals: np.ndarray, file: str, lines: np.ndarray,
@@ -141,18 +152,22 @@ def _values(name: str, element_param: bool, text_vals: np.ndarray, file: str, li
     return nums
 
 
-def _read_wide(name, df, headers, lines, file, raw):
+def _read_wide(name, df, headers, lines, file, first_line, raw):
+    """Row keys in the first column, column keys in the header; an empty cell is a missing entry."""
+    empty = np.flatnonzero(df.iloc[:, 0].str.strip().to_numpy() == "")
+    if len(empty):
+        raise MilkrunError(f"the row key column of table '{name}' has an empty cell",
+                           cell_span(file, int(lines[empty[0]]), 0))
     rows = normalize_column(df.iloc[:, 0].to_numpy())
     cols = [normalize(h) for h in headers[1:]]
-    m = len(cols)
+    col_keys = np.empty(len(cols), dtype=object)
+    col_keys[:] = cols
+    if all(isinstance(c, int) for c in cols):
+        col_keys = col_keys.astype(np.int64)
     text = df.iloc[:, 1:].apply(lambda c: c.str.strip()).to_numpy()
     present = text != ""
     flat_text = text[present]
     r_idx, c_idx = np.nonzero(present)
-    col_keys = np.empty(m, dtype=object)
-    col_keys[:] = cols
-    if all(isinstance(c, int) for c in cols):
-        col_keys = col_keys.astype(np.int64)
     values = _values(name, False, flat_text, file, lines[r_idx], c_idx + 1) if len(flat_text) else np.zeros(0)
-    origin = Origin(file, lines[r_idx], c_idx + 1)
+    origin = Origin(file, lines[r_idx], c_idx + 1, header_line=first_line, wide=True)
     raw.add_param(ParamData(name, [rows[r_idx], col_keys[c_idx]], values, origin, raw_text=flat_text))

@@ -48,7 +48,7 @@ def _entry(ir: ModelIR, e: ast.DataEntry, raw: RawData):
     elif e.kind == "map":
         if not npos:
             raise MilkrunError(f"parameter '{e.name}' is a scalar; give one value, like {e.name} = 5", e.span)
-        keys, vals, spans = [], [], []
+        keys, vals, spans, key_spans = [], [], [], []
         for k, v in e.value:
             key = normalize(k.value)
             key = key if isinstance(key, tuple) else (key,)
@@ -58,7 +58,10 @@ def _entry(ir: ModelIR, e: ast.DataEntry, raw: RawData):
             keys.append(key)
             vals.append(v)
             spans.append(v.span)
-        raw.add_param(_param(sym, keys, vals, spans))
+            key_spans.append([k.span] * len(key))
+        data = _param(sym, keys, vals, spans)
+        data.origin.key_spans = key_spans
+        raw.add_param(data)
     else:
         raise MilkrunError(f"'{e.name}' is a parameter: give a value, or {{key: value, ...}} for an indexed one",
                            e.span)

@@ -24,6 +24,25 @@ class Origin:
     cells: np.ndarray | int | None = None  # 0-based CSV cell of each entry (or one for all)
     span: Span | None = None  # for entries written in the model (data blocks, --set)
     spans: list[Span] | None = None  # one per entry, for data blocks
+    key_spans: list[list[Span]] | None = None  # per entry, the span of each key (data blocks)
+    header_line: int | None = None  # CSV: the line of the header
+    wide: bool = False  # a wide table: the second key of an entry is its column's header
+
+    def key_at(self, k: int, c: int) -> Span | None:
+        """Where the c-th key of entry k is written."""
+        if self.key_spans is not None:
+            ks = self.key_spans[k]
+            return ks[c] if c < len(ks) else self.at(k)
+        if self.spans is not None:
+            return self.spans[k]
+        if self.lines is None:
+            return self.span
+        if self.wide:
+            if c == 0:
+                return cell_span(self.file, int(self.lines[k]), 0)
+            cell = int(self.cells if np.isscalar(self.cells) else self.cells[k])
+            return cell_span(self.file, int(self.header_line or 1), cell)
+        return cell_span(self.file, int(self.lines[k]), c)
 
     def at(self, k: int) -> Span | None:
         if self.spans is not None:

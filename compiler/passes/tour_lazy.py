@@ -180,24 +180,14 @@ def _add_rows(h, rows, col_of):
 
 
 def solve_scip(built, options: dict, quiet: bool = True):
-    """SCIP with a constraint handler that enforces the tours lazily. Returns (scip model, report)."""
-    import os
-    import tempfile
-
+    """SCIP with a constraint handler that enforces the tours lazily. Returns (scip model, labels, report)."""
     import pyscipopt as scip
 
+    from ..backend_scip import to_scip
+
     m = built.linopy
-    with tempfile.TemporaryDirectory() as tmp:
-        lp = os.path.join(tmp, "model.lp")
-        m.to_file(lp, io_api="lp", progress=False)
-        model = scip.Model()
-        model.hideOutput(quiet)
-        model.readProblem(lp)
-    n_labels = max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
-    by_label: list = [None] * n_labels
-    for v in model.getVars():
-        if v.name.startswith("x") and v.name[1:].isdigit():
-            by_label[int(v.name[1:])] = v
+    model, by_label = to_scip(m, quiet)
+    n_labels = len(by_label)
     sep = SubtourSeparator(built.lazy_tours)
     report = LazyReport()
     watched = sorted({int(l) for fam in built.lazy_tours for arr in (fam.arcs.labels.values, fam.visits.labels.values)
@@ -248,4 +238,4 @@ def solve_scip(built, options: dict, quiet: bool = True):
     t0 = time.perf_counter()
     model.optimize()
     report.seconds = time.perf_counter() - t0
-    return model, report
+    return model, by_label, report
