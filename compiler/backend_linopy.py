@@ -66,7 +66,8 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
         expr = ev.expr(sym.decl.expr, Scope({}))
         if not is_linear(expr):
             raise MilkrunError(f"objective '{sym.name}' has no variables", sym.span)
-        expr = 1 * expr
+        if isinstance(expr, linopy.Variable):
+            expr = expr.to_linexpr()
         constants[sym.name] = float(expr.const.item()) if expr.const.ndim == 0 else 0.0
         objectives[sym.name] = expr
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
@@ -77,7 +78,8 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
         objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
     if objectives:
         name = next(iter(objectives))
-        m.add_objective(objectives[name] - constants[name], sense=senses[name])
+        obj = objectives[name] - constants[name] if constants[name] else objectives[name]
+        m.add_objective(obj, sense=senses[name])
     elif variables:  # no objective: any feasible point will do (the solver needs some objective)
         first = next(iter(variables.values()))
         m.add_objective((0 * first).sum())
@@ -122,28 +124,27 @@ def _add_constraint(m: linopy.Model, sym: Symbol, ev: Evaluator) -> dict[str, in
     terms = [ev.expr(t, scope) for t in d.terms]
     if len(terms) == 2:
         parts = [(sym.name, terms[0], d.ops[0], terms[1])]
-    else:  # low <= e <= high  →  two families
-        lo_op = d.ops[0]
-        parts = [(f"{sym.name}_lo", terms[1], _flip(lo_op), terms[0]), (f"{sym.name}_hi", terms[1], d.ops[1], terms[2])]
+    else:  # low <= e <= high (or high >= e >= low)  →  two families, _lo the lower bound
+        low, high = (terms[0], terms[2]) if d.ops[0] == "<=" else (terms[2], terms[0])
+        parts = [(f"{sym.name}_lo", terms[1], ">=", low), (f"{sym.name}_hi", terms[1], "<=", high)]
     dropped = {}
     for name, lhs, op, rhs in parts:
         dropped[name] = _add_rows(m, sym, name, lhs, op, rhs, scope)
     return {k: v for k, v in dropped.items() if v}
 
 
-def _flip(op: str) -> str:
-    return {"<=": ">=", ">=": "<="}[op]
-
-
 def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int:
-    # lhs - rhs  op  0, with every index of the scope present
-    if is_linear(rhs) and not is_linear(lhs):
-        expr = -1 * rhs + lhs
+    """Add `lhs op rhs` over the scope; settle rows left without variables. Returns how many were dropped."""
+    if is_linear(rhs) and not is_linear(lhs):  # 5 >= x  →  x <= 5
+        lhs, rhs, op = rhs, lhs, {"<=": ">=", ">=": "<=", "==": "=="}[op]
+    if is_linear(rhs):
+        expr, rhs = lhs - rhs, 0.0
     else:
-        expr = lhs - rhs
-    expr = 1 * expr  # a Variable becomes a LinearExpression
+        expr = lhs
+    if isinstance(expr, linopy.Variable):
+        expr = expr.to_linexpr()
     expr = broadcast(expr, scope.coords)
-    const = expr.const
+    const = expr.const - rhs  # a row reads: terms + const (op) 0
     has_vars = (expr.vars != -1).any("_term")
     active = scope.full_mask() if scope.mask is not None else xr.DataArray(True)
     active = active & xr.ones_like(has_vars, dtype=bool) if has_vars.ndim else active
@@ -157,22 +158,22 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
             at = {dim: where.coords[dim].values[0] for dim in where.dims}
             idx = ", ".join(f"{k}={_plain(v)}" for k, v in at.items())
             row = const.sel(at) if at else const
-            lhs_val = -float(row)
             raise InfeasibleByConstruction(
                 f"constraint '{sym.name}'{f' at {idx}' if idx else ''} has no variable left after indexing and "
-                f"reads 0 {op} {_plain(lhs_val)}, which is false: the model is infeasible as written",
+                f"reads 0 {op} {_plain(-float(row))}, which is false: the model is infeasible as written",
                 sym.span, hint="check the sets this constraint ranges over and its 'where' conditions",
                 kind="infeasible")
-    nan_const = const.isnull() & active & has_vars
-    if bool(nan_const.any()):
+    live = active & has_vars
+    if bool((const.isnull() & live).any()):
         raise MilkrunError(f"constraint '{name}' uses a value that is not defined on part of its domain", sym.span)
-    mask = active & has_vars
-    sign = {"<=": "<=", ">=": ">=", "==": "="}[op]
-    lhs_vars = expr - const
+    coeffs = expr.coeffs.values
+    bad_coeff = ~np.isfinite(coeffs) & (expr.vars.values != -1)
+    if bad_coeff.any() and bool((xr.DataArray(bad_coeff, dims=expr.coeffs.dims).any("_term") & live).any()):
+        raise MilkrunError(f"constraint '{name}' has a coefficient that is not a finite number", sym.span)
     kwargs = {"name": name}
-    if mask.ndim:
-        kwargs["mask"] = mask
-    m.add_constraints(lhs_vars, sign, -const, **kwargs)
+    if live.ndim and not bool(live.all()):  # a mask costs linopy a pass over every term: only when needed
+        kwargs["mask"] = live
+    m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, **kwargs)
     return n_empty
 
 

@@ -110,7 +110,7 @@ class _Checker:
             raise MilkrunError(f"data for '{name}', which is not declared", span,
                                hint=did_you_mean(name, [s for s in self.symbols if self.symbols[s].kind in ("set", "param")]))
         if sym.kind not in ("set", "param"):
-            raise MilkrunError(f"data can only be given for sets and parameters; '{name}' is a {sym.kind}", span)
+            raise MilkrunError(f"data can only be given for sets and parameters; '{name}' is {_a(sym.kind)}", span)
         if getattr(sym.decl, "definition", None) is not None:
             raise MilkrunError(f"'{name}' is defined in the model by a formula; it cannot also be given as data", span,
                                notes=[("defined here", sym.span)])
@@ -183,7 +183,7 @@ class _Checker:
                 return 1
             sym = self._lookup(s.name, s.span, want="set")
             if sym.kind != "set":
-                raise MilkrunError(f"'{s.name}' is a {sym.kind}, but a set is expected here", s.span)
+                raise MilkrunError(f"'{s.name}' is {_a(sym.kind)}, but a set is expected here", s.span)
             if sym.positions:
                 raise MilkrunError(f"set '{s.name}' is indexed over [{', '.join(p.set_label for p in sym.positions)}]; "
                                    f"write {s.name}[...]", s.span)
@@ -230,7 +230,10 @@ class _Checker:
                 raise MilkrunError(f"'{d.name}' holds an element of a set; it takes no numeric bounds", d.span)
         for b in d.bounds:
             self._require_const(self._expr(b.value, scope), b.value, "a parameter's bound")
-        if d.default is not None:
+        if d.default is not None and sym.element_param and isinstance(d.default, ast.Name) \
+                and d.default.name not in self.symbols:
+            pass  # `param depot in Nodes default plant`: a bare name is the element itself
+        elif d.default is not None:
             self._require_const(self._expr(d.default, scope), d.default, "a default value")
         if d.definition is not None:
             self._require_const(self._expr(d.definition, scope), d.definition, "a parameter's formula")
@@ -320,14 +323,14 @@ class _Checker:
         elif isinstance(s, ast.IndexedSetRef):
             sym = self._lookup(s.name, s.span, want="set")
             if sym.kind != "set":
-                raise MilkrunError(f"'{s.name}' is a {sym.kind}, but a set is expected here", s.span)
+                raise MilkrunError(f"'{s.name}' is {_a(sym.kind)}, but a set is expected here", s.span)
             self._subscripts(sym, s.subscripts, scope, s.span)
         elif isinstance(s, ast.SetLiteral):
             for e in s.elements:
                 if e.is_name and isinstance(e.value, str) and e.value in self.symbols:
                     sym = self.symbols[e.value]
                     if not (sym.kind == "param" and sym.element_param):
-                        raise MilkrunError(f"'{e.value}' is a {sym.kind}; inside {{...}} a name is an element or a "
+                        raise MilkrunError(f"'{e.value}' is {_a(sym.kind)}; inside {{...}} a name is an element or a "
                                            "parameter declared 'in SET'", e.span)
         elif isinstance(s, ast.SetRange):
             for x in (s.low, s.high):
@@ -353,7 +356,7 @@ class _Checker:
 
     def _expr_full(self, e, scope) -> tuple[int, int]:
         """Return (degree in the variables, number of open '*' positions)."""
-        if isinstance(e, ast.Number):
+        if isinstance(e, (ast.Number, ast.Element)):
             return CONST, 0
         if isinstance(e, ast.Name):
             if e.name in scope:
@@ -366,7 +369,7 @@ class _Checker:
                 return LINEAR, 0
             if sym.kind in ("objective", "constraint", "kpi", "check"):
                 where = "inside the model" if sym.kind != "kpi" else "outside other kpis"
-                raise MilkrunError(f"'{e.name}' is a {sym.kind} and has no value {where}", e.span)
+                raise MilkrunError(f"'{e.name}' is {_a(sym.kind)} and has no value {where}", e.span)
             if sym.positions:
                 idx = ", ".join(p.set_label for p in sym.positions)
                 raise MilkrunError(f"{sym.kind} '{e.name}' is indexed over [{idx}]; give its indices, like "
@@ -377,7 +380,7 @@ class _Checker:
             if sym.kind == "kpi" and self.post_solve:
                 return LINEAR, self._subscripts(sym, e.items, scope, e.span)
             if sym.kind not in ("param", "var"):
-                raise MilkrunError(f"'{e.name}' is a {sym.kind}; only parameters and variables take indices here",
+                raise MilkrunError(f"'{e.name}' is {_a(sym.kind)}; only parameters and variables take indices here",
                                    e.span)
             open_ = self._subscripts(sym, e.items, scope, e.span)
             return (LINEAR if sym.kind == "var" else CONST), open_
@@ -519,7 +522,7 @@ class _Checker:
                 if ref is not None and ref.kind == "param" and not ref.positions:
                     continue
                 if ref is not None:
-                    raise MilkrunError(f"'{item.name}' is a {ref.kind}; a subscript must be an index, an element "
+                    raise MilkrunError(f"'{item.name}' is {_a(ref.kind)}; a subscript must be an index, an element "
                                        "or a parameter", item.span)
                 hint = did_you_mean(item.name, list(scope)) or (
                     f"if '{item.name}' is an element of the set, quote it: '{item.name}'")
@@ -561,6 +564,11 @@ class _Checker:
                 what = "name"
             raise MilkrunError(f"unknown {what} '{name}'", span, hint=did_you_mean(name, cands))
         return sym
+
+
+def _a(noun: str) -> str:
+    """'a set', 'an objective'."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _label(s: ast.SetExpr) -> str:

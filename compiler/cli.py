@@ -93,6 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _stdout() -> Console:
+    """Rich output on stdout; when it is not a terminal, lines are not wrapped at 80 columns."""
+    import shutil
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(shutil.get_terminal_size((160, 24)).columns, 160),
+                          soft_wrap=True)
+    return console
+
+
 def _options(pairs: list[str]) -> dict[str, str]:
     out = {}
     for p in pairs:
@@ -120,7 +131,7 @@ def _check(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return EXIT_SOLVED
-    out = Console(highlight=False)
+    out = _stdout()
     out.print(f"[bold]{info['model'] or args.model}[/bold]: ok")
     out.print("  sets: " + ", ".join(f"{k} ({v})" for k, v in info["sets"].items()))
     out.print(f"  {info['variables']:,} variables, {info['constraints']:,} constraints, "
@@ -156,9 +167,9 @@ def _solve(args) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print_result(result, Console(highlight=False))
+        print_result(result, _stdout())
         if args.out:
-            Console(highlight=False).print(f"  written to {args.out}/")
+            _stdout().print(f"  written to {args.out}/")
     return result.exit_code
 
 
@@ -171,7 +182,7 @@ def _export(args) -> int:
 
     with silenced(True):
         compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
-    Console(highlight=False).print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
+    _stdout().print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
                                    f"{int(compiled.linopy.ncons):,} constraints)")
     return EXIT_SOLVED
 

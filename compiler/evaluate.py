@@ -28,7 +28,16 @@ from .ir import BUILTIN_SETS, Symbol
 SLICE_PREFIX = "__slice"
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for haversine
 
-try:  # linopy ≥ 0.10 warns that `.where` absences will propagate in a future API; we fill explicitly.
+# milkrun's meaning of a sparse variable is AMPL's: an entry that a `where` leaves out does
+# not exist, so it adds nothing to a sum and a row left without variables is settled by the
+# compiler (backend_linopy). That is linopy's "legacy" semantics; pin it, and silence the
+# notice that a future default will differ.
+if "semantics" in getattr(linopy.options, "_defaults", {}) or hasattr(linopy.options, "semantics"):
+    try:
+        linopy.options["semantics"] = "legacy"
+    except Exception:  # pragma: no cover - option not settable in this linopy
+        pass
+try:
     from linopy.semantics import LinopySemanticsWarning  # type: ignore
 
     warnings.filterwarnings("ignore", category=LinopySemanticsWarning)
@@ -229,6 +238,9 @@ class Evaluator:
     def _e_Number(self, e, scope):
         return float(e.value)
 
+    def _e_Element(self, e, scope):
+        return S.normalize(e.value)
+
     def _e_Name(self, e, scope):
         if e.name in scope.coords:
             return index_array(e.name, scope.coords[e.name])
@@ -302,7 +314,7 @@ class Evaluator:
         args = [self.expr(a, scope) for a in e.args]
         if f == "euclid":
             x1, y1, x2, y2 = args
-            return np.sqrt((x1 - x2) ** 2 + (y1 - y2) ** 2)
+            return np.hypot(x1 - x2, y1 - y2)
         if f == "haversine":
             lat1, lon1, lat2, lon2 = (np.radians(a) for a in args)
             h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2

@@ -197,8 +197,18 @@ class Instance:
         entries = self._entries(sym)
         if not entries:
             if d.default is not None:
-                v = self.ev._literal(d.default) if isinstance(d.default, ast.Element) else self.ev._element(d.default, Scope({}))
-                return v
+                default = d.default
+                if isinstance(default, ast.Name) and default.name not in self.ir.symbols:
+                    value = S.normalize(default.name)
+                elif isinstance(default, ast.Element):
+                    value = self.ev._literal(default)
+                else:
+                    value = self.ev._element(default, Scope({}))
+                members = self.ev.set_value(d.element_of)
+                if value not in members.members:
+                    raise MilkrunError(f"the default of '{sym.name}', '{value}', is not an element of the set it "
+                                       "is declared in", default.span)
+                return value
             raise MilkrunError(f"parameter '{sym.name}' has no value", d.span,
                                hint="give it in a data block or a table, or with --set")
         pd_, k = entries[-1]
@@ -243,9 +253,16 @@ class Instance:
                 clash = seen | dup_inside
                 if clash.any():
                     k = int(np.flatnonzero(clash)[0])
-                    key = np.unravel_index(flat[k], shape)
-                    desc = _fmt(tuple(c[i] for c, i in zip(coords, key)))
-                    raise MilkrunError(f"parameter '{sym.name}' is given twice for {desc}", data.origin.at(k))
+                    key = np.unravel_index(flat[k], shape) if shape else ()
+                    desc = f" for {_fmt(tuple(c[i] for c, i in zip(coords, key)))}" if dims else ""
+                    if seen[k]:
+                        t0, k0 = int(src_table.ravel()[flat[k]]), int(src_entry.ravel()[flat[k]])
+                        first = (sources + overrides)[t0].origin.at(k0)
+                    else:
+                        k0 = int(np.flatnonzero(flat == flat[k])[0])
+                        first = data.origin.at(k0)
+                    raise MilkrunError(f"parameter '{sym.name}' is given twice{desc}", data.origin.at(k),
+                                       notes=[("first given here", first)])
             values.ravel()[flat] = data.values
             src_table.ravel()[flat] = t
             src_entry.ravel()[flat] = np.arange(len(flat))
@@ -295,7 +312,7 @@ class Instance:
         live = ~np.isnan(vals) if active is None else active.values
         nonfinite = ~np.isfinite(vals) & live
         if nonfinite.any():
-            self._fail(sym, src, value, nonfinite, f"'{sym.name}' is not a finite number", None)
+            self._fail(sym, src, value, nonfinite, "must be a finite number", None)
         checks = []
         if d.integer or d.binary:
             checks.append(((vals == np.round(vals)) | ~live, "must be a whole number", None))

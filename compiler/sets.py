@@ -39,13 +39,17 @@ def normalize(value):
 
 def normalize_column(values) -> np.ndarray:
     """Vectorised `normalize` for a column of keys read as text."""
-    s = pd.Series(values, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    s = pd.Series(values, dtype=object).str.strip()
     num = pd.to_numeric(s, errors="coerce")
-    if num.notna().all():
+    numeric = num.notna().to_numpy()
+    if numeric.all():
         if (num == np.floor(num)).all():
             return num.astype(np.int64).to_numpy()
         return num.to_numpy()
-    return np.array([normalize(v) for v in s], dtype=object)
+    out = s.to_numpy(dtype=object).copy()
+    if numeric.any():  # a mixed column: numbers become numbers, the rest stays text
+        out[numeric] = [normalize(v) for v in out[numeric]]
+    return out
 
 
 def make_index(values) -> pd.Index:

@@ -23,6 +23,7 @@ class Element(Node):
 
     value: object  # str | int | float | tuple
     is_name: bool = False  # written as a bare name (may be an element parameter)
+    parts: list["Element"] = field(default_factory=list, repr=False, compare=False)  # a tuple's items
 
 
 @dataclass

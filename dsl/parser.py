@@ -76,8 +76,10 @@ def _describe(expected: set[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
+    # cache=True keeps the built LALR tables in the temp folder (keyed by the grammar's hash):
+    # building them costs more than compiling a large model
     return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                start=["start", "expr"])
+                start=["start", "expr"], cache=True)
 
 
 def parse_text(text: str, file: str = "<model>") -> ast.Model:
@@ -118,8 +120,14 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:
         else:
             found = f"'{tok.value}'"
             span = Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
-        expected = _describe(_acceptable(e))
-        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e, _acceptable(e)))
+        acceptable = _acceptable(e)
+        expected = _describe(acceptable)
+        if tok.value == "=" and any(a.startswith("__ANON") or a in {"LESSTHAN", "MORETHAN"} for a in acceptable):
+            return MilkrunError("'=' is not a comparison; write '==' (or '<=', '>=')", span,
+                                hint="'=' defines a set or a parameter; constraints compare with '==', '<=' or '>='")
+        if tok.type == "$END":
+            return MilkrunError(f"unexpected end of the file in the middle of a statement; expected {expected}", span)
+        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e, acceptable))
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
         span = Span(file, line, column, line, column + 1)
@@ -439,7 +447,7 @@ class _ToAst(Transformer):
 
     def elem_tuple(self, meta, c):
         names_only = all(e.is_name for e in c)
-        return ast.Element(tuple(e.value for e in c), is_name=names_only, span=self.S(meta))
+        return ast.Element(tuple(e.value for e in c), is_name=names_only, parts=list(c), span=self.S(meta))
 
     # ---- expressions
     def if_expr(self, meta, c):
@@ -503,8 +511,8 @@ class _ToAst(Transformer):
 
     def keyword_arg(self, meta, c):
         value = c[1]
-        if isinstance(value, Token):
-            value = _unquote(str(value))
+        if isinstance(value, ast.Element) and isinstance(value.value, str):  # method = "lazy"
+            value = value.value
         return ast.KeywordArg(str(c[0]), value, span=self.S(meta))
 
     # ---- conditions
@@ -517,8 +525,13 @@ class _ToAst(Transformer):
     def tuple_member(self, meta, c):
         tup, set_expr = c
         items = []
-        for v in tup.value:
-            items.append(ast.Name(v, span=tup.span) if isinstance(v, str) and tup.is_name else ast.Number(v, span=tup.span))
+        for part in tup.parts:  # (k, 1) in Slots: names are values in scope, numbers and quotes are elements
+            if part.is_name:
+                items.append(ast.Name(part.value, span=part.span))
+            elif isinstance(part.value, (int, float)):
+                items.append(ast.Number(part.value, span=part.span))
+            else:
+                items.append(part)
         return ast.Member(items, set_expr, span=self.S(meta))
 
     def or_(self, meta, c):

@@ -58,7 +58,8 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
     if len(headers) != len(df.columns):
         headers = [h.strip() for h in df.columns]
     lines = np.arange(len(df)) + first_line + 1
-    blank = (df.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy() if len(df) else np.zeros(0, bool)
+    # cells keep no leading blanks (skipinitialspace); a cell of blanks only is then ""
+    blank = df.eq("").all(axis=1).to_numpy() if len(df) else np.zeros(0, bool)
     df, lines = df[~blank], lines[~blank]
     header_span = lambda k: cell_span(file, first_line, k)  # noqa: E731
     for k, h in enumerate(headers):
@@ -87,7 +88,7 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
                                header_span(k), hint=did_you_mean(h, data_params))
     keys = [normalize_column(df.iloc[:, k].to_numpy()) for k in range(nkeys)]
     for k in range(nkeys):
-        empty = np.flatnonzero(df.iloc[:, k].str.strip().to_numpy() == "")
+        empty = np.flatnonzero(df.iloc[:, k].to_numpy() == "")
         if len(empty):
             raise MilkrunError(f"key column '{headers[k]}' of table '{name}' has an empty cell",
                                cell_span(file, int(lines[empty[0]]), k))
@@ -119,11 +120,19 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
             raise MilkrunError(f"parameter '{h}' is indexed over [{idx}] ({len(psym.positions)} key"
                                f"{'s' if len(psym.positions) != 1 else ''}), but table '{name}' has {nkeys} key "
                                f"column{'s' if nkeys != 1 else ''}", header_span(k))
-        text_vals = df.iloc[:, k].str.strip().to_numpy()
+        text_vals = _stripped(df.iloc[:, k])
         present = text_vals != ""
         values = _values(h, psym.element_param, text_vals, file, lines, k)
         raw.add_param(ParamData(h, [c[present] for c in keys], values[present],
                                 Origin(file, lines[present], k, header_line=first_line), raw_text=text_vals[present]))
+
+
+def _stripped(col: pd.Series) -> np.ndarray:
+    """The column's text without trailing blanks; strips only when some cell has them (it is slow)."""
+    values = col.to_numpy(dtype=object)
+    if col.str.endswith(" ").any():
+        values = col.str.strip().to_numpy(dtype=object)
+    return values
 
 
 def _values(name: str, element_param: bool, text_vals: np.ndarray, file: str, lines: np.ndarray,
@@ -154,7 +163,7 @@ def _values(name: str, element_param: bool, text_vals: np.ndarray, file: str, li
 
 def _read_wide(name, df, headers, lines, file, first_line, raw):
     """Row keys in the first column, column keys in the header; an empty cell is a missing entry."""
-    empty = np.flatnonzero(df.iloc[:, 0].str.strip().to_numpy() == "")
+    empty = np.flatnonzero(df.iloc[:, 0].to_numpy() == "")
     if len(empty):
         raise MilkrunError(f"the row key column of table '{name}' has an empty cell",
                            cell_span(file, int(lines[empty[0]]), 0))
@@ -164,7 +173,8 @@ def _read_wide(name, df, headers, lines, file, first_line, raw):
     col_keys[:] = cols
     if all(isinstance(c, int) for c in cols):
         col_keys = col_keys.astype(np.int64)
-    text = df.iloc[:, 1:].apply(lambda c: c.str.strip()).to_numpy()
+    text = np.column_stack([_stripped(df.iloc[:, k]) for k in range(1, df.shape[1])]) if df.shape[1] > 1 \
+        else np.zeros((len(df), 0), dtype=object)
     present = text != ""
     flat_text = text[present]
     r_idx, c_idx = np.nonzero(present)
