@@ -41,15 +41,18 @@ def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
         h.changeColsIntegrality(lp.num_col_, np.arange(lp.num_col_, dtype=np.int32),
                                 np.zeros(lp.num_col_, dtype=np.uint8))
     h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
         if integral:
             return ["the linear relaxation is feasible: no integer (or binary) assignment satisfies all constraints"]
         return []
     status, iis = h.getIis()
-    if not getattr(iis, "valid_", False):
-        return []
-    rows = [int(r) for r in iis.row_index_]
-    cols = [int(c) for c in iis.col_index_]
+    rows = [int(r) for r in getattr(iis, "row_index_", [])] if getattr(iis, "valid_", False) else []
+    cols = [int(c) for c in getattr(iis, "col_index_", [])] if getattr(iis, "valid_", False) else []
+    if not rows and not cols:
+        return _smallest_relaxation(m, ir, integral)
     clabels = np.asarray(_labels(m, "constraints"))
     vlabels = np.asarray(_labels(m, "variables"))
     families: dict[str, list[str]] = defaultdict(list)
@@ -72,6 +75,38 @@ def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
     if integral and lines:
         lines.append("(found on the linear relaxation, so it holds for the integer model too)")
     return lines
+
+
+def _smallest_relaxation(m, ir, integral: bool) -> list[str]:
+    """When HiGHS finds no IIS (an aggregate cause, say total supply below total demand), say which
+    rows the least total violation breaks, and by how much: where the model has to give."""
+    import highspy
+
+    h = m.to_highspy()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", TIME_LIMIT)
+    h.feasibilityRelaxation(1.0, 1.0, 1.0)
+    lp, sol = h.getLp(), h.getSolution()
+    if not getattr(sol, "value_valid", False):
+        return []
+    act = np.asarray(sol.row_value)
+    lo, hi = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    tol = 1e-6 * np.maximum(1.0, np.abs(act))
+    short, over = lo - act, act - hi
+    clabels = np.asarray(_labels(m, "constraints"))
+    parts = []
+    for r in np.flatnonzero((short > tol) | (over > tol))[:MAX_LISTED]:
+        name, coords = m.constraints.get_label_position(int(clabels[r]))
+        amount = short[r] if short[r] > tol[r] else over[r]
+        side = "its lower side" if short[r] > tol[r] else "its upper side"
+        parts.append(f"{name}{_coords(coords)}{_where(ir, name)} by {amount:,.6g} on {side}")
+    if not parts:
+        return []
+    total = float(h.getInfo().objective_function_value)
+    out = [f"the smallest change that makes it feasible (total {total:,.6g}) relaxes: " + "; ".join(parts)]
+    if integral:
+        out.append("(on the linear relaxation)")
+    return out
 
 
 def _labels(m, kind: str) -> np.ndarray:

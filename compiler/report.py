@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .result import Result
@@ -20,13 +21,13 @@ def _fmt(v) -> str:
 
 
 def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int) -> None:
-    table = Table(title=title, title_justify="left", show_edge=False)
+    table = Table(title=escape(title), title_justify="left", show_edge=False)
     for d in dims:
         table.add_column(str(d))
     table.add_column("value", justify="right")
     for key, value in list(series.items())[:max_rows]:
         key = key if isinstance(key, tuple) else (key,)
-        table.add_row(*[str(k) for k in key], _fmt(value))
+        table.add_row(*[escape(str(k)) for k in key], _fmt(value))
     if len(series) > max_rows:
         table.add_row(*(["…"] * len(dims)), f"{len(series) - max_rows} more")
     console.print(table)
@@ -44,9 +45,9 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     console.print(f"[bold]{result.model or 'model'}[/bold]: [{colour}]{result.status}[/{colour}] "
                   f"({result.solver}, {seconds:.2f} s)")
     if result.message:
-        console.print(f"  {result.message}")
+        console.print(f"  {result.message}", markup=False)
     for line in result.why:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)
     if not result.has_solution:
         return
     sense = {"min": "minimise", "max": "maximise"}.get(result.sense or "", "")
@@ -70,11 +71,11 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
         for key, cycles in routes.items():
             label = ", ".join(str(k) for k in key)
             for c in cycles[:1]:
-                console.print(f"  route {name}[{label}]: {' → '.join(str(n) for n in c)}")
+                console.print(f"  route {name}[{label}]: {' → '.join(str(n) for n in c)}", markup=False)
     for name, da in result.kpis.items():
         unit = f" ({result.kpi_docs[name]})" if result.kpi_docs.get(name) else ""
         if da.ndim == 0:
-            console.print(f"  {name}{unit} = {_fmt(da.item())}")
+            console.print(f"  {name}{unit} = {_fmt(da.item())}", markup=False)
         else:
             _table(console, f"{name}{unit}", da.dims, _nonzero(da), max_rows)
     for name in result.solution.data_vars:
