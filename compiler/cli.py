@@ -164,6 +164,12 @@ def _solve(args) -> int:
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
         result.write(Path(args.out))
+        if result.has_solution and result.tours:
+            from milkrun.compiler.plots import route_map
+
+            drawn = route_map(result, compiled.instance, Path(args.out) / "routes.png")
+            if drawn is None:
+                sys.stderr.write("note: no route map: the tour's nodes have no x/y (or lon/lat) parameters\n")
     if args.json:
         print(result.to_json())
     else:

@@ -95,6 +95,7 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
 def finish(compiled: Compiled, result: Result) -> Result:
     """What every solve adds to the solver's answer: the model's name and its kpis."""
     result.model = compiled.ir.name
+    result.tour_families = compiled.built.tours
     if result.has_solution:
         result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)
         result.kpi_docs = {s.name: s.decl.doc for s in compiled.ir.of_kind("kpi")}

@@ -34,6 +34,7 @@ class Result:
     extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
     kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
     kpi_docs: dict[str, str | None] = field(default_factory=dict)
+    tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
 
     @property
     def has_solution(self) -> bool:
@@ -95,6 +96,15 @@ class Result:
                 p.write_text(f"{name}\n{_csv_num(da.item())}\n")
             else:
                 da.to_series().dropna().rename(name).to_frame().to_csv(p)
+            written.append(p)
+        if self.tours:
+            rows = ["tour,index,stop,node"]
+            for name, routes in self.tours.items():
+                for key, cycles in routes.items():
+                    for stop, node in enumerate(cycles[0] if cycles else []):
+                        rows.append(f"{name},{'/'.join(str(k) for k in key)},{stop},{node}")
+            p = out / "routes.csv"
+            p.write_text("\n".join(rows) + "\n")
             written.append(p)
         nc = out / "solution.nc"
         ds = self.solution.copy()

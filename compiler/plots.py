@@ -1,0 +1,85 @@
+"""Pictures of a solution: a map of the routes of every `tour` family.
+
+A map needs where the nodes lie. milkrun looks, by convention, for parameters `x` and
+`y` (or `lon` and `lat`) indexed over the tour's nodes, as `include "planar_network"`
+and `include "geo_network"` declare them; without them no map is drawn and the run
+says so.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+COORDINATE_NAMES = [("x", "y"), ("lon", "lat")]
+
+
+def node_coordinates(instance, nodes) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(east, north, what) for the nodes, from x/y or lon/lat parameters over exactly those nodes."""
+    for ex, ny in COORDINATE_NAMES:
+        syms = instance.ir.symbols
+        if ex in syms and ny in syms and syms[ex].kind == "param" and syms[ny].kind == "param":
+            px, py = instance.param(ex), instance.param(ny)
+            if not (isinstance(px, xr.DataArray) and isinstance(py, xr.DataArray) and px.ndim == 1 and py.ndim == 1):
+                continue
+            dim_x, dim_y = px.dims[0], py.dims[0]
+            if set(px.indexes[dim_x]) >= set(nodes) and set(py.indexes[dim_y]) >= set(nodes):
+                return (px.sel({dim_x: list(nodes)}).values.astype(float),
+                        py.sel({dim_y: list(nodes)}).values.astype(float), f"{ex}/{ny}")
+    return None
+
+
+def route_map(result, instance, path: Path) -> Path | None:
+    """Draw every route of every tour family; returns the file, or None when nodes have no coordinates."""
+    if not result.tours:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fams = {t.name: t for t in getattr(result, "tour_families", [])}
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    colours = plt.get_cmap("tab10")
+    drawn = False
+    c = 0
+    for name, routes in result.tours.items():
+        fam = fams.get(name)
+        if fam is None:
+            continue
+        coords = node_coordinates(instance, list(fam.nodes))
+        if coords is None:
+            continue
+        xs, ys, _ = coords
+        where = {n: k for k, n in enumerate(fam.nodes)}
+        ax.scatter(xs, ys, s=28, color="0.35", zorder=3)
+        for n, k in where.items():
+            ax.annotate(str(n), (xs[k], ys[k]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        s = where[fam.start]
+        ax.scatter([xs[s]], [ys[s]], s=140, marker="s", color="black", zorder=4, label=f"start ({fam.start})")
+        for key, cycles in routes.items():
+            if not cycles:
+                continue
+            route = cycles[0]
+            pts = np.array([[xs[where[n]], ys[where[n]]] for n in route])
+            colour = colours(c % 10)
+            c += 1
+            label = f"{name}[{', '.join(str(k) for k in key)}]" if key else name
+            ax.plot(pts[:, 0], pts[:, 1], "-", color=colour, lw=2, label=label, zorder=2)
+            for a, b in zip(pts[:-1], pts[1:]):
+                ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="->", color=colour, lw=1.5))
+            drawn = True
+    if not drawn:
+        plt.close(fig)
+        return None
+    title = f"{result.model or 'model'}: {result.primary} = {result.objective:,.6g}" if result.primary else "routes"
+    ax.set_title(title)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
