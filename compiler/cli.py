@@ -151,14 +151,8 @@ def _solve(args) -> int:
     t0 = time.perf_counter()
     compiled = compile_model(args.model, args.data, args.overrides, args.objective, args.tour)
     options = _options(args.options)
-    console = Console(stderr=True, highlight=False)
-    if console.is_terminal and not args.json and not args.log:
-        with console.status(f"solving with {args.solver}…"):
-            result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=True,
-                           ir=compiled.ir)
-    else:
-        result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
-                           ir=compiled.ir)
+    result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
+                   ir=compiled.ir, progress=not args.log)
     finish(compiled, result)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}

@@ -23,17 +23,21 @@ from .solvers import check_solver, solver_options
 
 
 def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | None = None,
-          time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None) -> Result:
+          time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None,
+          progress: bool = False) -> Result:
+    """`progress`: show incumbent, bound and gap on stderr while the solver runs."""
+    from .progress import SolveProgress
+
     solver = check_solver(solver)
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     m = built.linopy
     t0 = time.perf_counter()
     try:
-        with silenced(quiet):
+        with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
             if built.lazy_tours:
-                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet)
+                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet, prog)
             else:
-                values, status, bound, termination, extra = _solve_plain(built, solver, opts)
+                values, status, bound, termination, extra = _solve_plain(built, solver, opts, prog)
     except MilkrunError:
         raise
     except Exception as e:  # a solver crash is reported, not raised as a traceback
@@ -44,6 +48,8 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     result.extra = extra
     if status == "error":
         result.message = f"the solver ended without a usable answer ({termination})"
+    if extra.get("message") and status not in ("infeasible",):
+        result.message = extra.pop("message")
     if status == "infeasible":
         result.message = extra.pop("message", None) or "no assignment satisfies all constraints"
         with silenced(True):
@@ -74,20 +80,78 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     return result
 
 
-def _solve_plain(built, solver, opts):
-    """SCIP through its API (backend_scip); other solvers through linopy, then the solver's own
-    primal values are read (incumbent included)."""
+def _solve_plain(built, solver, opts, progress=None):
+    """HiGHS through its own API (progress, Ctrl+C keeps the incumbent); SCIP through PySCIPOpt
+    (backend_scip); other solvers through linopy. Each returns the solver's primal values."""
     m = built.linopy
+    if solver == "highs":
+        return _solve_highs(built, opts, progress)
     if solver == "scip":
         return _solve_scip(built, opts, lazy=False)
-    io_api = "direct" if solver == "highs" else None
-    status, condition = m.solve(solver_name=solver, io_api=io_api, progress=False, **opts)
+    status, condition = m.solve(solver_name=solver, progress=False, **opts)
     values = _primal_values(m, solver)
-    state = _status(condition, values is not None)
+    return values, _status(condition, values is not None), _raw_bound(m, solver), f"{status}/{condition}", {}
+
+
+def _solve_highs(built, opts, progress=None):
+    import highspy
+
+    m = built.linopy
+    h = m.to_highspy()
+    for k, v in opts.items():
+        h.setOptionValue(k, v)
+    watch_highs(h, progress)
+    h.HandleKeyboardInterrupt = True
+    h.solve()
+    ms = h.getModelStatus()
+    condition = h.modelStatusToString(ms).lower()
+    values = highs_values(h, m)
+    state = {highspy.HighsModelStatus.kOptimal: "optimal", highspy.HighsModelStatus.kInfeasible: "infeasible",
+             highspy.HighsModelStatus.kUnbounded: "unbounded", highspy.HighsModelStatus.kTimeLimit: "time_limit",
+             highspy.HighsModelStatus.kInterrupt: "feasible" if values is not None else "error",
+             highspy.HighsModelStatus.kSolutionLimit: "feasible", highspy.HighsModelStatus.kIterationLimit: "feasible",
+             highspy.HighsModelStatus.kObjectiveBound: "feasible", highspy.HighsModelStatus.kObjectiveTarget: "feasible",
+             }.get(ms, "error")
+    if state == "feasible" and values is None:
+        state = "error"
     extra = {}
-    if condition == "infeasible_or_unbounded" and solver == "highs":
-        state, extra["message"] = _disambiguate(m, opts)
-    return values, state, _raw_bound(m, solver), f"{status}/{condition}", extra
+    if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        ms2 = h.getModelStatus()
+        state = "unbounded" if ms2 == highspy.HighsModelStatus.kUnbounded else "infeasible"
+        condition += f", then without presolve: {h.modelStatusToString(ms2).lower()}"
+    if ms == highspy.HighsModelStatus.kInterrupt:
+        extra["message"] = "interrupted: the best plan found so far is reported"
+    bound = None
+    info = h.getInfo()
+    if np.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e30:
+        bound = float(info.mip_dual_bound)
+    return values, state, bound, f"highs/{condition}", extra
+
+
+def watch_highs(h, progress) -> None:
+    """Feed a SolveProgress from HiGHS's MIP callbacks."""
+    if progress is None:
+        return
+    from .progress import finite
+
+    def on_event(e):
+        d = e.data_out
+        progress.update(incumbent=finite(d.mip_primal_bound), bound=finite(d.mip_dual_bound),
+                        gap=finite(d.mip_gap), nodes=int(d.mip_node_count))
+
+    h.cbMipInterrupt.subscribe(on_event)
+
+
+def highs_values(h, m) -> np.ndarray | None:
+    """HiGHS's primal values by linopy label, or None when it has no feasible point."""
+    if int(h.getInfo().primal_solution_status) != 2:  # 2 = feasible
+        return None
+    vlabels = np.asarray(m.matrices.vlabels)
+    out = np.full(_n_labels(m), np.nan)
+    out[vlabels] = np.asarray(h.getSolution().col_value, dtype=float)
+    return out
 
 
 def _solve_scip(built, opts, lazy: bool):
@@ -116,11 +180,11 @@ def _solve_scip(built, opts, lazy: bool):
     return vals, state, bound, f"scip/{condition}", extra
 
 
-def _solve_lazy(built, solver, opts, time_limit, quiet):
+def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None):
     from .passes.tour_lazy import solve_highs
 
     if solver == "highs":
-        values, state, bound, report = solve_highs(built, opts, time_limit, quiet)
+        values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress)
         return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
     if solver == "scip":
         values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True)

@@ -30,7 +30,7 @@ from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 METHODS = ("mtz", "flow", "lazy")
 DEFAULT_METHOD = "lazy"
-PAIR_SEED_LIMIT = 80  # lazy tours over at most this many nodes start with all two-node subtour cuts
+PAIR_SEED_LIMIT = 25  # lazy tours over at most this many nodes start with all two-node subtour cuts (more: the LP grows too big)
 FROM, TO, NODE = "tour_from", "tour_to", "tour_node"
 
 

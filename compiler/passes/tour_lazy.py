@@ -85,7 +85,7 @@ class SubtourSeparator:
         return rows
 
 
-def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = True):
+def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = True, progress=None):
     """The row-generation loop on the native HiGHS model. Returns (values by label, status, bound, report)."""
     import highspy
 
@@ -126,6 +126,15 @@ def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = Tr
             pass
 
     h.cbMipImprovingSolution.subscribe(on_solution)
+    if progress is not None:
+        from ..progress import finite
+
+        def on_event(e):
+            progress.update(incumbent=inc_obj, bound=bound if bound is not None else finite(e.data_out.mip_dual_bound),
+                            nodes=int(e.data_out.mip_node_count), round=report.rounds, cuts=report.cuts)
+
+        h.cbMipInterrupt.subscribe(on_event)
+    h.HandleKeyboardInterrupt = True
     status = "error"
     while True:
         report.rounds += 1
@@ -137,8 +146,11 @@ def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = Tr
             h.setOptionValue("time_limit", float(left))
         if incumbent is not None:
             h.setSolution(len(incumbent), np.arange(len(incumbent), dtype=np.int32), incumbent)
-        h.run()
+        h.solve()
         ms = h.getModelStatus()
+        if ms == highspy.HighsModelStatus.kInterrupt:  # Ctrl+C: keep what we have
+            status = "feasible" if incumbent is not None else "error"
+            break
         info = h.getInfo()
         if ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             status = "infeasible" if incumbent is None else "optimal"

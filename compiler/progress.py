@@ -1,0 +1,76 @@
+"""Progress of a running solve on stderr: incumbent, bound, gap, nodes, rounds of cuts.
+
+On a terminal it is a live line (rich); otherwise (CI, a pipe, a log file) a plain line
+every few seconds, so a long run is never silent. Solver callbacks feed it.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+PLAIN_EVERY = 5.0  # seconds between plain lines when stderr is not a terminal
+
+
+class SolveProgress:
+    def __init__(self, solver: str, enabled: bool = True, console: Console | None = None):
+        self.solver = solver
+        self.enabled = enabled
+        self.console = console or Console(stderr=True, highlight=False)
+        self.fields: dict[str, object] = {}
+        self.t0 = time.perf_counter()
+        self._live: Live | None = None
+        self._last_plain = 0.0
+
+    def __enter__(self) -> "SolveProgress":
+        self.t0 = time.perf_counter()
+        if self.enabled and self.console.is_terminal:
+            self._live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+            self._live = None
+
+    def update(self, **fields) -> None:
+        self.fields.update({k: v for k, v in fields.items() if v is not None})
+        if not self.enabled:
+            return
+        if self._live is not None:
+            self._live.update(self._render())
+            return
+        now = time.perf_counter()
+        if now - self._last_plain >= PLAIN_EVERY and now - self.t0 >= PLAIN_EVERY:
+            self._last_plain = now
+            sys.stderr.write(self._render().plain + "\n")
+            sys.stderr.flush()
+
+    def _render(self) -> Text:
+        f = self.fields
+        parts = [f"{self.solver} {time.perf_counter() - self.t0:6.1f} s"]
+        if f.get("incumbent") is not None:
+            parts.append(f"best plan {f['incumbent']:,.6g}")
+        else:
+            parts.append("no plan yet")
+        if f.get("bound") is not None:
+            parts.append(f"bound {f['bound']:,.6g}")
+        if f.get("gap") is not None and f.get("incumbent") is not None:
+            parts.append(f"gap {100 * f['gap']:.2f} %")
+        if f.get("nodes") is not None:
+            parts.append(f"{f['nodes']:,} nodes")
+        if f.get("round") is not None:
+            parts.append(f"round {f['round']}, {f.get('cuts', 0)} cuts")
+        return Text(" | ".join(parts))
+
+
+def finite(v) -> float | None:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if abs(v) < 1e30 else None
