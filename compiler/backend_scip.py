@@ -63,3 +63,29 @@ def values(model, by_label: list) -> np.ndarray | None:
 
 STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",
           "timelimit": "time_limit", "gaplimit": "optimal", "memlimit": "error", "userinterrupt": "error"}
+
+
+def watch_scip(model, progress) -> None:
+    """Feed a SolveProgress from SCIP events (new best solution, solved nodes)."""
+    if progress is None:
+        return
+    import pyscipopt as scip
+
+    from .progress import finite
+
+    class Watch(scip.Eventhdlr):
+        def eventinit(self):
+            self.model.catchEvent(scip.SCIP_EVENTTYPE.BESTSOLFOUND, self)
+            self.model.catchEvent(scip.SCIP_EVENTTYPE.NODESOLVED, self)
+
+        def eventexit(self):
+            self.model.dropEvent(scip.SCIP_EVENTTYPE.BESTSOLFOUND, self)
+            self.model.dropEvent(scip.SCIP_EVENTTYPE.NODESOLVED, self)
+
+        def eventexec(self, event):
+            m = self.model
+            progress.update(incumbent=finite(m.getPrimalbound()) if m.getNSols() else None,
+                            bound=finite(m.getDualbound()), gap=finite(m.getGap()) if m.getNSols() else None,
+                            nodes=int(m.getNNodes()))
+
+    model.includeEventhdlr(Watch(), "milkrun_progress", "reports progress to milkrun")

@@ -87,7 +87,7 @@ def _solve_plain(built, solver, opts, progress=None):
     if solver == "highs":
         return _solve_highs(built, opts, progress)
     if solver == "scip":
-        return _solve_scip(built, opts, lazy=False)
+        return _solve_scip(built, opts, lazy=False, progress=progress)
     status, condition = m.solve(solver_name=solver, progress=False, **opts)
     values = _primal_values(m, solver)
     return values, _status(condition, values is not None), _raw_bound(m, solver), f"{status}/{condition}", {}
@@ -154,16 +154,17 @@ def highs_values(h, m) -> np.ndarray | None:
     return out
 
 
-def _solve_scip(built, opts, lazy: bool):
-    from .backend_scip import STATUS, to_scip, values as scip_values
+def _solve_scip(built, opts, lazy: bool, progress=None):
+    from .backend_scip import STATUS, to_scip, values as scip_values, watch_scip
     from .passes.tour_lazy import solve_scip
 
     extra = {}
     if lazy:
-        model, by_label, report = solve_scip(built, opts)
+        model, by_label, report = solve_scip(built, opts, progress=progress)
         extra["lazy"] = vars(report)
     else:
         model, by_label = to_scip(built.linopy)
+        watch_scip(model, progress)
         if opts:
             model.setParams(opts)
         model.optimize()
@@ -187,7 +188,7 @@ def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None):
         values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress)
         return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
     if solver == "scip":
-        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True)
+        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True, progress=progress)
         return values, state, bound, termination.replace("scip/", "constraint handler/"), extra
     raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
 

@@ -88,7 +88,8 @@ def test_a_day_too_short_for_the_far_farm_stops_with_the_reason(capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "farm 9: the round trip alone takes 305.7 min, over max_duration 300" in err
-    assert f"{MODEL}:58:1" in err
+    line = MODEL.read_text().splitlines().index("check round_trip[i in Farms]:") + 1
+    assert f"{MODEL}:{line}:1" in err
 
 
 def test_more_milk_than_the_fleet_holds_stops_with_the_reason(capsys):

@@ -191,11 +191,11 @@ def _add_rows(h, rows, col_of):
               np.asarray(starts, dtype=np.int32), np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float))
 
 
-def solve_scip(built, options: dict, quiet: bool = True):
+def solve_scip(built, options: dict, quiet: bool = True, progress=None):
     """SCIP with a constraint handler that enforces the tours lazily. Returns (scip model, labels, report)."""
     import pyscipopt as scip
 
-    from ..backend_scip import to_scip
+    from ..backend_scip import to_scip, watch_scip
 
     m = built.linopy
     model, by_label = to_scip(m, quiet)
@@ -245,6 +245,7 @@ def solve_scip(built, options: dict, quiet: bool = True):
 
     model.includeConshdlr(Subtours(), "milkrun_tours", "subtour elimination for tour() constraints",
                           chckpriority=-10, enfopriority=-10, needscons=False)
+    watch_scip(model, progress)
     if options:
         model.setParams(options)
     t0 = time.perf_counter()
