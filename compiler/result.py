@@ -82,21 +82,8 @@ class Result:
     def write(self, out: Path) -> list[Path]:
         """One CSV per variable, a NetCDF file of all of them, and the JSON summary."""
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, da in self.solution.data_vars.items():
-            p = out / f"{name}.csv"
-            if da.ndim == 0:
-                p.write_text(f"{name}\n{_csv_num(da.item())}\n")
-            else:
-                da.to_series().dropna().rename(name).to_frame().to_csv(p)
-            written.append(p)
-        for name, da in self.kpis.items():
-            p = out / f"kpi_{name}.csv"
-            if da.ndim == 0:
-                p.write_text(f"{name}\n{_csv_num(da.item())}\n")
-            else:
-                da.to_series().dropna().rename(name).to_frame().to_csv(p)
-            written.append(p)
+        written = [_write_csv(out / f"{name}.csv", name, da) for name, da in self.solution.data_vars.items()]
+        written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
         if self.tours:
             rows = ["tour,index,stop,node"]
             for name, routes in self.tours.items():
@@ -117,6 +104,15 @@ class Result:
         js.write_text(self.to_json() + "\n")
         written.append(js)
         return written
+
+
+def _write_csv(path: Path, name: str, da: xr.DataArray) -> Path:
+    """One column per index, then the value; entries a `where` left out are not written."""
+    if da.ndim == 0:
+        path.write_text(f"{name}\n{_csv_num(da.item())}\n")
+    else:
+        da.to_series().dropna().rename(name).to_frame().to_csv(path)
+    return path
 
 
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
