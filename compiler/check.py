@@ -236,6 +236,9 @@ class _Checker:
         elif d.default is not None:
             self._require_const(self._expr(d.default, scope), d.default, "a default value")
         if d.definition is not None:
+            if isinstance(d.definition, ast.Element):
+                raise MilkrunError(f"a formula gives a number; to hold the element '{d.definition.value}' declare "
+                                   f"'param {d.name} in SET default {d.definition.value}'", d.definition.span)
             self._require_const(self._expr(d.definition, scope), d.definition, "a parameter's formula")
 
     def _check_var(self, sym: Symbol):
@@ -279,7 +282,15 @@ class _Checker:
             raise MilkrunError("in a ranged constraint 'low <= e <= high' the bounds must be data, not variables",
                                d.span)
 
+    def _earlier_kpi(self, used: Symbol, node):
+        """kpis are evaluated in order, so one may use only those declared before it."""
+        here = self.order.index(self._current)
+        if self.order.index(used.name) >= here:
+            raise MilkrunError(f"kpi '{used.name}' is declared after (or is) the kpi that uses it", node.span,
+                               hint="kpis are computed in the order they are written; move it up")
+
     def _check_kpi(self, sym: Symbol):
+        self._current = sym.name
         d: ast.Kpi = sym.decl
         scope = self._scope_of(d.index, {}) if d.index else {}
         self.post_solve = True
@@ -366,6 +377,7 @@ class _Checker:
                 raise MilkrunError(f"'{e.name}' is a set, but a value is expected here", e.span,
                                    hint=f"card({e.name}) is its number of elements")
             if sym.kind == "kpi" and self.post_solve and not sym.positions:
+                self._earlier_kpi(sym, e)
                 return LINEAR, 0
             if sym.kind in ("objective", "constraint", "kpi", "check"):
                 where = "inside the model" if sym.kind != "kpi" else "outside other kpis"
@@ -378,6 +390,7 @@ class _Checker:
         if isinstance(e, ast.Subscript):
             sym = self._lookup(e.name, e.span, scope=scope)
             if sym.kind == "kpi" and self.post_solve:
+                self._earlier_kpi(sym, e)
                 return LINEAR, self._subscripts(sym, e.items, scope, e.span)
             if sym.kind not in ("param", "var"):
                 raise MilkrunError(f"'{e.name}' is {_a(sym.kind)}; only parameters and variables take indices here",

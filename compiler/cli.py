@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--set", dest="overrides", metavar="NAME=VALUE", action="append", default=[],
                         help="override a parameter, e.g. --set speed=50 or --set cap[a]=10 (repeatable)")
         sp.add_argument("--tour", choices=["mtz", "flow", "lazy"],
-                        help="how tour() constraints are enforced when the model does not say (default lazy)")
+                        help="how tour() constraints are enforced when the model does not say "
+                             "(default: lazy on SCIP, flow on HiGHS and in exports)")
 
     c = sub.add_parser("check", help="parse, check names, domains and data, and build without solving")
     model_args(c)
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"status": "infeasible" if e.kind == "infeasible" else "error", "objective": None,
                               "bound": None, "gap": None, "solver": getattr(args, "solver", None), "seconds": None,
                               "objectives": {}, "message": e.message,
+                              "why": [text for text, _ in e.notes],
                               "location": str(e.span) if e.span else None}))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -149,7 +151,10 @@ def _solve(args) -> int:
     import time
 
     t0 = time.perf_counter()
-    compiled = compile_model(args.model, args.data, args.overrides, args.objective, args.tour)
+    from milkrun.compiler.passes.tour import default_method
+
+    compiled = compile_model(args.model, args.data, args.overrides, args.objective,
+                             args.tour or default_method(args.solver))
     options = _options(args.options)
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
                    ir=compiled.ir, progress=not args.log)
@@ -176,7 +181,10 @@ def _solve(args) -> int:
 def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour)
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow")
+    if compiled.built.lazy_tours:
+        sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
+                         "front); export with --tour mtz or flow for a complete model\n")
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
     from milkrun.compiler.solve import silenced
 

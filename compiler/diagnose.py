@@ -48,6 +48,10 @@ def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
         if integral:
             return ["the linear relaxation is feasible: no integer (or binary) assignment satisfies all constraints"]
         return []
+    try:  # strategy 2 finds an IIS in cases the default strategy gives up on
+        h.setOptionValue("iis_strategy", 2)
+    except Exception:
+        pass
     status, iis = h.getIis()
     rows = [int(r) for r in getattr(iis, "row_index_", [])] if getattr(iis, "valid_", False) else []
     cols = [int(c) for c in getattr(iis, "col_index_", [])] if getattr(iis, "valid_", False) else []
@@ -100,6 +104,15 @@ def _smallest_relaxation(m, ir, integral: bool) -> list[str]:
         amount = short[r] if short[r] > tol[r] else over[r]
         side = "its lower side" if short[r] > tol[r] else "its upper side"
         parts.append(f"{name}{_coords(coords)}{_where(ir, name)} by {amount:,.6g} on {side}")
+    col, clo, chi = np.asarray(sol.col_value), np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    ctol = 1e-6 * np.maximum(1.0, np.abs(col))
+    vlabels = np.asarray(_labels(m, "variables"))
+    for j in np.flatnonzero(((clo - col) > ctol) | ((col - chi) > ctol))[:MAX_LISTED]:
+        name, coords = m.variables.get_label_position(int(vlabels[j]))
+        below = clo[j] - col[j] > ctol[j]
+        amount = clo[j] - col[j] if below else col[j] - chi[j]
+        parts.append(f"the {'lower' if below else 'upper'} bound of {name}{_coords(coords)}{_where(ir, name)} "
+                     f"by {amount:,.6g}")
     if not parts:
         return []
     total = float(h.getInfo().objective_function_value)

@@ -447,8 +447,21 @@ class Evaluator:
                                     "a 'where'")
 
     # ------------------------------------------------------------------ conditions
+    def _check_element_compared(self, c: ast.Compare, scope: Scope) -> None:
+        """`i != 'plnat'`: a quoted element compared with an index must be one of the index's values."""
+        for index, other in ((c.left, c.right), (c.right, c.left)):
+            if isinstance(index, ast.Name) and index.name in scope.coords and isinstance(other, ast.Element):
+                value = S.normalize(other.value)
+                coords = scope.coords[index.name]
+                if value not in coords:
+                    from milkrun.dsl.diagnostics import did_you_mean
+
+                    raise MilkrunError(f"'{value}' is not one of the values '{index.name}' takes here",
+                                       other.span, hint=did_you_mean(str(value), [str(x) for x in coords]))
+
     def cond(self, c, scope: Scope) -> xr.DataArray:
         if isinstance(c, ast.Compare):
+            self._check_element_compared(c, scope)
             a, b = self.expr(c.left, scope), self.expr(c.right, scope)
             try:
                 out = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,

@@ -88,6 +88,7 @@ def evaluate_kpis(ir: ModelIR, instance: Instance, solution: xr.Dataset) -> dict
             v = ev.expr(sym.decl.expr, scope)
         v = v if isinstance(v, xr.DataArray) else xr.DataArray(float(v))
         v = broadcast(v, scope.coords)
+        v = v.where(~(np.abs(v) < 1e-9), 0.0)  # solver residues (2.6e-15) are zeros
         if scope.mask is not None:
             v = v.where(scope.full_mask())
         out[sym.name] = v.transpose(*scope.coords.keys()) if scope.coords else v

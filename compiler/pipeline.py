@@ -84,7 +84,9 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
 def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None) -> Result:
-    compiled = compile_model(path, data, overrides, objective, tour_method)
+    from .passes.tour import default_method
+
+    compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver))
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
     finish(compiled, result)
     result.seconds = {**compiled.seconds, **result.seconds}
