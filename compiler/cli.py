@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     model_args(e)
     e.add_argument("--format", choices=["lp", "mps"], default="lp")
     e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
+    v = sub.add_parser("convert", help="turn a CVRPLIB .vrp or DIMACS SDVRP file into milkrun CSV tables")
+    v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
+    v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
+    v.add_argument("--vehicles", type=int, help="number of vehicles (default: -kN of the name; SDVRP: the minimum)")
     return p
 
 
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
-        code = {"check": _check, "solve": _solve, "export": _export}[args.command](args)
+        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert}[args.command](args)
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
@@ -192,6 +196,15 @@ def _export(args) -> int:
         compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
     _stdout().print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
                                    f"{int(compiled.linopy.ncons):,} constraints)")
+    return EXIT_SOLVED
+
+
+def _convert(args) -> int:
+    from milkrun.compiler.data.vrplib import convert
+
+    out = convert(args.file, args.out_dir, args.vehicles)
+    _stdout().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
+                    f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
     return EXIT_SOLVED
 
 

@@ -145,3 +145,14 @@ def test_tour_needs_a_start(tmp_path):
     with pytest.raises(milkrun.dsl.diagnostics.MilkrunError) as info:
         milkrun.load_model(bad)
     assert info.value.span.line == 5 and "start" in info.value.message
+
+
+def test_convert_command_writes_tables_a_model_can_read(tmp_path, capsys):
+    src = ROOT.parent / "shared" / "benchmarks" / "cvrp" / "E-n13-k4.vrp"
+    if not src.exists():  # the shared folder sits beside the checkout in CI and on developer machines
+        src = Path("/work/shared/benchmarks/cvrp/E-n13-k4.vrp")
+    assert main(["convert", str(src), str(tmp_path / "e13")]) == 0
+    assert (tmp_path / "e13" / "dist.csv").read_text().splitlines()[1].startswith("1,0,9,14,23,32")  # LOWER_ROW: d21=9, d31=14, d41=23
+    c = milkrun.compile_model(ROOT / "models" / "cvrp.mcp", data=tmp_path / "e13")
+    assert len(c.instance.set("Nodes")) == 13 and len(c.instance.set("Vehicles")) == 4
+    assert main(["convert", str(tmp_path / "missing.vrp"), str(tmp_path / "x")]) == 2

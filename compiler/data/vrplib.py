@@ -250,7 +250,8 @@ def read_cvrplib(path: str | Path) -> VrpInstance:
         dist = _explicit(p, fmt, sections["EDGE_WEIGHT_SECTION"], n)
     if "DEMAND_SECTION" not in sections:
         raise MilkrunError("the file has no DEMAND_SECTION, which a CVRP instance needs", Span(p, 1, 1))
-    demand = _node_table(p, "DEMAND_SECTION", sections["DEMAND_SECTION"], n, 1)[:, 0]
+    at: dict[int, list[_Tok]] = {}
+    demand = _node_table(p, "DEMAND_SECTION", sections["DEMAND_SECTION"], n, 1, at)[:, 0]
     if "DEPOT_SECTION" not in sections:
         raise MilkrunError("the file has no DEPOT_SECTION", Span(p, 1, 1))
     depot = _depot(p, sections["DEPOT_SECTION"], n)
@@ -259,15 +260,15 @@ def read_cvrplib(path: str | Path) -> VrpInstance:
     bad = np.flatnonzero(demand < 0)
     if len(bad):
         raise MilkrunError(f"node {bad[0] + 1} has a negative demand ({demand[bad[0]]:g})",
-                           Span(p, sections['DEMAND_SECTION'][0], 1))
+                           _span(p, at[bad[0] + 1][0]))
     if demand[depot - 1] != 0:
         raise MilkrunError(f"the depot {depot} has demand {demand[depot - 1]:g}; CVRPLIB depots have none",
-                           Span(p, sections['DEMAND_SECTION'][0], 1))
+                           _span(p, at[depot][0]))
     over = np.flatnonzero(demand > capacity)
     if len(over):
         raise MilkrunError(f"node {over[0] + 1} demands {demand[over[0]]:g}, more than the capacity "
                            f"{capacity:g}: no vehicle can serve it alone, so the CVRP has no solution",
-                           Span(p, sections['DEMAND_SECTION'][0], 1))
+                           _span(p, at[over[0] + 1][0]), hint="a split-delivery instance belongs in the DIMACS SDVRP format")
     inst.n_vehicles = _vehicles_from(header, name, path)
     return inst
 
@@ -287,8 +288,9 @@ def _vehicles_from(header, name: str, path: Path) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _node_table(p: str, sec: str, part, n: int, width: int) -> np.ndarray:
-    """Rows `node v1 .. vw` for nodes 1..n, any order, each once."""
+def _node_table(p: str, sec: str, part, n: int, width: int, where: dict | None = None) -> np.ndarray:
+    """Rows `node v1 .. vw` for nodes 1..n, any order, each once; `where` gets each node's
+    value tokens (node number -> list of tokens), for errors about a value."""
     first_line, toks = part
     rows = [toks[k:k + width + 1] for k in range(0, len(toks), width + 1)]
     if len(toks) % (width + 1):
@@ -303,6 +305,8 @@ def _node_table(p: str, sec: str, part, n: int, width: int) -> np.ndarray:
         if not np.isnan(out[int(node) - 1, 0]):
             raise MilkrunError(f"node {int(node)} appears twice in {sec}", _span(p, row[0]))
         out[int(node) - 1] = [_number(p, t, sec) for t in row[1:]]
+        if where is not None:
+            where[int(node)] = row[1:]
     missing = np.flatnonzero(np.isnan(out[:, 0]))
     if len(missing):
         raise MilkrunError(f"{sec} has {n - len(missing)} of the {n} nodes; node {missing[0] + 1} is missing",
