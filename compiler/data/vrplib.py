@@ -62,7 +62,7 @@ EXPLICIT_FORMATS = ("FULL_MATRIX", "LOWER_ROW", "UPPER_ROW", "LOWER_DIAG_ROW", "
 COORD_TYPES = ("EUC_2D", "CEIL_2D")
 SECTIONS = ("NODE_COORD_SECTION", "EDGE_WEIGHT_SECTION", "DEMAND_SECTION", "DEPOT_SECTION", "DISPLAY_DATA_SECTION")
 # header keys that carry nothing the model needs (read and ignored)
-IGNORED_KEYS = ("DISPLAY_DATA_TYPE", "NODE_COORD_TYPE", "EDGE_DATA_FORMAT", "DISTANCE", "SERVICE_TIME")
+IGNORED_KEYS = ("DISPLAY_DATA_TYPE", "NODE_COORD_TYPE")
 
 
 @dataclass
@@ -219,16 +219,16 @@ def read_cvrplib(path: str | Path) -> VrpInstance:
                            f"{', '.join(COORD_TYPES)} and EXPLICIT", _span(p, etok, eline),
                            hint="GEO, ATT and the 3-D types use other distance formulas, which no shared "
                                 "instance needs")
+    for key in ("DISTANCE", "SERVICE_TIME"):
+        if key in header:
+            raise MilkrunError(f"{key} limits routes, which the CVRP model does not have",
+                               Span(p, header[key][2], 1))
     for key in header:
         if key not in ("NAME", "TYPE", "COMMENT", "DIMENSION", "CAPACITY", "EDGE_WEIGHT_TYPE",
                        "EDGE_WEIGHT_FORMAT", "VEHICLES", *IGNORED_KEYS):
             raise MilkrunError(f"header key {key} is not supported", Span(p, header[key][2], 1),
                                hint="a key that changes the problem (time windows, distance limits, several "
                                     "depots) would be silently dropped; the reader refuses it instead")
-    for key in ("DISTANCE", "SERVICE_TIME"):
-        if key in header:
-            raise MilkrunError(f"{key} limits routes, which the CVRP model does not have",
-                               Span(p, header[key][2], 1))
 
     coords = None
     if "NODE_COORD_SECTION" in sections or "DISPLAY_DATA_SECTION" in sections:
@@ -454,12 +454,13 @@ def convert(path: str | Path, out_dir: str | Path, n_vehicles: int | None = None
     The number of vehicles, when not given:
     - CVRPLIB: the `-kN` of the instance name. CVRPLIB's optima are for exactly N vehicles
       (E-n13-k4: 4), and models/cvrp.mcp uses every vehicle; with another N the optimum differs.
-    - SDVRP: the fleet is unlimited, but no plan needs more vehicles than ceil(total demand /
-      capacity) + 1 … in practice the split optimum uses the minimum. The default is that
-      minimum, ceil(total demand / capacity), which models/sdvrp.mcp treats as an upper bound
-      (a vehicle may stay home). For SD1 (600 litres, capacity 100: 6 vehicles) this gives
-      the published 22828, and 7 or 8 vehicles give the same optimum (measured; see
-      docs/models/sdvrp.md).
+    - SDVRP: the fleet is not limited (only distance counts), but the model needs a set of
+      vehicles. The default is the fewest that can carry the total demand, ceil(total demand /
+      capacity), which models/sdvrp.mcp treats as an upper bound (a vehicle may stay at the
+      depot). Splitting can in principle make a plan with more routes shorter, so this was
+      measured rather than assumed: SD1 (600 units, capacity 100) gives the published 22828 with
+      6 vehicles, and 7 or 8 give the same optimum (docs/models/sdvrp.md). Pass n_vehicles to
+      allow more.
     """
     inst = read(path)
     if n_vehicles is not None:
