@@ -25,6 +25,9 @@ def node_coordinates(instance, nodes) -> tuple[np.ndarray, np.ndarray, str] | No
                 continue
             dim_x, dim_y = px.dims[0], py.dims[0]
             if set(px.indexes[dim_x]) >= set(nodes) and set(py.indexes[dim_y]) >= set(nodes):
+                xs, ys = px.sel({dim_x: list(nodes)}).values, py.sel({dim_y: list(nodes)}).values
+                if np.ptp(xs) == 0 and np.ptp(ys) == 0:
+                    return None  # every node at one point (defaults): no map rather than a wrong one
                 return (px.sel({dim_x: list(nodes)}).values.astype(float),
                         py.sel({dim_y: list(nodes)}).values.astype(float), f"{ex}/{ny}")
     return None

@@ -59,6 +59,8 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     if values is None or status in ("infeasible", "unbounded", "error"):
         if status == "time_limit":
             result.message = "the time limit was reached before any feasible plan was found"
+            if bound is not None and built.primary:  # what was proven still counts
+                result.bound = bound + built.constants.get(built.primary, 0.0)
         return result
     result.solution = _dataset(m, values)
     for name, expr in built.objectives.items():

@@ -35,6 +35,9 @@ and the DIMACS solution files do. A solution read off a milkrun run can so be co
 with a published one without renumbering (CVRPLIB ``.opt`` files number customers from
 1 with the depot left out: customer c there is node c + 1 here).
 
+Command line: `milkrun convert FILE DIR [--vehicles N]`, or `python -m milkrun.compiler.data.vrplib
+FILE DIR [--vehicles N]` (the `main()` below).
+
 Any input that is not one of these formats, or breaks one of their rules, raises a
 located `MilkrunError` (file, line, column and what was expected), never a traceback:
 a converter that guesses produces a model that solves to a wrong number, which is the
