@@ -91,8 +91,8 @@ def _solve_plain(built, solver, opts, progress=None):
     if solver == "scip":
         return _solve_scip(built, opts, lazy=False, progress=progress)
     status, condition = m.solve(solver_name=solver, progress=False, **opts)
-    values = _primal_values(m, solver)
-    return values, _status(condition, values is not None), _raw_bound(m, solver), f"{status}/{condition}", {}
+    values = _linopy_values(m)
+    return values, _status(condition, values is not None), None, f"{status}/{condition}", {}
 
 
 def _solve_highs(built, opts, progress=None):
@@ -230,36 +230,13 @@ def _status(condition: str, has_values: bool) -> str:
     return "error"  # ('ok', 'unknown') included: not a solution
 
 
-def _disambiguate(m, opts) -> tuple[str, str]:
-    """HiGHS's presolve may only say 'infeasible or unbounded'; solving without presolve tells which."""
-    h = m.solver.solver_model
-    try:
-        h.setOptionValue("presolve", "off")
-        h.run()
-        s = h.modelStatusToString(h.getModelStatus()).lower()
-    except Exception:
-        return "infeasible", "the solver found the model infeasible or unbounded"
-    if "unbounded" in s and "infeasible" not in s:
-        return "unbounded", "the objective can improve without limit"
-    return "infeasible", "no assignment satisfies all constraints"
-
-
 def _n_labels(m) -> int:
     return max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
 
 
-def _primal_values(m, solver: str) -> np.ndarray | None:
-    """Primal values indexed by linopy variable label, or None when the solver has no incumbent."""
-    s = getattr(m, "solver", None)
-    model = getattr(s, "solver_model", None)
-    n = _n_labels(m)
-    if solver == "highs" and model is not None:
-        if int(model.getInfo().primal_solution_status) != 2:  # 2 = feasible
-            return None
-        out = np.full(n, np.nan)
-        out[np.asarray(s._vlabels)] = np.asarray(model.getSolution().col_value, dtype=float)
-        return out
-    out = np.full(n, np.nan)  # any other solver: what linopy read
+def _linopy_values(m) -> np.ndarray | None:
+    """Primal values by label as linopy read them (solvers without a milkrun driver), or None."""
+    out = np.full(_n_labels(m), np.nan)
     for var in m.variables.data.values():
         lab, val = var.labels.values.ravel(), var.solution.values.ravel()
         ok = lab >= 0
@@ -283,16 +260,3 @@ def _evaluate(expr, values: np.ndarray) -> float:
     c = np.where(vars_ >= 0, coeffs, 0.0)
     const = float(np.nansum(expr.const.values))
     return float(np.nansum(c * x)) + const
-
-
-def _raw_bound(m, solver: str) -> float | None:
-    """The solver's best bound on the objective it was given (without the model's constant)."""
-    model = getattr(getattr(m, "solver", None), "solver_model", None)
-    try:
-        if solver == "highs":
-            b = float(model.getInfo().mip_dual_bound)
-        else:
-            return None
-    except Exception:
-        return None
-    return b if np.isfinite(b) else None
