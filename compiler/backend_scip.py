@@ -49,6 +49,15 @@ def to_scip(m, quiet: bool = True):
     return model, by_label
 
 
+def add_start(model, by_label: list, start: np.ndarray) -> None:
+    """A (possibly partial) first plan; SCIP completes a partial one itself or discards it."""
+    sol = model.createPartialSol()
+    for lab, var in enumerate(by_label):
+        if var is not None and lab < len(start) and not np.isnan(start[lab]):
+            model.setSolVal(sol, var, float(start[lab]))
+    model.addSol(sol, free=True)
+
+
 def values(model, by_label: list) -> np.ndarray | None:
     """The best solution's values by linopy label (NaN for labels SCIP never saw), or None."""
     if model.getNSols() == 0:

@@ -24,8 +24,9 @@ from .solvers import check_solver, solver_options
 
 def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | None = None,
           time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None,
-          progress: bool = False) -> Result:
-    """`progress`: show incumbent, bound and gap on stderr while the solver runs."""
+          progress: bool = False, start: np.ndarray | None = None) -> Result:
+    """`progress`: show incumbent, bound and gap on stderr while the solver runs. `start`: values by
+    label (NaN: unknown) handed to the solver as a first plan (compiler/start.py)."""
     from .progress import SolveProgress
 
     solver = check_solver(solver)
@@ -34,10 +35,13 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     t0 = time.perf_counter()
     try:
         with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
+            if start is not None and solver not in ("highs", "scip"):
+                raise MilkrunError(f"--start needs HiGHS or SCIP; solver '{solver}' is run through linopy")
             if built.lazy_tours:
-                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet, prog)
+                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet, prog,
+                                                                        start)
             else:
-                values, status, bound, termination, extra = _solve_plain(built, solver, opts, prog)
+                values, status, bound, termination, extra = _solve_plain(built, solver, opts, prog, start)
     except MilkrunError:
         raise
     except Exception as e:  # a solver crash is reported, not raised as a traceback
@@ -82,26 +86,28 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     return result
 
 
-def _solve_plain(built, solver, opts, progress=None):
+def _solve_plain(built, solver, opts, progress=None, start=None):
     """HiGHS through its own API (progress, Ctrl+C keeps the incumbent); SCIP through PySCIPOpt
     (backend_scip); other solvers through linopy. Each returns the solver's primal values."""
     m = built.linopy
     if solver == "highs":
-        return _solve_highs(built, opts, progress)
+        return _solve_highs(built, opts, progress, start)
     if solver == "scip":
-        return _solve_scip(built, opts, lazy=False, progress=progress)
+        return _solve_scip(built, opts, lazy=False, progress=progress, start=start)
     status, condition = m.solve(solver_name=solver, progress=False, **opts)
     values = _linopy_values(m)
     return values, _status(condition, values is not None), None, f"{status}/{condition}", {}
 
 
-def _solve_highs(built, opts, progress=None):
+def _solve_highs(built, opts, progress=None, start=None):
     import highspy
 
     m = built.linopy
     h = m.to_highspy()
     for k, v in opts.items():
         h.setOptionValue(k, v)
+    if start is not None:
+        highs_start(h, m, start)
     watch_highs(h, progress)
     h.HandleKeyboardInterrupt = True
     h.solve()
@@ -146,6 +152,14 @@ def watch_highs(h, progress) -> None:
     h.cbMipInterrupt.subscribe(on_event)
 
 
+def highs_start(h, m, start: np.ndarray) -> None:
+    """Give HiGHS a (possibly partial) start; it completes a partial one by a sub-MIP."""
+    vlabels = np.asarray(m.matrices.vlabels)
+    vals = start[vlabels]
+    cols = np.flatnonzero(~np.isnan(vals)).astype(np.int32)
+    h.setSolution(len(cols), cols, vals[cols].astype(float))
+
+
 def highs_values(h, m) -> np.ndarray | None:
     """HiGHS's primal values by linopy label, or None when it has no feasible point."""
     if int(h.getInfo().primal_solution_status) != 2:  # 2 = feasible
@@ -156,19 +170,21 @@ def highs_values(h, m) -> np.ndarray | None:
     return out
 
 
-def _solve_scip(built, opts, lazy: bool, progress=None):
-    from .backend_scip import STATUS, to_scip, values as scip_values, watch_scip
+def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
+    from .backend_scip import STATUS, add_start, to_scip, values as scip_values, watch_scip
     from .passes.tour_lazy import solve_scip
 
     extra = {}
     if lazy:
-        model, by_label, report = solve_scip(built, opts, progress=progress)
+        model, by_label, report = solve_scip(built, opts, progress=progress, start=start)
         extra["lazy"] = vars(report)
     else:
         model, by_label = to_scip(built.linopy)
         watch_scip(model, progress)
         if opts:
             model.setParams(opts)
+        if start is not None:
+            add_start(model, by_label, start)
         model.optimize()
     condition = model.getStatus()
     vals = scip_values(model, by_label)
@@ -183,14 +199,15 @@ def _solve_scip(built, opts, lazy: bool, progress=None):
     return vals, state, bound, f"scip/{condition}", extra
 
 
-def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None):
+def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None, start=None):
     from .passes.tour_lazy import solve_highs
 
     if solver == "highs":
-        values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress)
+        values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress, start)
         return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
     if solver == "scip":
-        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True, progress=progress)
+        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True, progress=progress,
+                                                               start=start)
         return values, state, bound, termination.replace("scip/", "constraint handler/"), extra
     raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
 

@@ -85,7 +85,7 @@ class SubtourSeparator:
         return rows
 
 
-def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = True, progress=None):
+def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = True, progress=None, start=None):
     """The row-generation loop on the native HiGHS model. Returns (values by label, status, bound, report)."""
     import highspy
 
@@ -135,6 +135,10 @@ def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = Tr
 
         h.cbMipInterrupt.subscribe(on_event)
     h.HandleKeyboardInterrupt = True
+    if start is not None:  # the user's first plan; later rounds start from the incumbent
+        from ..solve import highs_start
+
+        highs_start(h, m, start)
     status = "error"
     while True:
         report.rounds += 1
@@ -191,7 +195,7 @@ def _add_rows(h, rows, col_of):
               np.asarray(starts, dtype=np.int32), np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float))
 
 
-def solve_scip(built, options: dict, quiet: bool = True, progress=None):
+def solve_scip(built, options: dict, quiet: bool = True, progress=None, start=None):
     """SCIP with a constraint handler that enforces the tours lazily. Returns (scip model, labels, report)."""
     import pyscipopt as scip
 
@@ -248,6 +252,10 @@ def solve_scip(built, options: dict, quiet: bool = True, progress=None):
     watch_scip(model, progress)
     if options:
         model.setParams(options)
+    if start is not None:
+        from ..backend_scip import add_start
+
+        add_start(model, by_label, start)
     t0 = time.perf_counter()
     model.optimize()
     report.seconds = time.perf_counter() - t0
