@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
                    help="a solver option, checked against the solver's own list (repeatable)")
     s.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
+    s.add_argument("--start", metavar="DIR", help="a first plan: a folder of variable tables as --out writes them "
+                                                 "(a previous run, or a construction heuristic); may be partial")
     s.add_argument("--out", metavar="DIR", help="write one CSV per variable, solution.nc and summary.json")
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     s.add_argument("--log", action="store_true", help="show the solver's log")
@@ -64,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     model_args(e)
     e.add_argument("--format", choices=["lp", "mps"], default="lp")
     e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
+    pa = sub.add_parser("pareto", help="the Pareto front of a model with two or more objectives")
+    model_args(pa)
+    pa.add_argument("--primary", metavar="NAME", help="the objective optimised at each ε point (default: the first)")
+    pa.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2")
+    pa.add_argument("--points", type=int, default=10, metavar="N",
+                    help="grid points per secondary objective (augmecon2) or weight steps (weighted); "
+                         "for integer objectives, range + 1 points give the exact front")
+    pa.add_argument("--weights", metavar="A,B,...", help="weighted: one weight per objective (primary first)")
+    pa.add_argument("--solver", default="highs", help="highs (default) or scip")
+    pa.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
+    pa.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
+    pa.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
+    pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
+
     v = sub.add_parser("convert", help="turn a CVRPLIB .vrp or DIMACS SDVRP file into milkrun CSV tables")
     v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
     v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
@@ -77,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
-        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert}[args.command](args)
+        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert,
+                "pareto": _pareto}[args.command](args)
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
@@ -160,8 +178,13 @@ def _solve(args) -> int:
     compiled = compile_model(args.model, args.data, args.overrides, args.objective,
                              args.tour or default_method(args.solver))
     options = _options(args.options)
+    start = None
+    if args.start:
+        from milkrun.compiler.start import read_start
+
+        start, _ = read_start(compiled.linopy, args.start)
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
-                   ir=compiled.ir, progress=not args.log)
+                   ir=compiled.ir, progress=not args.log, start=start)
     finish(compiled, result)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
@@ -180,6 +203,31 @@ def _solve(args) -> int:
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return result.exit_code
+
+
+def _pareto(args) -> int:
+    from milkrun.compiler.pareto import print_front, run_pareto, write_front
+
+    weights = None
+    if args.weights:
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            raise MilkrunError(f"--weights expects numbers separated by commas, got '{args.weights}'")
+        if args.method != "weighted":
+            raise MilkrunError("--weights goes with --method weighted")
+    compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, _options(args.options),
+                                 args.time_limit, args.gap, args.primary, args.method, args.points, weights,
+                                 progress=True)
+    if args.out:
+        write_front(compiled, front, Path(args.out))
+    if args.json:
+        print(json.dumps(front.summary()))
+    else:
+        print_front(compiled, front, _stdout())
+        if args.out:
+            _stdout().print(f"  written to {args.out}/")
+    return EXIT_SOLVED if front.points else EXIT_NO_SOLUTION
 
 
 def _export(args) -> int:

@@ -86,3 +86,40 @@ def route_map(result, instance, path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def front_plot(fronts: dict, path: Path, title: str = "") -> Path:
+    """The Pareto front(s): two objectives a curve, three or more pairwise panels. `fronts` maps a
+    label (a scenario, or '' for one front) to a Front; each front is drawn in its own colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = next(iter(fronts.values()))
+    objs = first.objectives
+    pairs = [(a, b) for i, a in enumerate(objs) for b in objs[i + 1:]]
+    cols = min(3, len(pairs))
+    rows = (len(pairs) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.5 * rows), dpi=110, squeeze=False)
+    colours = plt.get_cmap("tab10")
+    for n, (label, front) in enumerate(fronts.items()):
+        for ax, (a, b) in zip(axes.ravel(), pairs):
+            xs = np.array([p[b] for p in front.points])
+            ys = np.array([p[a] for p in front.points])
+            order = np.argsort(xs)
+            style = "o-" if len(objs) == 2 else "o"
+            ax.plot(xs[order], ys[order], style, ms=4, color=colours(n % 10), label=label or None)
+            ax.set_xlabel(f"{b} ({front.senses[b]})")
+            ax.set_ylabel(f"{a} ({front.senses[a]})")
+            ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(pairs):]:
+        ax.axis("off")
+    if len(fronts) > 1:
+        axes.ravel()[0].legend(fontsize=8)
+    fig.suptitle(title or f"Pareto front ({sum(len(f.points) for f in fronts.values())} points)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

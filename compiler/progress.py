@@ -74,3 +74,59 @@ def finite(v) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if abs(v) < 1e30 else None
+
+
+class GridProgress:
+    """Progress of a multi-objective run: payoff solves, then grid points done (solved or
+    skipped) out of the grid, and points found. A rich bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, enabled: bool = True, console: Console | None = None):
+        self.enabled = enabled
+        self.console = console or Console(stderr=True, highlight=False)
+        self.total = self.done = self.found = self.payoff = 0
+        self.t0 = time.perf_counter()
+        self._last_plain = 0.0
+        self._bar = None
+        self._task = None
+
+    def __enter__(self) -> "GridProgress":
+        if self.enabled and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=self.console, transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("payoff table", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+            self._bar = None
+
+    def advance_payoff(self) -> None:
+        self.payoff += 1
+        self._show(f"payoff table: {self.payoff} solve(s)")
+
+    def start_grid(self, total: int) -> None:
+        self.total = total
+        if self._bar is not None:
+            self._bar.update(self._task, total=total, completed=0, description="grid points")
+
+    def advance_grid(self, n: int, found: int) -> None:
+        self.done += n
+        self.found = found
+        self._show(f"grid {self.done}/{self.total}, {found} point(s)")
+
+    def _show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done,
+                             description=text.split(",")[0] if self.total else text)
+            return
+        now = time.perf_counter()
+        if now - self._last_plain >= PLAIN_EVERY and now - self.t0 >= PLAIN_EVERY:
+            self._last_plain = now
+            sys.stderr.write(f"pareto {now - self.t0:6.1f} s | {text}\n")
+            sys.stderr.flush()
