@@ -180,9 +180,13 @@ def _solve(args) -> int:
     options = _options(args.options)
     start = None
     if args.start:
-        from milkrun.compiler.start import read_start
+        from milkrun.compiler.start import read_start, start_problems
 
         start, _ = read_start(compiled.linopy, args.start)
+        problems = start_problems(compiled.linopy, start)
+        if problems:
+            sys.stderr.write(f"note: the start in {args.start} breaks the model, so the solver will likely "
+                             "discard it:\n" + "".join(f"  {p}\n" for p in problems))
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
                    ir=compiled.ir, progress=not args.log, start=start)
     finish(compiled, result)

@@ -77,3 +77,44 @@ def _read_one(path: Path, name: str, labels, out: np.ndarray) -> int:
     ok = labs >= 0
     out[labs[ok]] = value.values[ok]
     return int(ok.sum())
+
+
+def start_problems(m, start: np.ndarray, limit: int = 5) -> list[str]:
+    """Where a start breaks the model: bounds, integrality, and rows whose variables it all sets.
+
+    Solvers drop a start that breaks a constraint without saying why; milkrun says which
+    constraint and index, so a heuristic or an edited plan can be fixed.
+    """
+    M = m.matrices
+    vlabels = np.asarray(M.vlabels)
+    x = start[vlabels]
+    known = ~np.isnan(x)
+    problems: list[str] = []
+    lb, ub, vt = np.asarray(M.lb, float), np.asarray(M.ub, float), np.asarray(M.vtypes).astype(str)
+    tol = 1e-6
+    bad = known & ((x < lb - tol) | (x > ub + tol) | (np.isin(vt, ["B", "I"]) & (np.abs(x - np.round(x)) > tol)))
+    for j in np.flatnonzero(bad)[:limit]:
+        name, coord = m.variables.get_label_position(int(vlabels[j]))
+        problems.append(f"{name}{_at(coord)} = {x[j]:g} is outside its bounds or not integral")
+    if M.A is None:
+        return problems
+    A = M.A.tocsr()
+    full = np.asarray((A != 0).astype(float) @ (~known).astype(float)).ravel() == 0  # rows with every var set
+    act = A @ np.where(known, x, 0.0)
+    b, sense = np.asarray(M.b, float), np.asarray(M.sense).astype(str)
+    scale = tol * np.maximum(1.0, np.abs(b))
+    broken = full & (((sense == "<") & (act > b + scale)) | ((sense == ">") & (act < b - scale))
+                     | ((sense == "=") & (np.abs(act - b) > scale)))
+    clabels = np.asarray(M.clabels)
+    for r in np.flatnonzero(broken)[:limit - len(problems) if len(problems) < limit else 0]:
+        name, coord = m.constraints.get_label_position(int(clabels[r]))
+        op = {"<": "<=", ">": ">=", "=": "=="}[sense[r]]
+        problems.append(f"{name}{_at(coord)}: {act[r] + 0.0:.6g} {op} {b[r] + 0.0:.6g} does not hold")
+    n = int(bad.sum() + broken.sum())
+    if n > len(problems):
+        problems.append(f"… {n - len(problems)} more")
+    return problems
+
+
+def _at(coord: dict | None) -> str:
+    return f"[{', '.join(str(v) for v in coord.values())}]" if coord else ""

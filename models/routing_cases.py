@@ -55,6 +55,23 @@ def generate(n_farms: int, seed: int, out: Path, max_duration: float = 3000, spe
     return out
 
 
+def generate_feasible(n_farms: int, seed: int, out: Path, tries: int = 20, **kw) -> tuple[Path, int]:
+    """A case with a certificate of feasibility: the first of seed, seed + 1000, ... for which the
+    sweep heuristic (models/routing_start.py) finds a plan. Returns the folder and the seed used.
+    (A case the heuristic cannot serve may still be feasible; it is skipped, never reported solved.)"""
+    from milkrun.models.routing_start import NoPlan, best_plan, read_case
+
+    for t in range(tries):
+        s = seed + 1000 * t
+        folder = generate(n_farms, s, out, **kw)
+        try:
+            best_plan(read_case(folder))
+            return folder, s
+        except NoPlan:
+            continue
+    raise RuntimeError(f"no case of {n_farms} farms with a heuristic plan in {tries} draws from seed {seed}")
+
+
 if __name__ == "__main__":  # python -m milkrun.models.routing_cases N SEED OUTDIR
     import sys
 

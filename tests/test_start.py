@@ -1,0 +1,131 @@
+"""MIP starts (`milkrun solve --start DIR`) and the routing construction heuristic.
+
+A start must be read exactly (which entry of which variable), reported when it breaks the
+model, and used by the solvers: a time limit too short to search still returns the start's
+plan. The sweep heuristic's plans must satisfy every constraint of models/routing.mcp.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytest import approx
+
+import milkrun
+from milkrun.compiler.cli import main
+from milkrun.compiler.pipeline import compile_model
+from milkrun.compiler.solve import solve
+from milkrun.compiler.start import read_start, start_problems
+from milkrun.dsl.diagnostics import MilkrunError
+from milkrun.models import routing_cases, routing_start
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTING = ROOT / "models" / "routing.mcp"
+TRANSPORT = ROOT / "models" / "transport.mcp"
+PAPER_OPTIMUM = 535.691
+
+
+def transport_start(tmp_path, rows: str) -> Path:
+    d = tmp_path / "start"
+    d.mkdir()
+    (d / "ship.csv").write_text("Centres,Dairies,ship\n" + rows)
+    return d
+
+
+def test_a_start_is_read_by_element_and_missing_entries_are_zero(tmp_path):
+    c = compile_model(TRANSPORT)
+    folder = transport_start(tmp_path, "seattle,chicago,300\nsan-diego,new-york,325\n")
+    values, counts = read_start(c.linopy, folder)
+    x = c.linopy.variables["ship"]
+    assert counts == {"ship": 2}
+    assert values[int(x.labels.sel(Centres="seattle", Dairies="chicago"))] == 300
+    assert values[int(x.labels.sel(Centres="san-diego", Dairies="new-york"))] == 325
+    assert values[int(x.labels.sel(Centres="seattle", Dairies="topeka"))] == 0  # not listed: 0
+    assert np.isfinite(values[x.labels.values.ravel()]).all()
+
+
+def test_start_errors_are_located(tmp_path):
+    c = compile_model(TRANSPORT)
+    with pytest.raises(MilkrunError) as e:
+        read_start(c.linopy, transport_start(tmp_path, "seattle,chicago,300\nseatle,topeka,10\n"))
+    assert "ship.csv:3" in e.value.message and "'seatle'" in e.value.message and "seattle" in (e.value.hint or "")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "ship.csv").write_text("Centres,ship\nseattle,3\n")
+    with pytest.raises(MilkrunError, match=r"ship.csv:1: expected the columns Centres, Dairies, ship"):
+        read_start(c.linopy, bad)
+    (bad / "ship.csv").write_text("Centres,Dairies,ship\nseattle,chicago,lots\n")
+    with pytest.raises(MilkrunError, match=r"ship.csv:2: 'lots' is not a number"):
+        read_start(c.linopy, bad)
+    with pytest.raises(MilkrunError, match="no table .* is named like a variable"):
+        read_start(c.linopy, tmp_path)
+
+
+def test_start_problems_name_the_constraint_and_index(tmp_path):
+    c = compile_model(TRANSPORT)
+    # seattle has 350 cases: shipping 400 from it breaks its supply row
+    values, _ = read_start(c.linopy, transport_start(tmp_path, "seattle,chicago,400\n"))
+    problems = start_problems(c.linopy, values)
+    assert any(p.startswith("supply[seattle]: 400 <= 350") for p in problems), problems
+
+
+def test_the_optimal_plan_as_a_start_is_returned_under_a_tiny_time_limit(tmp_path):
+    out = tmp_path / "plan"
+    assert main(["solve", str(ROUTING), "--solver", "scip", "--out", str(out)]) == 0
+    c = compile_model(ROUTING, tour_method="mtz")
+    start, _ = read_start(c.linopy, out)
+    assert start_problems(c.linopy, start) == []
+    r = solve(c.built, "highs", time_limit=0.3, ir=c.ir, start=start)
+    assert r.has_solution
+    assert r.objective == approx(PAPER_OPTIMUM, rel=1e-4)
+
+
+def test_heuristic_plan_serves_every_farm_and_satisfies_the_model(tmp_path):
+    case = routing_start.read_case(ROOT / "models" / "routing")
+    routes = routing_start.best_plan(case)
+    served = {}
+    for r in routes:
+        for p, s in r.share.items():
+            served[p] = served.get(p, 0) + s
+    assert sorted(served) == sorted(case.farms) and all(v == approx(1) for v in served.values())
+    folder = routing_start.write_start(case, routes, tmp_path / "start")
+    for method in ("mtz", "flow"):
+        c = compile_model(ROUTING, tour_method=method)
+        start, _ = read_start(c.linopy, folder)
+        assert start_problems(c.linopy, start) == []
+    km = routing_start.total_km(case, routes)
+    assert PAPER_OPTIMUM - 1e-3 <= km < 1.2 * PAPER_OPTIMUM  # a plan, not better than the optimum
+    c = compile_model(ROUTING, tour_method="flow")
+    r = solve(c.built, "highs", time_limit=0.3, ir=c.ir, start=read_start(c.linopy, folder)[0])
+    assert r.has_solution and r.objective <= km + 1e-6
+
+
+def test_real_size_time_limit_returns_the_heuristic_plan_with_its_gap(tmp_path):
+    """40 farms: without a start the solvers find no plan in seconds; with it the plan is kept."""
+    data, seed = routing_cases.generate_feasible(40, 2, tmp_path / "case")
+    start_dir = tmp_path / "start"
+    assert routing_start.main([str(data), str(start_dir)]) == 0
+    case = routing_start.read_case(data)
+    km = routing_start.total_km(case, routing_start.best_plan(case))
+    c = compile_model(ROUTING, data, tour_method="mtz")
+    start, _ = read_start(c.linopy, start_dir)
+    assert start_problems(c.linopy, start) == []
+    r = solve(c.built, "highs", time_limit=3, ir=c.ir, start=start, progress=False)
+    assert r.status in ("time_limit", "optimal")
+    assert r.objective <= km + 1e-6
+    assert r.bound is not None and r.gap is not None and r.bound <= r.objective + 1e-6
+
+
+def test_cli_warns_about_a_broken_start(tmp_path, capsys):
+    folder = transport_start(tmp_path, "seattle,chicago,400\n")
+    assert main(["solve", str(TRANSPORT), "--start", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "breaks the model" in err and "supply[seattle]" in err
+
+
+def test_generated_cases_come_with_a_feasibility_certificate(tmp_path):
+    folder, seed = routing_cases.generate_feasible(9, 1, tmp_path / "c9")
+    assert seed != 1  # seed 1 with 9 farms is infeasible (a farm's types fit no single vehicle)
+    r = milkrun.solve_model(ROUTING, folder, solver="scip", tour_method="lazy", time_limit=60)
+    assert r.status == "optimal"
