@@ -6,8 +6,15 @@ farms. Each (case, solver, method) runs in a fresh process with a time cap; the 
 gives seconds to proven optimality (or the cap), the objective, and the ratio to the
 compact formulation (mtz) on the same solver, all measured in this one run.
 
-    python benchmarks/routing.py [--farms 9 10 ... 15] [--seed 1] [--cap 30] [--solvers highs scip]
-                                 [--vrp E-n22-k4]
+    python benchmarks/routing.py [--farms 9 10 ... 15] [--seeds 1 2 3] [--cap 30] [--solvers highs scip]
+                                 [--methods mtz flow lazy] [--start] [--vrp E-n22-k4]
+    python benchmarks/routing.py --real 50 100 200 [--cap 120]
+
+Cases come from routing_cases.generate_feasible: a draw the sweep heuristic cannot serve
+is redrawn (seed + 1000), so no infeasible case is timed as a hard one; the seed used is
+in the label. `--start` hands every solve the heuristic's plan. `--real` runs the real-size
+path instead: the heuristic's plan, then a time-limited solve from it on each solver; it
+prints the heuristic's km and time, the final plan, the bound and the gap.
 
 Target (issue 3): every case up to 13 farms proven optimal within 30 s on 2 cores;
 E-n22-k4 within 60 s.
@@ -27,9 +34,11 @@ MODEL = ROOT / "models" / "routing.mcp"
 METHODS = ["mtz", "flow", "lazy"]
 
 
-def run(model: Path, data: Path, solver: str, method: str, cap: float) -> dict:
+def run(model: Path, data: Path, solver: str, method: str, cap: float, start: Path | None = None) -> dict:
     cmd = [sys.executable, "-m", "milkrun.compiler.cli", "solve", str(model), "--data", str(data),
            "--solver", solver, "--tour", method, "--time-limit", str(cap), "--json"]
+    if start is not None:
+        cmd += ["--start", str(start)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cap * 3 + 120)
     wall = time.perf_counter() - t0
@@ -37,25 +46,68 @@ def run(model: Path, data: Path, solver: str, method: str, cap: float) -> dict:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return {"status": "error", "objective": None, "solve": None, "wall": wall, "message": proc.stderr[-300:]}
-    return {"status": out["status"], "objective": out["objective"], "gap": out["gap"],
+    return {"status": out["status"], "objective": out["objective"], "gap": out["gap"], "bound": out["bound"],
             "solve": out["timings"].get("solve"), "wall": wall}
+
+
+def heuristic(data: Path, out: Path) -> tuple[float, float]:
+    """The sweep heuristic's plan written to `out`: (km, seconds)."""
+    from milkrun.models.routing_start import best_plan, read_case, total_km, write_start
+
+    case = read_case(data)
+    t0 = time.perf_counter()
+    routes = best_plan(case)
+    seconds = time.perf_counter() - t0
+    write_start(case, routes, out)
+    return total_km(case, routes), seconds
+
+
+def real_sizes(args) -> int:
+    from milkrun.models.routing_cases import generate_feasible
+    from milkrun.compiler.passes.tour import default_method
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.real:
+            data, seed = generate_feasible(n, args.seeds[0], Path(tmp) / f"r{n}")
+            km, hs = heuristic(data, Path(tmp) / f"s{n}")
+            print(f"{n} farms (seed {seed}): heuristic plan {km:.1f} km in {hs:.2f} s", flush=True)
+            for solver in args.solvers:
+                method = "mtz" if solver == "highs" else default_method(solver)
+                r = run(MODEL, data, solver, method, args.cap, Path(tmp) / f"s{n}")
+                rows.append({"farms": n, "seed": seed, "heuristic_km": km, "heuristic_s": hs, "solver": solver,
+                             "method": method, **r})
+                obj = f"{r['objective']:.1f}" if r.get("objective") is not None else "-"
+                bound = f"{r['bound']:.1f}" if r.get("bound") is not None else "-"
+                gap = f"{100 * r['gap']:.1f} %" if r.get("gap") is not None else "-"
+                print(f"  {solver:6s} {method:5s} {r['status']:10s} plan {obj:>9s}  bound {bound:>9s}  gap {gap:>8s}"
+                      f"  wall {r['wall']:.1f} s", flush=True)
+    print("JSON " + json.dumps({"benchmark": "routing-real", "rows": rows}))
+    return 0
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--farms", type=int, nargs="+", default=list(range(9, 16)))
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1])
+    p.add_argument("--start", action="store_true", help="give every solve the sweep heuristic's plan")
+    p.add_argument("--real", type=int, nargs="*", default=[], help="real sizes: heuristic + time-limited solve")
     p.add_argument("--cap", type=float, default=30.0, help="time limit per solve, seconds")
     p.add_argument("--solvers", nargs="+", default=["highs", "scip"])
     p.add_argument("--methods", nargs="+", default=METHODS)
     p.add_argument("--vrp", nargs="*", default=[], help="CVRPLIB/SDVRP instances from ../shared/benchmarks to add")
     args = p.parse_args(argv)
+    if args.real:
+        return real_sizes(args)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        from milkrun.models.routing_cases import generate
+        from milkrun.models.routing_cases import generate_feasible
 
-        cases = [(f"{n} farms (seed {args.seed})", MODEL, generate(n, args.seed, Path(tmp) / f"c{n}"))
-                 for n in args.farms]
+        cases = []
+        for n in args.farms:
+            for seed in args.seeds:
+                data, used = generate_feasible(n, seed, Path(tmp) / f"c{n}_{seed}")
+                cases.append((f"{n} farms (seed {used})", MODEL, data))
         for name in args.vrp:
             from milkrun.compiler.data.vrplib import convert
 
@@ -66,7 +118,12 @@ def main(argv=None) -> int:
             for solver in args.solvers:
                 base = None
                 for method in args.methods:
-                    r = run(model, data, solver, method, args.cap)
+                    start = None
+                    if args.start and model == MODEL:
+                        start = Path(tmp) / f"start_{label.split()[0]}_{label.split()[-1].strip(')')}"
+                        if not start.exists():
+                            heuristic(data, start)
+                    r = run(model, data, solver, method, args.cap, start)
                     if method == "mtz":
                         base = r
                     ratio = (r["solve"] / base["solve"]) if base and base.get("solve") and r.get("solve") else None

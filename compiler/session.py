@@ -62,7 +62,8 @@ class Session:
         col_of[self.vlabels] = np.arange(len(self.vlabels))
         n = len(self.vlabels)
         self.coef = {k: _vector(built.objectives[k], col_of, n) for k in self.names}  # user's sign
-        self.is_mip = bool(np.isin(np.asarray(m.matrices.vtypes), ["B", "I"]).any())
+        self.integral = np.isin(np.asarray(m.matrices.vtypes).astype(str), ["B", "I"])
+        self.is_mip = bool(self.integral.any())
         self.options = solver_options(self.solver, options or {}, time_limit, gap, quiet=True)
         self.last: np.ndarray | None = None  # previous plan, by column
         self.solves = 0
@@ -113,6 +114,8 @@ class Session:
         seconds = time.perf_counter() - t0
         if cols is None:
             return Outcome(status, None, {}, seconds)
+        near = self.integral & (np.abs(cols - np.round(cols)) <= 1e-6)  # 0.9999999 → 1: clean objective values
+        cols = np.where(near, np.round(cols), cols)
         self.last = cols
         values = np.full(self.n_labels, np.nan)
         values[self.vlabels] = cols
