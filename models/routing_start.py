@@ -157,12 +157,78 @@ def best_plan(case: Case, tries: int = 24) -> list[Route]:
         except NoPlan as e:
             why = e
             continue
+        routes = improve(case, routes)
         km = total_km(case, routes)
         if km < best_km:
             best, best_km = routes, km
     if best is None:
         raise why
     return best
+
+
+def improve(case: Case, routes: list[Route]) -> list[Route]:
+    """Relocate moves: a farm served whole by one route moves to the route where inserting it
+    costs least, when that shortens the plan and the other route has room and time for it.
+    Repeated until no move helps; then 2-opt per route, and identical vehicles relabelled."""
+    def km(stops):
+        path = [case.depot] + stops + [case.depot]
+        return sum(case.dist[a, b] for a, b in zip(path, path[1:]))
+
+    moved = True
+    while moved:
+        moved = False
+        for src in routes:
+            for p in list(src.stops):
+                if src.share.get(p, 0) < 1 - EPS:
+                    continue  # split farms stay where the sweep put them
+                rest = [q for q in src.stops if q != p]
+                saving = km(src.stops) - km(rest)
+                best = None
+                for dst in routes:
+                    if dst is src or p in dst.stops:
+                        continue
+                    caps = [c for _, c in case.compartments[dst.vehicle]]
+                    if _best_share(case, caps, dst.load, case.supply[p], 1.0) < 1 - EPS:
+                        continue
+                    stops = _insert(case, dst, p)
+                    if stops is None:
+                        continue
+                    gain = saving - (km(stops) - km(dst.stops))
+                    if gain > 1e-6 and (best is None or gain > best[0]):
+                        best = (gain, dst, stops)
+                if best is None:
+                    continue
+                _, dst, stops = best
+                dst.stops, dst.share[p], dst.load = stops, 1.0, dst.load + case.supply[p]
+                src.stops = rest
+                del src.share[p]
+                src.load = src.load - case.supply[p]
+                moved = True
+    routes = [r for r in routes if r.stops]
+    for r in routes:
+        r.stops = _two_opt(case, r.stops)
+    return _relabel(case, routes)
+
+
+def _relabel(case: Case, routes: list[Route]) -> list[Route]:
+    """Identical vehicles next to each other are used first-to-last (the model's symmetry
+    breaking): within each run of identical vehicles, hand the routes to the first ones."""
+    used = {r.vehicle: r for r in routes}
+    runs, run = [], [case.vehicles[0]] if case.vehicles else []
+    for a, b in zip(case.vehicles, case.vehicles[1:]):
+        if case.compartments[a] == case.compartments[b] or \
+                [c for _, c in case.compartments[a]] == [c for _, c in case.compartments[b]]:
+            run.append(b)
+        else:
+            runs.append(run)
+            run = [b]
+    if run:
+        runs.append(run)
+    for run in runs:
+        mine = [used[k] for k in run if k in used]
+        for k, r in zip(run, mine):
+            r.vehicle = k
+    return sorted(routes, key=lambda r: case.vehicles.index(r.vehicle))
 
 
 def total_km(case: Case, routes: list[Route]) -> float:
