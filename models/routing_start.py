@@ -22,6 +22,7 @@ tests/test_routing.py checks that by fixing it in the model.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sys
 from dataclasses import dataclass, field
@@ -101,19 +102,23 @@ def _assignments(caps: list[float], n_types: int):
         yield per_type, choice
 
 
+@functools.lru_cache(maxsize=None)
+def _capacity_table(caps: tuple, n_types: int) -> np.ndarray:
+    """Capacity per type (rows: every assignment of types to compartments), for _best_share."""
+    return np.array([per_type for per_type, _ in _assignments(list(caps), n_types)])
+
+
 def _best_share(case: Case, caps: list[float], load: np.ndarray, milk: np.ndarray, want: float) -> float:
     """The largest share s <= want of a farm's milk that fits with `load` under some type assignment."""
-    best = 0.0
-    for per_type, _ in _assignments(caps, len(case.types)):
-        if np.any(load > per_type + EPS):
-            continue
-        need = milk > EPS
-        room = (per_type[need] - load[need]) / milk[need]
-        s = min(want, float(room.min()) if need.any() else want)
-        best = max(best, s)
-        if best >= want - EPS:
-            break
-    return best
+    P = _capacity_table(tuple(caps), len(case.types))
+    ok = np.all(load <= P + EPS, axis=1)
+    if not ok.any():
+        return 0.0
+    need = milk > EPS
+    if not need.any():
+        return want
+    room = ((P[ok][:, need] - load[need]) / milk[need]).min(axis=1)
+    return float(min(want, room.max()))
 
 
 def _insert(case: Case, route: Route, node: int) -> list | None:
@@ -146,8 +151,11 @@ def _two_opt(case: Case, stops: list) -> list:
     return path[1:-1]
 
 
-def best_plan(case: Case, tries: int = 24) -> list[Route]:
-    """Sweeps from `tries` start angles, both directions; the shortest plan that serves every farm."""
+def best_plan(case: Case, tries: int | None = None) -> list[Route]:
+    """Sweeps from `tries` start angles, both directions; the shortest plan that serves every farm.
+    By default 24 sweeps up to 60 farms, fewer above (each sweep costs more)."""
+    if tries is None:
+        tries = 24 if len(case.farms) <= 60 else max(4, int(24 * 60 / len(case.farms)) // 2 * 2)
     best, best_km, why = None, np.inf, None
     for t in range(tries):
         shift = 2 * np.pi * (t // 2) / (tries // 2)
