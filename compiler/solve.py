@@ -47,6 +47,12 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
     except Exception as e:  # a solver crash is reported, not raised as a traceback
         return Result("error", solver, message=f"{type(e).__name__}: {e}",
                       seconds={"solve": time.perf_counter() - t0})
+    if values is None and start is not None and status in ("time_limit", "feasible", "error"):
+        if start_is_a_plan(built, start, ir):  # the solver found nothing better: the start is still a plan
+            why = "in the time" if status == "time_limit" else f"({termination})"
+            values, status = start, "feasible" if status == "error" else status
+            extra["message"] = (f"the solver found no plan of its own {why}; the plan reported is the start "
+                                "given (--start), checked against every constraint")
     result = Result(status, solver, termination=termination, seconds={"solve": time.perf_counter() - t0})
     result.size = {"variables": int(m.nvars), "constraints": int(m.ncons)}
     result.extra = extra
@@ -150,6 +156,26 @@ def watch_highs(h, progress) -> None:
                         gap=finite(d.mip_gap), nodes=int(d.mip_node_count))
 
     h.cbMipInterrupt.subscribe(on_event)
+
+
+def start_is_a_plan(built, start: np.ndarray, ir) -> bool:
+    """A start that sets every declared variable, breaks no row it fully sets, and whose tours have
+    no subtour is a feasible plan (the rows it leaves unset belong to tour formulations only)."""
+    from .passes.tour_lazy import SubtourSeparator
+    from .start import start_problems
+
+    if ir is None:
+        return False
+    m = built.linopy
+    for sym in ir.of_kind("var"):
+        lab = np.asarray(m.variables[sym.name].labels.values).ravel()
+        lab = lab[lab >= 0]
+        if np.isnan(start[lab]).any():
+            return False
+    if start_problems(m, start):
+        return False
+    families = [t for t in built.tours if t.visits is not None]
+    return not any(True for _ in SubtourSeparator(families).subtours(start))
 
 
 def highs_start(h, m, start: np.ndarray) -> None:

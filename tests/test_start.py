@@ -15,7 +15,7 @@ from pytest import approx
 import milkrun
 from milkrun.compiler.cli import main
 from milkrun.compiler.pipeline import compile_model
-from milkrun.compiler.solve import solve
+from milkrun.compiler.solve import solve, start_is_a_plan
 from milkrun.compiler.start import read_start, start_problems
 from milkrun.dsl.diagnostics import MilkrunError
 from milkrun.models import routing_cases, routing_start
@@ -129,3 +129,22 @@ def test_generated_cases_come_with_a_feasibility_certificate(tmp_path):
     assert seed != 1  # seed 1 with 9 farms is infeasible (a farm's types fit no single vehicle)
     r = milkrun.solve_model(ROUTING, folder, solver="scip", tour_method="lazy", time_limit=60)
     assert r.status == "optimal"
+
+
+def test_a_checked_start_counts_as_a_plan_and_a_subtour_does_not(tmp_path):
+    """When the solver ends with nothing, milkrun reports the start only if it is a plan."""
+    case = routing_start.read_case(ROOT / "models" / "routing")
+    folder = routing_start.write_start(case, routing_start.best_plan(case), tmp_path / "start")
+    c = compile_model(ROUTING, tour_method="mtz")
+    start, _ = read_start(c.linopy, folder)
+    assert start_is_a_plan(c.built, start, c.ir)
+    drive = c.linopy.variables["drive"].labels
+    broken = start.copy()  # vehicle 1 also drives a 2-node cycle 4 -> 6 -> 4 away from the depot
+    for a, b in [(4, 6), (6, 4)]:
+        broken[int(drive.sel(i=a, j=b, k=1))] = 1
+    broken[int(c.linopy.variables["visit"].labels.sel(Nodes=4, Vehicles=1))] = 1
+    broken[int(c.linopy.variables["visit"].labels.sel(Nodes=6, Vehicles=1))] = 1
+    assert not start_is_a_plan(c.built, broken, c.ir)
+    partial = start.copy()
+    partial[int(drive.sel(i=4, j=6, k=1))] = np.nan
+    assert not start_is_a_plan(c.built, partial, c.ir)  # a declared variable left unset
