@@ -8,13 +8,14 @@ compact formulation (mtz) on the same solver, all measured in this one run.
 
     python benchmarks/routing.py [--farms 9 10 ... 15] [--seeds 1 2 3] [--cap 30] [--solvers highs scip]
                                  [--methods mtz flow lazy] [--start] [--vrp E-n22-k4]
-    python benchmarks/routing.py --real 50 100 200 [--cap 120]
+    python benchmarks/routing.py --real 50 100 300 [--improve 60] [--cap 60] [--solvers scip]
 
 Cases come from routing_cases.generate_feasible: a draw the sweep heuristic cannot serve
 is redrawn (seed + 1000), so no infeasible case is timed as a hard one; the seed used is
 in the label. `--start` hands every solve the heuristic's plan. `--real` runs the real-size
-path instead: the heuristic's plan, then a time-limited solve from it on each solver; it
-prints the heuristic's km and time, the final plan, the bound and the gap.
+path instead: the sweep heuristic's plan, its improvement by exact re-solves of neighbouring
+routes (models/routing_improve.py), then a time-limited solve of the whole model from it on
+each solver; it prints km and time of each step, the final plan, the bound and the gap.
 
 Target (issue 3): every case up to 13 farms proven optimal within 30 s on 2 cores;
 E-n22-k4 within 60 s.
@@ -50,16 +51,22 @@ def run(model: Path, data: Path, solver: str, method: str, cap: float, start: Pa
             "solve": out["timings"].get("solve"), "wall": wall}
 
 
-def heuristic(data: Path, out: Path) -> tuple[float, float]:
-    """The sweep heuristic's plan written to `out`: (km, seconds)."""
+def heuristic(data: Path, out: Path, improve_seconds: float = 0) -> dict:
+    """The sweep heuristic's plan, then (optionally) improved by exact re-solves of neighbouring
+    routes, written to `out`: km and seconds of each step."""
+    from milkrun.models.routing_improve import improve
     from milkrun.models.routing_start import best_plan, read_case, total_km, write_start
 
     case = read_case(data)
     t0 = time.perf_counter()
     routes = best_plan(case)
-    seconds = time.perf_counter() - t0
+    out_ = {"sweep_km": total_km(case, routes), "sweep_s": time.perf_counter() - t0}
+    if improve_seconds > 0:
+        t1 = time.perf_counter()
+        routes = improve(case, routes, improve_seconds)
+        out_.update(improved_km=total_km(case, routes), improve_s=time.perf_counter() - t1)
     write_start(case, routes, out)
-    return total_km(case, routes), seconds
+    return out_
 
 
 def real_sizes(args) -> int:
@@ -70,13 +77,15 @@ def real_sizes(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.real:
             data, seed = generate_feasible(n, args.seeds[0], Path(tmp) / f"r{n}")
-            km, hs = heuristic(data, Path(tmp) / f"s{n}")
-            print(f"{n} farms (seed {seed}): heuristic plan {km:.1f} km in {hs:.2f} s", flush=True)
+            h = heuristic(data, Path(tmp) / f"s{n}", args.improve)
+            print(f"{n} farms (seed {seed}): sweep plan {h['sweep_km']:.1f} km in {h['sweep_s']:.1f} s"
+                  + (f"; improved to {h['improved_km']:.1f} km in {h['improve_s']:.0f} s "
+                     f"({100 * (1 - h['improved_km'] / h['sweep_km']):.1f} % shorter)" if 'improved_km' in h else ""),
+                  flush=True)
             for solver in args.solvers:
                 method = "mtz" if solver == "highs" else default_method(solver)
                 r = run(MODEL, data, solver, method, args.cap, Path(tmp) / f"s{n}")
-                rows.append({"farms": n, "seed": seed, "heuristic_km": km, "heuristic_s": hs, "solver": solver,
-                             "method": method, **r})
+                rows.append({"farms": n, "seed": seed, **h, "solver": solver, "method": method, **r})
                 obj = f"{r['objective']:.1f}" if r.get("objective") is not None else "-"
                 bound = f"{r['bound']:.1f}" if r.get("bound") is not None else "-"
                 gap = f"{100 * r['gap']:.1f} %" if r.get("gap") is not None else "-"
@@ -92,6 +101,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
     p.add_argument("--start", action="store_true", help="give every solve the sweep heuristic's plan")
     p.add_argument("--real", type=int, nargs="*", default=[], help="real sizes: heuristic + time-limited solve")
+    p.add_argument("--improve", type=float, default=60, help="--real: seconds of improvement by re-solves")
     p.add_argument("--cap", type=float, default=30.0, help="time limit per solve, seconds")
     p.add_argument("--solvers", nargs="+", default=["highs", "scip"])
     p.add_argument("--methods", nargs="+", default=METHODS)

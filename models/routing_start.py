@@ -13,7 +13,7 @@ the route, built by cheapest insertion, stays within max_duration. A farm that f
 in part is split: the vehicle takes the largest share that fits, the next vehicle the
 rest. Each finished route is improved by 2-opt.
 
-    python -m milkrun.models.routing_start DATA_DIR START_DIR [--set NAME=VALUE ...]
+    python -m milkrun.models.routing_start DATA_DIR START_DIR [--set NAME=VALUE ...] [--improve SECONDS]
     milkrun solve models/routing.mcp --data DATA_DIR --start START_DIR --time-limit 300
 
 The plan satisfies every constraint of models/routing.mcp, its symmetry breaking included;
@@ -53,6 +53,8 @@ class Case:
     vehicles: list
     compartments: dict     # vehicle -> [(compartment, capacity)] in order
     angle: np.ndarray
+    xy: np.ndarray = None  # (node, 2) coordinates
+    scalars: dict = field(default_factory=dict)  # depot, scale, speed, max_duration as given
 
 
 @dataclass
@@ -87,9 +89,10 @@ def read_case(data_dir, overrides=None) -> Case:
     compartments = {k: [(l, float(c)) for (kk, l), c in cap.items() if kk == k] for k in vehicles}
     x, y = inst.param("x").values, inst.param("y").values  # planar_network: every node has x, y
     angle = np.arctan2(y - y[depot], x - x[depot])
+    scalars = {"depot": nodes[depot], **{k: float(inst.param(k)) for k in ("scale", "speed", "max_duration")}}
     return Case(nodes, depot, [p for p in range(len(nodes)) if p != depot], types, supply,
                 inst.param("minutes").values, dist.values, inst.param("service").values,
-                float(inst.param("max_duration")), vehicles, compartments, angle)
+                float(inst.param("max_duration")), vehicles, compartments, angle, np.column_stack([x, y]), scalars)
 
 
 def _assignments(caps: list[float], n_types: int):
@@ -345,6 +348,9 @@ def main(argv=None) -> int:
     p.add_argument("data_dir")
     p.add_argument("out_dir")
     p.add_argument("--set", dest="overrides", action="append", default=[])
+    p.add_argument("--improve", type=float, metavar="S", default=0,
+                   help="then spend S seconds improving the plan by exact re-solves of neighbouring "
+                        "routes (models/routing_improve.py)")
     args = p.parse_args(argv)
     from milkrun.dsl.diagnostics import MilkrunError, render
 
@@ -358,6 +364,11 @@ def main(argv=None) -> int:
     except NoPlan as e:
         print(f"no first plan: {e}", file=sys.stderr)
         return 1
+    if args.improve > 0:
+        from milkrun.models.routing_improve import improve
+
+        print(f"sweep: {len(routes)} routes, {total_km(case, routes):.3f} km", flush=True)
+        routes = improve(case, routes, args.improve, log=lambda m: print(m, flush=True))
     write_start(case, routes, Path(args.out_dir))
     km = total_km(case, routes)
     print(f"{len(routes)} routes, {km:.3f} km: written to {args.out_dir}/")

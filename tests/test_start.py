@@ -18,7 +18,7 @@ from milkrun.compiler.pipeline import compile_model
 from milkrun.compiler.solve import solve, start_is_a_plan
 from milkrun.compiler.start import read_start, start_problems
 from milkrun.dsl.diagnostics import MilkrunError
-from milkrun.models import routing_cases, routing_start
+from milkrun.models import routing_cases, routing_improve, routing_start
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUTING = ROOT / "models" / "routing.mcp"
@@ -148,3 +148,31 @@ def test_a_checked_start_counts_as_a_plan_and_a_subtour_does_not(tmp_path):
     partial = start.copy()
     partial[int(drive.sel(i=4, j=6, k=1))] = np.nan
     assert not start_is_a_plan(c.built, partial, c.ir)  # a declared variable left unset
+
+
+def test_improving_the_whole_base_case_at_once_reaches_the_papers_optimum(tmp_path):
+    """With every route in one group, the re-solve is the whole model: the sweep's 561 km plan
+    becomes the published optimum."""
+    case = routing_start.read_case(ROOT / "models" / "routing")
+    sweep = routing_start.best_plan(case)
+    assert routing_start.total_km(case, sweep) > PAPER_OPTIMUM + 1
+    better = routing_improve.improve(case, sweep, seconds=60, group=len(case.vehicles), sub_seconds=60)
+    assert routing_start.total_km(case, better) == approx(PAPER_OPTIMUM, rel=1e-4)
+    folder = routing_start.write_start(case, better, tmp_path / "plan")
+    c = compile_model(ROUTING, tour_method="mtz")
+    start, _ = read_start(c.linopy, folder)
+    assert start_is_a_plan(c.built, start, c.ir)
+
+
+def test_improving_part_of_a_real_size_plan_keeps_it_a_plan(tmp_path):
+    data, _ = routing_cases.generate_feasible(30, 3, tmp_path / "case")
+    case = routing_start.read_case(data)
+    sweep = routing_start.best_plan(case)
+    better = routing_improve.improve(case, sweep, seconds=20, group=2, sub_seconds=5)
+    assert routing_start.total_km(case, better) <= routing_start.total_km(case, sweep) + 1e-6
+    folder = routing_start.write_start(case, better, tmp_path / "plan")
+    assert routing_improve.read_plan(case, folder)  # the written plan reads back as routes
+    c = compile_model(ROUTING, data, tour_method="mtz")
+    start, _ = read_start(c.linopy, folder)
+    assert start_problems(c.linopy, start) == []
+    assert start_is_a_plan(c.built, start, c.ir)
