@@ -219,7 +219,7 @@ def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
         state = "time_limit"
     try:
         bound = float(model.getDualbound())
-        bound = bound if np.isfinite(bound) else None
+        bound = bound if np.isfinite(bound) and abs(bound) < 1e19 else None  # SCIP: ±1e20 is infinity
     except Exception:
         bound = None
     return vals, state, bound, f"scip/{condition}", extra

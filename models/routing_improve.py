@@ -39,16 +39,19 @@ def route_km(case: Case, r: Route) -> float:
     return float(sum(case.dist[a, b] for a, b in zip(path, path[1:])))
 
 
-def idle_vehicles(case: Case, routes: list[Route]) -> list:
-    """One unused vehicle of each compartment layout, so a re-solve may switch to a better-suited one."""
+def idle_vehicles(case: Case, routes: list[Route], most: int = 2) -> list:
+    """Unused vehicles of up to `most` compartment layouts (the biggest first), so a re-solve may
+    switch to a better-suited vehicle; few, since every vehicle added multiplies the sub-case."""
     used = {r.vehicle for r in routes}
     seen, out = set(), []
-    for k in case.vehicles:
+    idle = sorted((k for k in case.vehicles if k not in used),
+                  key=lambda k: -sum(c for _, c in case.compartments[k]))
+    for k in idle:
         layout = tuple(c for _, c in case.compartments[k])
-        if k not in used and layout not in seen:
+        if layout not in seen and len(out) < most:
             seen.add(layout)
             out.append(k)
-    return out
+    return sorted(out, key=case.vehicles.index)
 
 
 def write_subcase(case: Case, routes: list[Route], out: Path, spare: list = ()) -> Path:
@@ -77,11 +80,28 @@ def write_subcase(case: Case, routes: list[Route], out: Path, spare: list = ()) 
 
 
 def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> list[Route] | None:
-    """The sub-case solved by milkrun (SCIP, lazy tours); its routes in the whole case's terms,
-    or None when the solver has no plan."""
-    import milkrun
+    """The sub-case solved by milkrun (SCIP, lazy tours) from the current routes as a start; its
+    routes in the whole case's terms, or None when the solver has no plan."""
+    from milkrun.compiler.pipeline import compile_model, finish
+    from milkrun.compiler.solve import solve
+    from milkrun.compiler.start import read_start
 
-    r = milkrun.solve_model(MODEL, folder, solver="scip", tour_method="lazy", time_limit=seconds)
+    sub = read_case(folder)
+    spos = {n: i for i, n in enumerate(sub.nodes)}
+    carried_sub: dict[int, float] = {}
+    for rt in routes:
+        for p, s_ in rt.share.items():
+            carried_sub[p] = carried_sub.get(p, 0.0) + s_
+    mine = []
+    for rt in routes:  # the current routes in the sub-case's terms: the start
+        r2 = Route(rt.vehicle, stops=[spos[case.nodes[p]] for p in rt.stops], load=rt.load.copy())
+        r2.share = {spos[case.nodes[p]]: s_ / carried_sub[p] for p, s_ in rt.share.items()}
+        mine.append(r2)
+    write_start(sub, mine, folder / "start")
+    compiled = compile_model(MODEL, folder, tour_method="lazy")
+    start, _ = read_start(compiled.linopy, folder / "start")
+    r = solve(compiled.built, "scip", time_limit=seconds, ir=compiled.ir, start=start)
+    finish(compiled, r)
     if not r.has_solution:
         return None
     share = r.solution["share"].to_series().dropna()
@@ -107,11 +127,19 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
     return out
 
 
-def neighbours(case: Case, routes: list[Route], i: int, group: int) -> list[int]:
-    """Route i and the group-1 routes whose centres are nearest to its centre."""
+def neighbours(case: Case, routes: list[Route], i: int, group: int, max_farms: int = 12) -> list[int]:
+    """Route i and up to group-1 routes whose centres are nearest to its centre, as long as the
+    farms stay within max_farms (two routes at least): sub-cases SCIP proves in seconds."""
     centre = np.array([case.xy[r.stops].mean(axis=0) for r in routes])
     d = np.hypot(*(centre - centre[i]).T)
-    return list(np.argsort(d)[:group])
+    pick, farms = [], set()
+    for j in np.argsort(d)[:group]:
+        more = farms | set(routes[j].stops)
+        if len(pick) >= 2 and len(more) > max_farms:
+            break
+        pick.append(int(j))
+        farms = more
+    return pick
 
 
 def improve(case: Case, routes: list[Route], seconds: float, group: int = 3, sub_seconds: float = 10,
