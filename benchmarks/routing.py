@@ -136,7 +136,9 @@ def main(argv=None) -> int:
                     r = run(model, data, solver, method, args.cap, start)
                     if method == "mtz":
                         base = r
-                    ratio = (r["solve"] / base["solve"]) if base and base.get("solve") and r.get("solve") else None
+                    # a ratio only between two proven runs: a capped time is not a time to optimality
+                    both = base and base["status"] == "optimal" and r["status"] == "optimal"
+                    ratio = (r["solve"] / base["solve"]) if both and base.get("solve") and r.get("solve") else None
                     rows.append({"case": label, "solver": solver, "method": method, **r, "ratio_to_mtz": ratio})
                     proven = "proven" if r["status"] == "optimal" else r["status"]
                     obj = f"{r['objective']:.3f}" if r.get("objective") is not None else "-"

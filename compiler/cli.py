@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="grid points per secondary objective (augmecon2) or weight steps (weighted); "
                          "for integer objectives, range + 1 points give the exact front")
     pa.add_argument("--weights", metavar="A,B,...", help="weighted: one weight per objective (primary first)")
+    pa.add_argument("--nadir", metavar="NAME=VALUE", action="append", default=[],
+                    help="augmecon2: start the grid of a secondary objective at VALUE instead of the payoff "
+                         "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
     pa.add_argument("--solver", default="highs", help="highs (default) or scip")
     pa.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
     pa.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
@@ -220,9 +223,16 @@ def _pareto(args) -> int:
             raise MilkrunError(f"--weights expects numbers separated by commas, got '{args.weights}'")
         if args.method != "weighted":
             raise MilkrunError("--weights goes with --method weighted")
+    nadir = {}
+    for text in args.nadir:
+        name, _, value = text.partition("=")
+        try:
+            nadir[name.strip()] = float(value)
+        except ValueError:
+            raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
     compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, _options(args.options),
                                  args.time_limit, args.gap, args.primary, args.method, args.points, weights,
-                                 progress=True)
+                                 progress=True, nadir=nadir)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:

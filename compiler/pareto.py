@@ -15,7 +15,7 @@ from .session import Session
 
 
 def run_pareto(model, data=None, overrides=None, tour=None, solver="highs", options=None, time_limit=None,
-               gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False):
+               gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False, nadir=None):
     """Returns (Compiled, Front)."""
     from .pipeline import compile_model
 
@@ -27,7 +27,7 @@ def run_pareto(model, data=None, overrides=None, tour=None, solver="highs", opti
         if method == "weighted":
             front = weighted(session, primary, weights, points, prog)
         else:
-            front = augmecon2(session, primary, points, prog)
+            front = augmecon2(session, primary, points, prog, nadir)
     return compiled, front
 
 
@@ -83,6 +83,10 @@ def print_front(compiled, front: Front, console: Console | None = None, max_rows
     if front.normalised_by:
         console.print("  weights apply to objectives divided by their payoff-table ranges: "
                       + ", ".join(f"{k} / {_fmt(v)}" for k, v in front.normalised_by.items()), markup=False)
+    if len(front.objectives) >= 3 and "payoff table" in front.nadir_from.values():
+        console.print("  note: the grid of " + ", ".join(k for k, v in front.nadir_from.items() if v == "payoff table")
+                      + " starts at the payoff table's worst value; with three or more objectives the front may "
+                        "reach below it (give --nadir NAME=VALUE to start lower)", markup=False)
     unproven = sum(s != "optimal" for s in front.statuses)
     if unproven:
         console.print(f"  [yellow]{unproven} point(s) stopped by a limit before proven optimal[/yellow]")

@@ -64,7 +64,9 @@ class Session:
         self.coef = {k: _vector(built.objectives[k], col_of, n) for k in self.names}  # user's sign
         self.integral = np.isin(np.asarray(m.matrices.vtypes).astype(str), ["B", "I"])
         self.is_mip = bool(self.integral.any())
-        self.options = solver_options(self.solver, options or {}, time_limit, gap, quiet=True)
+        # a gap of 0 unless the user sets one: the slack bonus of AUGMECON2 (about 1e-3) is smaller
+        # than the default relative gap, and an exact front needs it maximised
+        self.options = solver_options(self.solver, options or {}, time_limit, 0.0 if gap is None else gap, quiet=True)
         self.last: np.ndarray | None = None  # previous plan, by column
         self.solves = 0
         if self.solver == "highs":

@@ -13,6 +13,10 @@ worst value of g_k (nadir) to its best in `points` steps; the innermost loop is 
   same plan and are skipped;
 - early exit: an infeasible point ends the innermost loop (a tighter e_2 stays infeasible);
 - a zero range (r_k = 0) gets one grid point and range 1 in the augmentation, never a 0/0.
+With two objectives the payoff table's worst values are the front's. With three or more the
+front can reach below them (3kp40: z2 down to 1134, the table says 1246), so `nadir` lets
+the user start the grid lower, as pyaugmecon's nadir_points do; the output says when the
+payoff table's values were used.
 """
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ class Front:
     dropped: int = 0               # dominated or duplicate points removed
     seconds: float = 0.0
     normalised_by: dict[str, float] = field(default_factory=dict)  # weighted: ranges the weights divide
+    nadir_from: dict[str, str] = field(default_factory=dict)  # augmecon2: where each grid starts
 
     def summary(self) -> dict:
         return {
@@ -61,6 +66,7 @@ class Front:
             "skipped_after_infeasible": self.skipped_infeasible, "dropped_dominated_or_duplicate": self.dropped,
             "not_proven_optimal": sum(s != "optimal" for s in self.statuses), "seconds": round(self.seconds, 3),
             **({"weights_normalised_by_range": self.normalised_by} if self.normalised_by else {}),
+            **({"grid_starts_from": self.nadir_from} if self.nadir_from else {}),
         }
 
     def dataset(self, m) -> xr.Dataset:
@@ -89,7 +95,8 @@ def order_objectives(session: Session, primary: str | None) -> list[str]:
     if primary is None:
         return names
     if primary not in names:
-        raise MilkrunError(f"--primary: no objective named '{primary}'", hint=did_you_mean(primary, names))
+        raise MilkrunError(f"--primary: no objective named '{primary}'",
+                           hint=did_you_mean(primary, names) or f"the model's objectives: {', '.join(names)}")
     return [primary] + [k for k in names if k != primary]
 
 
@@ -126,12 +133,28 @@ def _ranges(session: Session, order: list[str], table: np.ndarray):
     return g.max(axis=0), g.min(axis=0)
 
 
-def augmecon2(session: Session, primary: str | None = None, points: int = 10, progress=None) -> Front:
+def augmecon2(session: Session, primary: str | None = None, points: int = 10, progress=None,
+              nadir: dict[str, float] | None = None) -> Front:
+    """`nadir`: the worst value to start the grid from, per secondary objective, in the user's
+    sign (default: the payoff table's worst)."""
     t0 = time.perf_counter()
     order = order_objectives(session, primary)
+    nadir = dict(nadir or {})
+    for k in nadir:
+        if k not in order[1:]:
+            raise MilkrunError(f"--nadir: '{k}' is not a secondary objective",
+                               hint=did_you_mean(k, order[1:]) or f"secondary objectives: {', '.join(order[1:])}")
     table, _ = payoff_table(session, order, progress)
     front = Front("augmecon2", order, {k: "max" if session.sign[k] > 0 else "min" for k in order}, table)
     best, worst = _ranges(session, order, table)
+    for i, k in enumerate(order):
+        if k in nadir:
+            g = session.sign[k] * nadir[k]
+            if g > best[i]:
+                raise MilkrunError(f"--nadir {k}={nadir[k]:g} is better than the best value of '{k}' "
+                                   f"({session.sign[k] * best[i]:g}): the grid would be empty")
+            worst[i] = g
+    front.nadir_from = {k: ("given" if k in nadir else "payoff table") for k in order[1:]}
     sec = order[1:]
     lo = {k: worst[i + 1] for i, k in enumerate(sec)}
     rng = {k: best[i + 1] - worst[i + 1] for i, k in enumerate(sec)}
