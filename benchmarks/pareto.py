@@ -11,7 +11,8 @@ objective gives the exact front (within the grid's box). The payoff table is com
 points = max(range) + 1: the objective with the largest range steps by exactly 1, the others
 by less than 1, which reaches every integer value too (g ≥ e is g ≥ ceil(e) for integer g).
 
-    python benchmarks/pareto.py [2kp50 3kp40] [--solver highs|scip] [--json] [--progress]
+    python benchmarks/pareto.py [2kp50 3kp40] [--solver highs|scip] [--grid-from published|payoff]
+                                [--json] [--progress]
 
 Per instance: points found vs published, whether the sets are equal, solves, grid points
 skipped by the bypass rule and after an infeasible point, seconds of the run, solves per second.
@@ -59,7 +60,10 @@ def payoff_first(model: Path, data: Path, solver: str) -> tuple[list[str], np.nd
     return order, table
 
 
-def run(name: str, solver: str, tmp: Path, progress: bool = False) -> dict:
+def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: str = "published") -> dict:
+    """nadir_from: 'published' starts each secondary objective's grid at the published front's
+    worst value (what a user gives with --nadir; with 3+ objectives the payoff table's worst is
+    above it); 'payoff' at the payoff table's worst, the default of milkrun pareto."""
     from milkrun.compiler.pareto import run_pareto
     from milkrun.models.knapsack_tables import convert
 
@@ -68,17 +72,20 @@ def run(name: str, solver: str, tmp: Path, progress: bool = False) -> dict:
     model = ROOT / "models" / f"knapsack{k}.mcp"
     data = convert(BENCH / name, tmp / name)
     order, table = payoff_first(model, data, solver)
-    ranges = table.max(axis=0) - table.min(axis=0)  # all objectives are maximised here
+    lowest = pub_front.min(axis=0) if nadir_from == "published" else table.min(axis=0)
+    nadir = {o: float(lowest[j]) for j, o in enumerate(order) if j > 0} if nadir_from == "published" else None
+    ranges = table.max(axis=0) - np.minimum(lowest, table.min(axis=0))  # all objectives are maximised here
     points = int(round(ranges[1:].max())) + 1
     t0 = time.perf_counter()
-    _, front = run_pareto(str(model), str(data), solver=solver, points=points, progress=progress)
+    _, front = run_pareto(str(model), str(data), solver=solver, points=points, progress=progress, nadir=nadir)
     wall = time.perf_counter() - t0
     found = {tuple(int(round(p[o])) for o in order) for p in front.points}
     pub = {tuple(int(v) for v in row) for row in pub_front}
-    worst = table.min(axis=0)
+    worst = np.minimum(lowest, table.min(axis=0))
     outside = {p for p in pub if any(p[j] < worst[j] for j in range(1, k))}
     return {
-        "instance": name, "solver": solver, "objectives": k,
+        "instance": name, "solver": solver, "objectives": k, "grid_from": nadir_from,
+        "nadir": nadir,
         "grid": {o: points for o in order[1:]}, "grid_points": points ** (k - 1),
         "payoff_matches": bool(np.array_equal(np.round(table), pub_payoff)),
         "found": len(found), "published": len(pub), "match": found == pub,
@@ -99,6 +106,8 @@ def main(argv=None) -> int:
     p.add_argument("--solver", choices=["highs", "scip"], default="highs")
     p.add_argument("--json", action="store_true", help="one JSON object per instance instead of the text lines")
     p.add_argument("--progress", action="store_true", help="grid progress on stderr while a run goes")
+    p.add_argument("--grid-from", choices=["published", "payoff"], default="published",
+                   help="start the grids at the published front's worst values (as --nadir) or the payoff table's")
     args = p.parse_args(argv)
     unknown = [n for n in args.instances if n not in INSTANCES]
     if unknown:
@@ -109,14 +118,15 @@ def main(argv=None) -> int:
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.instances or INSTANCES:
-            r = run(name, args.solver, Path(tmp), args.progress)
+            r = run(name, args.solver, Path(tmp), args.progress, args.grid_from)
             ok &= r["match"]
             if args.json:
                 print(json.dumps(r), flush=True)
                 continue
             print(f"{name} ({r['solver']}, grid {' x '.join(map(str, r['grid'].values()))} = {r['grid_points']:,} points):"
                   f" {r['found']} points found, {r['published']} published, match {'yes' if r['match'] else 'no'}"
-                  f" (payoff table {'as published' if r['payoff_matches'] else 'differs from the published one'})")
+                  f" (payoff table {'as published' if r['payoff_matches'] else 'differs from the published one'};"
+                  f" grids from the {r['grid_from']} worst values{': ' + str(r['nadir']) if r['nadir'] else ''})")
             if not r["match"]:
                 print(f"  missing {r['missing']}, extra {r['extra']}; published points outside the grid's box "
                       f"(below the payoff table's worst value of a secondary objective): "
