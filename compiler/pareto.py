@@ -90,6 +90,9 @@ def print_front(compiled, front: Front, console: Console | None = None, max_rows
     unproven = sum(s != "optimal" for s in front.statuses)
     if unproven:
         console.print(f"  [yellow]{unproven} point(s) stopped by a limit before proven optimal[/yellow]")
+    if front.no_plan_in_time:
+        console.print(f"  [yellow]{front.no_plan_in_time} grid point(s) found no plan within the time limit "
+                      "and are missing from the front[/yellow]")
     table = Table(title="payoff table (row: objective optimised first, then the others in turn)",
                   title_justify="left", show_edge=False)
     table.add_column("optimised")

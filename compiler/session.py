@@ -22,7 +22,7 @@ from .solvers import check_solver, solver_options
 
 @dataclass
 class Outcome:
-    status: str                     # optimal, feasible (a limit stopped it with a plan), infeasible, unbounded, error
+    status: str  # optimal, feasible (a limit stopped it with a plan), time_limit (no plan), infeasible, unbounded, error
     values: np.ndarray | None       # by linopy label
     objectives: dict[str, float]    # every declared objective, in the user's sign
     seconds: float
@@ -154,7 +154,9 @@ class Session:
             return "infeasible", None
         if ms == S.kUnbounded:
             return "unbounded", None
-        return ("feasible", cols) if has else ("error", None)
+        if has:
+            return "feasible", cols
+        return ("time_limit", None) if ms == S.kTimeLimit else ("error", None)
 
     def _solve_scip(self, cost, lower):
         import pyscipopt as scip
@@ -181,4 +183,6 @@ class Session:
             return "infeasible", None
         if status == "unbounded":
             return "unbounded", None
-        return ("feasible", cols) if cols is not None else ("error", None)
+        if cols is not None:
+            return "feasible", cols
+        return ("time_limit", None) if status in ("timelimit", "gaplimit", "nodelimit") else ("error", None)

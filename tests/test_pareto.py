@@ -423,3 +423,26 @@ def test_out_folder(write_model, cli, tmp_path):
         chosen = take.isel(point=i).to_series().round()
         assert sum(W_V1["ABCD".index(str(k))] * v for k, v in chosen.items()) == z1[i]
     assert (out_dir / "front.png").stat().st_size > 1000
+
+
+def test_a_point_without_a_plan_in_time_is_counted_and_the_others_go_on(tmp_path, monkeypatch):
+    """A grid point whose solve hits --time-limit with no plan is lost, not fatal: the run goes on
+    and the summary counts it."""
+    from milkrun.compiler.session import Outcome, Session
+
+    model, data, exact = make_instance(tmp_path, 1, 8, [1, 1])
+    real = Session.solve
+    calls = {"grid": 0}
+
+    def flaky(self, weights, bounds):
+        if bounds and len(weights) > 1:  # an ε point (the payoff table optimises one objective at a time)
+            calls["grid"] += 1
+            if calls["grid"] == 2:
+                return Outcome("time_limit", None, {}, 0.0)
+        return real(self, weights, bounds)
+
+    monkeypatch.setattr(Session, "solve", flaky)
+    _, front = run_pareto(str(model), str(data), points=grid_points(exact, [1, 1]))
+    assert front.no_plan_in_time == 1
+    assert front.summary()["no_plan_within_time_limit"] == 1
+    assert points_of(front, ["z1", "z2"]) <= exact and len(front.points) >= len(exact) - 1

@@ -51,6 +51,7 @@ class Front:
     skipped_bypass: int = 0
     skipped_infeasible: int = 0
     dropped: int = 0               # dominated or duplicate points removed
+    no_plan_in_time: int = 0       # grid points whose solve hit the time limit without a plan
     seconds: float = 0.0
     normalised_by: dict[str, float] = field(default_factory=dict)  # weighted: ranges the weights divide
     nadir_from: dict[str, str] = field(default_factory=dict)  # augmecon2: where each grid starts
@@ -64,7 +65,8 @@ class Front:
                       for p in self.points],
             "points": len(self.points), "solves": self.solves, "skipped_by_bypass": self.skipped_bypass,
             "skipped_after_infeasible": self.skipped_infeasible, "dropped_dominated_or_duplicate": self.dropped,
-            "not_proven_optimal": sum(s != "optimal" for s in self.statuses), "seconds": round(self.seconds, 3),
+            "not_proven_optimal": sum(s != "optimal" for s in self.statuses),
+            "no_plan_within_time_limit": self.no_plan_in_time, "seconds": round(self.seconds, 3),
             **({"weights_normalised_by_range": self.normalised_by} if self.normalised_by else {}),
             **({"grid_starts_from": self.nadir_from} if self.nadir_from else {}),
         }
@@ -177,7 +179,9 @@ def augmecon2(session: Session, primary: str | None = None, points: int = 10, pr
         out = session.solve(weights, eps)
         done += 1
         skip = 0
-        if out.values is None:
+        if out.values is None and out.status == "time_limit":
+            front.no_plan_in_time += 1  # this point is lost, the others go on (said in the summary)
+        elif out.values is None:
             if out.status not in ("infeasible",):
                 raise MilkrunError(f"ε point {_eps_text(session, eps)}: the solver ended with '{out.status}'")
             skip = n[inner] - 1 - idx[inner]  # early exit: the rest of this inner loop is infeasible too
@@ -243,6 +247,8 @@ def weighted(session: Session, primary: str | None = None, weights: list[float] 
         # a tiny share for every objective keeps a zero weight from picking a weakly dominated plan
         cost = {k: (wk / total + 1e-6) / rng[k] for k, wk in zip(order, w)}
         out = session.solve(cost, {})
+        if out.values is None and out.status == "time_limit":
+            front.no_plan_in_time += 1
         if out.values is not None:
             rec = {k: out.objectives[k] for k in order}
             rec.update({f"weight_{k}": wk / total for k, wk in zip(order, w)})
