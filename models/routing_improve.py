@@ -39,6 +39,15 @@ def route_km(case: Case, r: Route) -> float:
     return float(sum(case.dist[a, b] for a, b in zip(path, path[1:])))
 
 
+def carried(routes: list[Route]) -> dict[int, float]:
+    """The share of each farm's milk that these routes carry together (1 unless split with others)."""
+    out: dict[int, float] = {}
+    for r in routes:
+        for p, s in r.share.items():
+            out[p] = out.get(p, 0.0) + s
+    return out
+
+
 def idle_vehicles(case: Case, routes: list[Route], most: int = 2) -> list:
     """Unused vehicles of up to `most` compartment layouts (the biggest first), so a re-solve may
     switch to a better-suited vehicle; few, since every vehicle added multiplies the sub-case."""
@@ -58,10 +67,7 @@ def write_subcase(case: Case, routes: list[Route], out: Path, spare: list = ()) 
     """The farms, milk and vehicles of `routes` (plus `spare` unused vehicles) as a data folder
     for models/routing.mcp."""
     out.mkdir(parents=True, exist_ok=True)
-    milk: dict[int, float] = {}
-    for r in routes:
-        for p, s in r.share.items():
-            milk[p] = milk.get(p, 0.0) + s
+    milk = carried(routes)
     farms = sorted(milk)
     N = case.nodes
     rows = [(N[case.depot], *case.xy[case.depot], case.service[case.depot])]
@@ -88,14 +94,11 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
 
     sub = read_case(folder)
     spos = {n: i for i, n in enumerate(sub.nodes)}
-    carried_sub: dict[int, float] = {}
-    for rt in routes:
-        for p, s_ in rt.share.items():
-            carried_sub[p] = carried_sub.get(p, 0.0) + s_
+    part = carried(routes)
     mine = []
     for rt in routes:  # the current routes in the sub-case's terms: the start
         r2 = Route(rt.vehicle, stops=[spos[case.nodes[p]] for p in rt.stops], load=rt.load.copy())
-        r2.share = {spos[case.nodes[p]]: s_ / carried_sub[p] for p, s_ in rt.share.items()}
+        r2.share = {spos[case.nodes[p]]: s_ / part[p] for p, s_ in rt.share.items()}
         mine.append(r2)
     write_start(sub, mine, folder / "start")
     compiled = compile_model(MODEL, folder, tour_method="lazy")
@@ -106,10 +109,6 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
         return None
     share = r.solution["share"].to_series().dropna()
     pos = {n: i for i, n in enumerate(case.nodes)}
-    carried = {}
-    for rt in routes:
-        for p, s in rt.share.items():
-            carried[p] = carried.get(p, 0.0) + s
     out = []
     for key, cycles in r.tours["routes"].items():
         k = key[0]
@@ -119,7 +118,7 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
         new = Route(k, stops=stops, load=np.zeros(len(case.types)))
         for n in cycles[0][1:-1]:
             p = pos[n]
-            s = float(share.get((n, k), 0.0)) * carried[p]  # the sub-case's share of what these routes carried
+            s = float(share.get((n, k), 0.0)) * part[p]  # the sub-case's share of what these routes carried
             if s > EPS:
                 new.share[p] = s
                 new.load = new.load + s * case.supply[p]
