@@ -60,7 +60,7 @@ class _Checker:
         # First pass: declare every name, so a declaration may refer to one written later.
         for st in self.model.statements:
             if isinstance(st, (ast.SetDecl, ast.ParamDecl, ast.VarDecl, ast.Objective, ast.Constraint, ast.Kpi,
-                               ast.Check)):
+                               ast.Check, ast.Scenario)):
                 self._declare(st)
             elif isinstance(st, ast.DataBlock):
                 blocks.append(st)
@@ -89,7 +89,7 @@ class _Checker:
 
     def _declare(self, st):
         kind = {ast.SetDecl: "set", ast.ParamDecl: "param", ast.VarDecl: "var", ast.Objective: "objective",
-                ast.Constraint: "constraint", ast.Kpi: "kpi", ast.Check: "check"}[type(st)]
+                ast.Constraint: "constraint", ast.Kpi: "kpi", ast.Check: "check", ast.Scenario: "scenario"}[type(st)]
         if st.name.startswith("_"):
             raise MilkrunError(f"names may not start with '_' ('{st.name}')", st.span)
         if st.name in BUILTIN_SETS or st.name in BUILTINS:
@@ -240,6 +240,13 @@ class _Checker:
                 raise MilkrunError(f"a formula gives a number; to hold the element '{d.definition.value}' declare "
                                    f"'param {d.name} in SET default {d.definition.value}'", d.definition.span)
             self._require_const(self._expr(d.definition, scope), d.definition, "a parameter's formula")
+        if d.uncertain is not None:
+            u = d.uncertain
+            if sym.element_param:
+                raise MilkrunError(f"'{d.name}' holds an element of a set; only numbers can be uncertain", u.span)
+            for part in (u.lo, u.hi, u.deviation):
+                if part is not None:
+                    self._require_const(self._expr(part, scope), part, "an uncertainty range")
 
     def _check_var(self, sym: Symbol):
         d: ast.VarDecl = sym.decl
@@ -306,6 +313,30 @@ class _Checker:
         for part in d.message:
             if isinstance(part, ast.Placeholder):
                 self._require_const(self._expr(part.expr, scope), part.expr, "a check's message")
+
+    def _check_scenario(self, sym: Symbol):
+        """Each change names a parameter the data could give, with as many keys as it has positions."""
+        for ch in sym.decl.changes:
+            target = self.symbols.get(ch.name)
+            if target is None or target.kind != "param":
+                what = f"is {_a(target.kind)}" if target else "is not declared"
+                raise MilkrunError(f"scenario '{sym.name}' changes '{ch.name}', which {what}; a scenario changes "
+                                   "parameters", ch.span,
+                                   hint=did_you_mean(ch.name, [s.name for s in self.symbols.values()
+                                                               if s.kind == "param"]))
+            if ch.op == "=" and target.decl.definition is not None:
+                raise MilkrunError(f"'{ch.name}' is computed by a formula; a scenario can scale it (*=) or shift it "
+                                   "(+=, -=) but not replace it", ch.span, notes=[("defined here", target.span)])
+            if ch.op != "=" and target.element_param:
+                raise MilkrunError(f"'{ch.name}' holds an element of a set; only '=' applies to it", ch.span)
+            if ch.keys and len(ch.keys) != len(target.positions):
+                raise MilkrunError(f"'{ch.name}' takes {len(target.positions)} key(s); this change gives "
+                                   f"{len(ch.keys)}", ch.span)
+            if not target.element_param and not isinstance(ch.value.value, (int, float)):
+                raise MilkrunError(f"'{ch.name}' takes numbers; '{ch.value.value}' is not one", ch.value.span)
+            if ch.op == "=" and target.positions and not ch.keys:
+                raise MilkrunError(f"'{ch.name}' is indexed: set one entry, {ch.name}[...] = value, or scale them "
+                                   f"all with {ch.name} *= factor", ch.span)
 
     # ------------------------------------------------------------------ scopes
     def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:

@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("model", help="a .mcp file, or the name of a shipped model")
         sp.add_argument("--data", metavar="DIR", help="folder of CSV tables (default: the folder named like the model)")
         sp.add_argument("--set", dest="overrides", metavar="NAME=VALUE", action="append", default=[],
-                        help="override a parameter, e.g. --set speed=50 or --set cap[a]=10 (repeatable)")
+                        help="override a parameter, e.g. --set speed=50, --set cap[a]=10 or --set 'cows*=1.1' "
+                             "(repeatable; applied after the scenario)")
+        sp.add_argument("--scenario", metavar="NAME", help="apply one of the model's named scenarios")
         sp.add_argument("--tour", choices=["mtz", "flow", "lazy"],
                         help="how tour() constraints are enforced when the model does not say "
                              "(default: lazy on SCIP, flow on HiGHS and in exports)")
@@ -144,7 +146,7 @@ def _options(pairs: list[str]) -> dict[str, str]:
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour)
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario)
     m = compiled.linopy
     info = {
         "model": compiled.ir.name,
@@ -179,7 +181,7 @@ def _solve(args) -> int:
     from milkrun.compiler.passes.tour import default_method
 
     compiled = compile_model(args.model, args.data, args.overrides, args.objective,
-                             args.tour or default_method(args.solver))
+                             args.tour or default_method(args.solver), scenario=args.scenario)
     options = _options(args.options)
     start = None
     if args.start:
@@ -232,7 +234,7 @@ def _pareto(args) -> int:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
     compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, _options(args.options),
                                  args.time_limit, args.gap, args.primary, args.method, args.points, weights,
-                                 progress=True, nadir=nadir)
+                                 progress=True, nadir=nadir, scenario=args.scenario)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
@@ -247,7 +249,8 @@ def _pareto(args) -> int:
 def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow")
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
+                             scenario=args.scenario)
     if compiled.built.lazy_tours:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
                          "front); export with --tour mtz or flow for a complete model\n")

@@ -7,6 +7,8 @@ keys, non-finite values and values outside declared bounds, each located.
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -31,6 +33,7 @@ class Instance:
         self._params: dict[str, object] = {}
         self._holes: set[str] = set()  # params defined on only part of the product of their sets
         self._busy: list[str] = []
+        self._ranges: dict[str, tuple] = {}  # uncertain parameters: (nominal, lo, hi)
         self.ev = Evaluator(self)
 
     # ------------------------------------------------------------------ public
@@ -181,6 +184,9 @@ class Instance:
             src = None
         else:
             value, src = self._from_data(sym, scope)
+        value = self._adjust(sym, value)
+        if d.uncertain is not None:
+            value = self._uncertain(sym, value, scope)
         if scope.mask is not None:
             value = value.where(scope.full_mask())
             if not bool(scope.full_mask().all()):
@@ -189,6 +195,65 @@ class Instance:
         active = scope.full_mask() if scope.mask is not None else None
         self._check_values(sym, value, src, scope, active)
         return value
+
+    def _adjust(self, sym: Symbol, value: xr.DataArray) -> xr.DataArray:
+        """`name *= f` (also += -=) from --set, --perturb or a scenario, in the order given."""
+        for a in self.raw.adjustments.get(sym.name, []):
+            value = value.copy()
+            if a.keys is None:
+                target = value.values
+                sel = ...
+            else:
+                codes = []
+                for c, (key, dim) in enumerate(zip(a.keys, value.dims)):
+                    idx = value.indexes[dim]
+                    code = idx.get_indexer([key])[0]
+                    if code < 0:
+                        raise MilkrunError(f"{a.text}: '{key}' is not an element of {sym.positions[c].set_label} "
+                                           f"(key {c + 1} of '{sym.name}')", a.span, hint=_near_element(key, idx))
+                    codes.append(code)
+                sel = tuple(codes)
+                target = value.values[sel]
+            new = {"*=": np.multiply, "+=": np.add, "-=": np.subtract}[a.op](target, a.value)
+            if sel is ...:
+                value.values[...] = new
+            else:
+                value.values[sel] = new
+        return value
+
+    def uncertainty(self, name: str) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+        """(nominal, lo, hi) of an `uncertain` parameter: the data's value and the range around it."""
+        self.param(name)
+        return self._ranges[name]
+
+    def _uncertain(self, sym: Symbol, value: xr.DataArray, scope: Scope) -> xr.DataArray:
+        """Keep the range; with a realisation asked for, draw the value uniformly within it."""
+        u = sym.decl.uncertain
+        if u.deviation is not None:
+            dev = _full(self.ev.expr(u.deviation, scope), scope)
+            if bool((dev < 0).any()):
+                raise MilkrunError(f"the deviation of '{sym.name}' must not be negative", u.span)
+            lo, hi = value - dev, value + dev
+        else:
+            lo, hi = (_full(self.ev.expr(e, scope), scope) for e in (u.lo, u.hi))
+            outside = (value < lo - 1e-9 * abs(lo)) | (value > hi + 1e-9 * abs(hi))
+            if bool(outside.any()):
+                idx = tuple(int(i) for i in np.argwhere(outside.values)[0]) if outside.ndim else ()
+                key = tuple(value.indexes[d][i] for d, i in zip(value.dims, idx))
+                at = f"[{', '.join(map(str, key))}]" if key else ""
+                raise MilkrunError(f"{sym.name}{at} = {_num(value.values[idx])} lies outside its uncertainty range "
+                                   f"[{_num(lo.values[idx])}, {_num(hi.values[idx])}]", u.span)
+        if bool((hi < lo).any()):
+            raise MilkrunError(f"the uncertainty range of '{sym.name}' is empty somewhere (its upper end is below its "
+                               "lower end)", u.span)
+        self._ranges[sym.name] = (value, lo, hi)
+        if self.raw.realisation is None:
+            return value
+        seed, k = self.raw.realisation
+        # one stream per (seed, realisation, parameter): the draw does not depend on evaluation order
+        rng = np.random.default_rng([int(seed), int(k), zlib.crc32(sym.name.encode())])
+        draw = lo + (hi - lo) * rng.random(value.shape)
+        return draw.transpose(*value.dims) if value.dims else draw
 
     def _element_param(self, sym: Symbol):
         d: ast.ParamDecl = sym.decl
@@ -224,7 +289,8 @@ class Instance:
         out = []
         for src in self.raw.params.get(sym.name, []) + self.raw.overrides.get(sym.name, []):
             out += [(src, k) for k in range(len(src.values))]
-        data_only = [(s, k) for s, k in out if s.origin.file != "--set"]
+        overrides = self.raw.overrides.get(sym.name, [])
+        data_only = [(s, k) for s, k in out if not any(s is o for o in overrides)]
         if len(data_only) > 1:
             (a, i), (b, j) = data_only[0], data_only[1]
             raise MilkrunError(f"parameter '{sym.name}' is given twice", b.origin.at(j),

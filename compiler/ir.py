@@ -65,3 +65,16 @@ class ModelIR:
     @property
     def objectives(self) -> list[Symbol]:
         return self.of_kind("objective")
+
+    @property
+    def design_variables(self) -> list[Symbol]:
+        """Variables marked `design`: a what-if run (twin, FePIA) fixes them; the others are operational."""
+        return [s for s in self.of_kind("var") if s.decl.design]
+
+    @property
+    def scenarios(self) -> dict[str, ast.Scenario]:
+        return {s.name: s.decl for s in self.of_kind("scenario")}
+
+    @property
+    def uncertain_params(self) -> list[Symbol]:
+        return [s for s in self.of_kind("param") if s.decl.uncertain is not None]

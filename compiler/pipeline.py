@@ -10,12 +10,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from milkrun.dsl.diagnostics import MilkrunError, Span
 from milkrun.dsl.includes import load
 
 from .backend_linopy import BuiltModel, build
 from .check import check
 from .data.csv_tables import read_directory
-from .data.inline import read_model_data, read_override
+from .data.inline import apply_scenario, read_model_data, read_override
 from .data.records import RawData
 from .figures import evaluate_kpis, run_checks
 from .instance import Instance
@@ -57,23 +58,37 @@ def load_model(path: str | Path) -> ModelIR:
     return check(load(path))
 
 
-def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None) -> tuple[Instance, Path | None]:
+def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None,
+              scenario: str | None = None, realisation: tuple[int, int] | None = None,
+              perturb: list[str] | None = None) -> tuple[Instance, Path | None]:
+    """Data in the order it applies: the model's data, the tables, the scenario, --set, --perturb;
+    then, with `realisation=(seed, k)`, each `uncertain` parameter drawn within its range."""
     raw = RawData()
     read_model_data(ir, raw)
     data_dir = Path(data) if data is not None else default_data_dir(Path(ir.file))
     if data_dir is not None:
         read_directory(ir, data_dir, raw)
+    if scenario is not None:
+        apply_scenario(ir, scenario, raw)
     for text in overrides or []:
         read_override(ir, text, raw)
+    for text in perturb or []:
+        read_override(ir, text, raw, flag="--perturb")
+    if realisation is not None:
+        if not ir.uncertain_params:
+            raise MilkrunError("random realisations need parameters declared 'uncertain'; this model has none",
+                               Span(ir.file, 1, 1))
+        raw.realisation = (int(realisation[0]), int(realisation[1]))
     return Instance(ir, raw).bind_all(), data_dir
 
 
 def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
-                  objective: str | None = None, tour_method: str | None = None) -> Compiled:
+                  objective: str | None = None, tour_method: str | None = None, scenario: str | None = None,
+                  realisation: tuple[int, int] | None = None, perturb: list[str] | None = None) -> Compiled:
     t0 = time.perf_counter()
     ir = load_model(resolve_model_path(path))
     t1 = time.perf_counter()
-    instance, data_dir = bind_data(ir, data, overrides)
+    instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb)
     run_checks(ir, instance)
     t2 = time.perf_counter()
     built = build(ir, instance, objective, tour_method)
@@ -83,10 +98,17 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
 
 def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
-                gap: float | None = None, objective: str | None = None, tour_method: str | None = None) -> Result:
+                gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
+                scenario: str | None = None, realisation: tuple[int, int] | None = None,
+                perturb: list[str] | None = None, fixed: dict | None = None) -> Result:
+    """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
+    from .passes.fix import fix_variables
     from .passes.tour import default_method
 
-    compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver))
+    compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
+                             realisation, perturb)
+    if fixed:
+        fix_variables(compiled.built, fixed)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
     finish(compiled, result)
     result.seconds = {**compiled.seconds, **result.seconds}

@@ -199,6 +199,19 @@ class ParamDecl(Node):
     default: Expr | None
     doc: str | None
     definition: Expr | None
+    uncertain: "Uncertainty | None" = None
+
+
+@dataclass
+class Uncertainty(Node):
+    """`uncertain in [lo, hi]` or `uncertain +- dev`: the range a parameter's true value may take.
+
+    The value the data gives is the nominal one. By itself the annotation changes nothing; random
+    realisations (sweeps) and robust counterparts read it."""
+
+    lo: Expr | None = None
+    hi: Expr | None = None
+    deviation: Expr | None = None
 
 
 @dataclass
@@ -209,6 +222,7 @@ class VarDecl(Node):
     bounds: list[Bound]
     where: Cond | None
     doc: str | None
+    design: bool = False  # a design decision: what-if runs (twin, FePIA) fix it; the rest are operational
 
 
 @dataclass
@@ -257,6 +271,25 @@ class Check(Node):
     index: IndexList | None
     condition: Cond
     message: list  # str | Placeholder
+
+
+@dataclass
+class Change(Node):
+    """One parameter change of a scenario: `name[keys] op value`, op one of = *= += -=."""
+
+    name: str
+    keys: list[Element]
+    op: str
+    value: Element
+
+
+@dataclass
+class Scenario(Node):
+    """A named set of parameter changes, applied on request (`--scenario`, sweeps, FePIA)."""
+
+    name: str
+    doc: str | None
+    changes: list[Change]
 
 
 @dataclass

@@ -298,6 +298,10 @@ class _ToAst(Transformer):
                 p.element_of = c[1]
             elif isinstance(c, tuple) and c[0] == "default":
                 p.default = c[1]
+            elif isinstance(c, ast.Uncertainty):
+                if p.uncertain is not None:
+                    raise MilkrunError(f"parameter '{name}' is declared uncertain twice", c.span)
+                p.uncertain = c
             elif isinstance(c, str):
                 p.doc = c
             elif c is not None:
@@ -319,6 +323,15 @@ class _ToAst(Transformer):
     def interval(self, meta, c):
         s = self.S(meta)
         return ("interval", ast.Bound(">=", c[0], span=s), ast.Bound("<=", c[1], span=s))
+
+    def uncertain_interval(self, meta, c):
+        return ast.Uncertainty(lo=c[0], hi=c[1], span=self.S(meta))
+
+    def uncertain_deviation(self, meta, c):
+        return ast.Uncertainty(deviation=c[-1], span=self.S(meta))
+
+    def design(self, meta, c):
+        return ("design",)
 
     def element_of(self, meta, c):
         return ("element_of", c[0])
@@ -348,6 +361,8 @@ class _ToAst(Transformer):
                 if v.where is not None:
                     raise MilkrunError("a variable takes one 'where' condition", self.S(meta))
                 v.where = c[1]
+            elif c == ("design",):
+                v.design = True
             elif isinstance(c, str):
                 v.doc = c
         if len(set(kinds)) > 1:
@@ -556,6 +571,19 @@ class _ToAst(Transformer):
         tok = rest[-1]
         message = _message_parts(str(tok), tok, self.file)
         return ast.Check(str(name), index, rest[-2], message, span=self.S(meta))
+
+    # ---- scenarios
+    def scenario_decl(self, meta, c):
+        doc = c[1] if len(c) > 1 and isinstance(c[1], str) else None
+        changes = [x for x in c[1:] if isinstance(x, ast.Change)]
+        return ast.Scenario(str(c[0]), doc, changes, span=self.S(meta))
+
+    def change(self, meta, c):
+        keys = [x for x in c[1:-2]]
+        return ast.Change(str(c[0]), keys, str(c[-2]), c[-1], span=self.S(meta))
+
+    def assign_op(self, meta, c):
+        return str(c[0])
 
     # ---- data
     def data_block(self, meta, c):

@@ -11,7 +11,7 @@ from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from ..ir import ModelIR
 from ..sets import normalize
 from .csv_tables import read_table
-from .records import Origin, ParamData, RawData, SetData
+from .records import Adjustment, Origin, ParamData, RawData, SetData
 
 
 def read_model_data(ir: ModelIR, raw: RawData) -> None:
@@ -92,38 +92,71 @@ def _param(sym, keys: list[tuple], values: list[ast.Element], spans: list[Span])
                      raw_text=np.array([str(v.value) for v in values], dtype=object))
 
 
-_OVERRIDE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[(.*)\])?\s*=\s*(.+?)\s*$")
+_OVERRIDE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[(.*)\])?\s*(\*=|\+=|-=|=)\s*(.+?)\s*$")
 
 
-def read_override(ir: ModelIR, text: str, raw: RawData) -> None:
-    """`--set name=value` or `--set name[key,key]=value`: replaces the data value, said plainly."""
-    where = Span("--set", 1, 1)
+def read_override(ir: ModelIR, text: str, raw: RawData, flag: str = "--set") -> None:
+    """`--set name=value`, `name[key,key]=value`, or `name*=factor` (also += -=; every entry, or one).
+
+    `=` replaces the data value; the others adjust the value the data (or the default, or the
+    formula) gives. Both are said plainly in reports; neither changes the model's statements."""
+    where = Span(flag, 1, 1)
     m = _OVERRIDE.match(text)
     if not m:
-        raise MilkrunError(f"--set expects NAME=VALUE or NAME[KEY,...]=VALUE, got '{text}'", where)
-    name, key_text, value_text = m.group(1), m.group(2), m.group(3)
+        raise MilkrunError(f"{flag} expects NAME=VALUE, NAME[KEY,...]=VALUE or NAME*=FACTOR (also += -=), "
+                           f"got '{text}'", where)
+    name, key_text, op, value_text = m.groups()
     sym = ir.symbols.get(name)
     if sym is None or sym.kind != "param":
         cands = [s.name for s in ir.of_kind("param")]
         what = f"a {sym.kind}" if sym else "not declared"
-        raise MilkrunError(f"--set {name}: '{name}' is {what}; only parameters can be set", where,
+        raise MilkrunError(f"{flag} {name}: '{name}' is {what}; only parameters can be set", where,
                            hint=did_you_mean(name, cands))
-    if sym.decl.definition is not None:
-        raise MilkrunError(f"--set {name}: '{name}' is computed by a formula in the model and cannot be set", where)
+    if op == "=" and sym.decl.definition is not None:
+        raise MilkrunError(f"{flag} {name}: '{name}' is computed by a formula in the model and cannot be set "
+                           f"(it can be scaled: {name}*=FACTOR)", where)
     keys = tuple(normalize(k) for k in key_text.split(",")) if key_text else ()
-    if len(keys) != len(sym.positions):
-        raise MilkrunError(f"--set {name}: '{name}' takes {len(sym.positions)} key(s), got {len(keys)}", where,
-                           hint=f"write --set {name}[...]=VALUE" if sym.positions else None)
+    if op != "=" and not keys:
+        keys = None  # every entry
+    elif len(keys) != len(sym.positions):
+        raise MilkrunError(f"{flag} {name}: '{name}' takes {len(sym.positions)} key(s), got {len(keys)}", where,
+                           hint=f"write {flag} {name}[...]=VALUE, or scale every entry with {name}*=FACTOR"
+                           if sym.positions else None)
     if sym.element_param:
-        values = np.array([normalize(value_text)], dtype=object)
+        if op != "=":
+            raise MilkrunError(f"{flag} {name}: '{name}' holds an element of a set; only '=' applies", where)
+        value = normalize(value_text)
     else:
         try:
-            v = float(value_text)
+            value = float(value_text)
         except ValueError:
-            raise MilkrunError(f"--set {name}: '{value_text}' is not a number", where) from None
-        if not np.isfinite(v):
-            raise MilkrunError(f"--set {name}: values must be finite numbers, got '{value_text}'", where)
-        values = np.array([v])
+            raise MilkrunError(f"{flag} {name}: '{value_text}' is not a number", where) from None
+        if not np.isfinite(value):
+            raise MilkrunError(f"{flag} {name}: values must be finite numbers, got '{value_text}'", where)
+    _change(sym, keys, op, value, value_text, where, text.strip(), raw)
+
+
+def apply_scenario(ir: ModelIR, name: str, raw: RawData) -> None:
+    """The changes of `scenario NAME`, located at their place in the model (before any --set)."""
+    scenarios = ir.scenarios
+    if name not in scenarios:
+        known = ", ".join(scenarios) or "none"
+        raise MilkrunError(f"no scenario '{name}' in the model (scenarios: {known})", Span("--scenario", 1, 1),
+                           hint=did_you_mean(name, list(scenarios)))
+    for ch in scenarios[name].changes:
+        sym = ir.symbols[ch.name]
+        keys = tuple(normalize(k.value) for k in ch.keys) if ch.keys else (() if ch.op == "=" else None)
+        value = normalize(ch.value.value) if sym.element_param else float(ch.value.value)
+        _change(sym, keys, ch.op, value, str(ch.value.value), ch.span, f"scenario {name}: {ch.name}"
+                f"{'[' + ', '.join(str(k.value) for k in ch.keys) + ']' if ch.keys else ''} {ch.op} {ch.value.value}",
+                raw)
+
+
+def _change(sym, keys, op, value, value_text: str, span: Span, text: str, raw: RawData) -> None:
+    if op != "=":
+        raw.adjustments.setdefault(sym.name, []).append(Adjustment(sym.name, keys, op, float(value), span, text))
+        return
+    values = np.array([value], dtype=object if sym.element_param else float)
     cols = [_column([k]) for k in keys]
-    raw.overrides.setdefault(name, []).append(
-        ParamData(name, cols, values, Origin("--set", span=Span("--set", 1, 1)), raw_text=np.array([value_text], dtype=object)))
+    raw.overrides.setdefault(sym.name, []).append(
+        ParamData(sym.name, cols, values, Origin(span.file, span=span), raw_text=np.array([value_text], dtype=object)))

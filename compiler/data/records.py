@@ -102,10 +102,24 @@ class ParamData:
 
 
 @dataclass
+class Adjustment:
+    """`name[keys] *= value` (or += -=): applied to the parameter's value after data and defaults."""
+
+    name: str
+    keys: tuple | None  # None: every entry
+    op: str  # *= += -=
+    value: float
+    span: Span | None
+    text: str  # as the user wrote it, for messages and reports
+
+
+@dataclass
 class RawData:
     sets: dict[str, SetData] = field(default_factory=dict)
     params: dict[str, list[ParamData]] = field(default_factory=dict)
     overrides: dict[str, list[ParamData]] = field(default_factory=dict)
+    adjustments: dict[str, list[Adjustment]] = field(default_factory=dict)
+    realisation: tuple[int, int] | None = None  # (seed, k): draw every `uncertain` parameter in its range
 
     def add_set(self, d: SetData):
         if d.name in self.sets:
