@@ -235,14 +235,8 @@ class Instance:
                 raise MilkrunError(f"the deviation of '{sym.name}' must not be negative", u.span)
             lo, hi = value - dev, value + dev
         else:
+            # an absolute range: the nominal value may lie outside it (a --set what-if), the draws never do
             lo, hi = (_full(self.ev.expr(e, scope), scope) for e in (u.lo, u.hi))
-            outside = (value < lo - 1e-9 * abs(lo)) | (value > hi + 1e-9 * abs(hi))
-            if bool(outside.any()):
-                idx = tuple(int(i) for i in np.argwhere(outside.values)[0]) if outside.ndim else ()
-                key = tuple(value.indexes[d][i] for d, i in zip(value.dims, idx))
-                at = f"[{', '.join(map(str, key))}]" if key else ""
-                raise MilkrunError(f"{sym.name}{at} = {_num(value.values[idx])} lies outside its uncertainty range "
-                                   f"[{_num(lo.values[idx])}, {_num(hi.values[idx])}]", u.span)
         if bool((hi < lo).any()):
             raise MilkrunError(f"the uncertainty range of '{sym.name}' is empty somewhere (its upper end is below its "
                                "lower end)", u.span)

@@ -103,8 +103,10 @@ def test_scenario_errors_are_located(write_model, expect_error):
 
 
 def test_uncertain_errors(write_model, expect_error):
-    bad = write_model(MODEL.replace("default 3 uncertain in [1, 5]", "default 9 uncertain in [1, 5]"), "u.mcp")
-    expect_error(compile_model, bad, line=3, column=19, contains=["y = 9 lies outside its uncertainty range [1, 5]"])
+    bad = write_model(MODEL.replace("uncertain in [1, 5]", "uncertain in [5, 1]"), "u.mcp")
+    expect_error(compile_model, bad, line=3, column=19, contains=["uncertainty range of 'y' is empty"])
+    bad = write_model(MODEL.replace("uncertain +- 2", "uncertain +- -2"), "u2.mcp")
+    expect_error(compile_model, bad, line=2, column=17, contains=["deviation of 'd' must not be negative"])
     plain = write_model("var x >= 0\nminimize c: x\n", "plain.mcp")
     with pytest.raises(Exception, match="need parameters declared 'uncertain'"):
         compile_model(plain, realisation=(1, 0))
