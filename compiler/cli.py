@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
     v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
     v.add_argument("--vehicles", type=int, help="number of vehicles (default: -kN of the name; SDVRP: the minimum)")
+
+    from milkrun.compiler.sweep import add_sweep_arguments
+
+    add_sweep_arguments(sub)
     return p
 
 
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
         code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert,
-                "pareto": _pareto}[args.command](args)
+                "pareto": _pareto, "sweep": _sweep}[args.command](args)
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
@@ -244,6 +248,12 @@ def _pareto(args) -> int:
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return EXIT_SOLVED if front.points else EXIT_NO_SOLUTION
+
+
+def _sweep(args) -> int:
+    from milkrun.compiler.sweep import run_cli
+
+    return run_cli(args)
 
 
 def _export(args) -> int:

@@ -1,0 +1,194 @@
+"""Where the points run: a local process pool, or a dask.distributed cluster.
+
+Both look the same to the coordinator: `submit(task, on_done)`, `outcome(handle)` (the worker's
+dict, or WorkerLost when the process running it died), `abort()` on Ctrl-C, `close()`.
+The coordinator keeps only `capacity` points in flight, so
+- the points a crashed worker was running are known (with one worker: exactly the one);
+- Ctrl-C loses only the points that were running, and `--resume` runs them again;
+- "running" in the progress bar is the truth, not a queue length.
+
+Why a separate process even with `--workers 1`: a solver that crashes or leaks takes only its
+worker with it; output written by C code cannot reach the progress bar; and one worker runs
+exactly the code path of sixteen (pickled task in, plain dict out), so a sweep that works on a
+laptop works on a cluster. The price is one interpreter start (about a second), paid once.
+Workers start with the `spawn` method: the coordinator runs a progress thread, and forking a
+process with threads is unsafe.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from milkrun.dsl.diagnostics import MilkrunError
+
+from .tasks import run_point, warm_up
+
+
+class WorkerLost(Exception):
+    """The process running a point died (a crash, the OOM killer, a lost dask worker)."""
+
+
+def _init_local_worker() -> None:
+    # Ctrl-C is the coordinator's to handle: it stops the pool and keeps what is finished
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
+
+
+class LocalExecutor:
+    kind = "local"
+
+    def __init__(self, workers: int = 1):
+        self.workers = max(1, int(workers))
+        self.pool = None
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    @property
+    def slots(self) -> int:
+        return self.workers
+
+    def describe(self) -> str:
+        return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
+
+    def start(self) -> "LocalExecutor":
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_local_worker)
+        return self
+
+    def submit(self, task: dict, on_done):
+        fut = self.pool.submit(run_point, task)
+        fut.add_done_callback(on_done)
+        return fut
+
+    def outcome(self, fut) -> dict:
+        try:
+            return fut.result()
+        except BrokenProcessPool as e:
+            raise WorkerLost(f"the worker process died while running this point ({e})") from None
+
+    def recover(self) -> None:
+        """A pool whose worker died is broken for good: start a fresh one."""
+        if self.pool is not None and getattr(self.pool, "_broken", False):
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.start()
+
+    def abort(self) -> None:
+        if self.pool is None:
+            return
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:  # the points they run are lost anyway; do not wait for the solver
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+        self.pool = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+
+class DaskExecutor:
+    """A dask.distributed cluster: an existing scheduler (`tcp://host:port`) or a LocalCluster of
+    `workers` single-threaded worker processes started here. Workers must see the model and data
+    at the same paths as the coordinator (a shared file system) and have milkrun installed."""
+
+    kind = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int = 1, wait_seconds: float = 30.0):
+        self.address = scheduler
+        self.workers = max(1, int(workers))
+        self.wait_seconds = wait_seconds
+        self.client = self.cluster = None
+        self._slots = self.workers
+        self.futures: set = set()
+
+    @property
+    def slots(self) -> int:
+        return self._slots
+
+    @property
+    def capacity(self) -> int:
+        return 2 * self._slots  # keeps every worker fed across the scheduler's round trip
+
+    def describe(self) -> str:
+        where = self.address if self.cluster is None else f"a local Dask cluster ({self.client.scheduler.address})"
+        return f"{self._slots} Dask worker thread(s) on {where}"
+
+    def start(self) -> "DaskExecutor":
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise MilkrunError("--scheduler and --cluster need dask.distributed: pip install 'dask[distributed]'")
+        if self.address is None:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(self.address, timeout=f"{int(self.wait_seconds)}s")
+            except (OSError, TimeoutError) as e:
+                raise MilkrunError(f"--scheduler {self.address}: cannot reach a Dask scheduler there ({e})",
+                                   hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`")
+        try:
+            self.client.wait_for_workers(1, timeout=self.wait_seconds)
+        except (TimeoutError, OSError):
+            self.close()
+            raise MilkrunError(f"the Dask scheduler at {self.address} has no worker "
+                               f"(waited {self.wait_seconds:g} s)", hint="start workers with `dask worker ADDRESS`")
+        self._slots = max(1, sum(self.client.nthreads().values()))
+        self.client.run(warm_up)
+        return self
+
+    def submit(self, task: dict, on_done):
+        fut = self.client.submit(run_point, task, key=f"milkrun-point-{task['key']}-{task['attempt']}", pure=False)
+        self.futures.add(fut)
+        fut.add_done_callback(on_done)
+        return fut
+
+    def outcome(self, fut) -> dict:
+        from distributed import KilledWorker
+
+        self.futures.discard(fut)
+        try:
+            return fut.result()
+        except KilledWorker as e:
+            raise WorkerLost(f"the Dask worker running this point died ({e})") from None
+        finally:
+            fut.release()
+
+    def recover(self) -> None:
+        self._slots = max(1, sum(self.client.nthreads().values()))
+
+    def abort(self) -> None:
+        if self.client is not None and self.futures:
+            self.client.cancel(list(self.futures))
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+
+def make_executor(workers: int = 1, scheduler: str | None = None, cluster: str | None = None):
+    if scheduler and cluster:
+        raise MilkrunError("give --scheduler or --cluster, not both")
+    if cluster is not None and cluster != "local":
+        raise MilkrunError(f"--cluster: only 'local' is known, got '{cluster}'",
+                           hint="for another cluster start its scheduler and give --scheduler tcp://HOST:PORT")
+    if scheduler is not None and "://" not in scheduler:
+        raise MilkrunError(f"--scheduler expects an address like tcp://HOST:PORT, got '{scheduler}'")
+    if scheduler or cluster:
+        return DaskExecutor(scheduler, workers)
+    return LocalExecutor(workers)
