@@ -61,7 +61,11 @@ class LocalExecutor:
         return self
 
     def submit(self, task: dict, on_done):
-        fut = self.pool.submit(run_point, task)
+        try:
+            fut = self.pool.submit(run_point, task)
+        except BrokenProcessPool:  # a worker died between two points: the pool noticed first
+            self.recover()
+            fut = self.pool.submit(run_point, task)
         fut.add_done_callback(on_done)
         return fut
 
@@ -129,7 +133,7 @@ class DaskExecutor:
             raise MilkrunError("--scheduler and --cluster need dask.distributed: pip install 'dask[distributed]'")
         if self.address is None:
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                                        host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             try:

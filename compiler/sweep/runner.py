@@ -5,7 +5,10 @@ Ctrl-C, from whatever finished).
 from __future__ import annotations
 
 import collections
+import contextlib
 import queue
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,7 +208,27 @@ def _lost(p: Point, message: str) -> dict:
 
 def _run(spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
          outcome: SweepOutcome) -> None:
-    executor = make_executor(spec.workers, spec.scheduler, spec.cluster).start()
+    with _pipes_raise():
+        _run_on(make_executor(spec.workers, spec.scheduler, spec.cluster).start(), spec, plan, todo, model,
+                data_dir, store, outcome)
+
+
+@contextlib.contextmanager
+def _pipes_raise():
+    """`milkrun` lets SIGPIPE end the process (`milkrun solve ... | head`); here a write to the pipe
+    of a dead worker must be an error the pool handles, not the end of the coordinator."""
+    if not hasattr(signal, "SIGPIPE") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGPIPE, before)
+
+
+def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
+            outcome: SweepOutcome) -> None:
     outcome.executor = executor.describe()
     done_q: queue.Queue = queue.Queue()
     waiting = collections.deque(todo)
