@@ -79,40 +79,67 @@ def _read_one(path: Path, name: str, labels, out: np.ndarray) -> int:
     return int(ok.sum())
 
 
+def plan_vector(m, solution) -> np.ndarray:
+    """A solved plan (Dataset of variable values) as values by linopy label: how a plan found on
+    one compiled model is checked or used on another compiled from changed data."""
+    n_labels = max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
+    out = np.full(n_labels, np.nan)
+    for name in m.variables.data:
+        if name not in solution:
+            continue
+        labels = m.variables[name].labels
+        value = solution[name].reindex({d: labels.coords[d] for d in labels.dims}).transpose(*labels.dims)
+        ok = labels.values >= 0
+        out[labels.values[ok]] = np.nan_to_num(value.values[ok], nan=0.0)
+    return out
+
+
+def broken_rows(m, x: np.ndarray, tol: float = 1e-6) -> pd.DataFrame:
+    """Every bound and row a plan breaks, with by how much (rows whose variables it all sets).
+
+    One row per break: family, index, the plan's activity, the sense, the limit, and the
+    excess (always positive: how far past the limit)."""
+    M = m.matrices
+    vlabels = np.asarray(M.vlabels)
+    xv = x[vlabels]
+    known = ~np.isnan(xv)
+    out = []
+    lb, ub, vt = np.asarray(M.lb, float), np.asarray(M.ub, float), np.asarray(M.vtypes).astype(str)
+    over = np.where(known, np.maximum(lb - xv, xv - ub), 0.0)
+    frac = np.where(known & np.isin(vt, ["B", "I"]), np.abs(xv - np.round(xv)), 0.0)
+    for j in np.flatnonzero((over > tol) | (frac > tol)):
+        name, coord = m.variables.get_label_position(int(vlabels[j]))
+        out.append((name, _at(coord), xv[j], "in", f"[{lb[j]:g}, {ub[j]:g}]", max(over[j], frac[j]), "bound"))
+    if M.A is not None:
+        A = M.A.tocsr()
+        full = np.asarray((A != 0).astype(float) @ (~known).astype(float)).ravel() == 0
+        act = A @ np.where(known, xv, 0.0)
+        b, sense = np.asarray(M.b, float), np.asarray(M.sense).astype(str)
+        scale = tol * np.maximum(1.0, np.abs(b))
+        excess = np.select([sense == "<", sense == ">"], [act - b, b - act], np.abs(act - b))
+        clabels = np.asarray(M.clabels)
+        for r in np.flatnonzero(full & (excess > scale)):
+            name, coord = m.constraints.get_label_position(int(clabels[r]))
+            op = {"<": "<=", ">": ">=", "=": "=="}[sense[r]]
+            out.append((name, _at(coord), act[r] + 0.0, op, b[r] + 0.0, excess[r], "row"))
+    return pd.DataFrame(out, columns=["family", "at", "activity", "op", "limit", "excess", "kind"])
+
+
 def start_problems(m, start: np.ndarray, limit: int = 5) -> list[str]:
     """Where a start breaks the model: bounds, integrality, and rows whose variables it all sets.
 
     Solvers drop a start that breaks a constraint without saying why; milkrun says which
     constraint and index, so a heuristic or an edited plan can be fixed.
     """
-    M = m.matrices
-    vlabels = np.asarray(M.vlabels)
-    x = start[vlabels]
-    known = ~np.isnan(x)
-    problems: list[str] = []
-    lb, ub, vt = np.asarray(M.lb, float), np.asarray(M.ub, float), np.asarray(M.vtypes).astype(str)
-    tol = 1e-6
-    bad = known & ((x < lb - tol) | (x > ub + tol) | (np.isin(vt, ["B", "I"]) & (np.abs(x - np.round(x)) > tol)))
-    for j in np.flatnonzero(bad)[:limit]:
-        name, coord = m.variables.get_label_position(int(vlabels[j]))
-        problems.append(f"{name}{_at(coord)} = {x[j]:g} is outside its bounds or not integral")
-    if M.A is None:
-        return problems
-    A = M.A.tocsr()
-    full = np.asarray((A != 0).astype(float) @ (~known).astype(float)).ravel() == 0  # rows with every var set
-    act = A @ np.where(known, x, 0.0)
-    b, sense = np.asarray(M.b, float), np.asarray(M.sense).astype(str)
-    scale = tol * np.maximum(1.0, np.abs(b))
-    broken = full & (((sense == "<") & (act > b + scale)) | ((sense == ">") & (act < b - scale))
-                     | ((sense == "=") & (np.abs(act - b) > scale)))
-    clabels = np.asarray(M.clabels)
-    for r in np.flatnonzero(broken)[:limit - len(problems) if len(problems) < limit else 0]:
-        name, coord = m.constraints.get_label_position(int(clabels[r]))
-        op = {"<": "<=", ">": ">=", "=": "=="}[sense[r]]
-        problems.append(f"{name}{_at(coord)}: {act[r] + 0.0:.6g} {op} {b[r] + 0.0:.6g} does not hold")
-    n = int(bad.sum() + broken.sum())
-    if n > len(problems):
-        problems.append(f"… {n - len(problems)} more")
+    broken = broken_rows(m, start)
+    problems = []
+    for r in broken.head(limit).itertuples():
+        if r.kind == "bound":
+            problems.append(f"{r.family}{r.at} = {r.activity:g} is outside its bounds or not integral")
+        else:
+            problems.append(f"{r.family}{r.at}: {r.activity:.6g} {r.op} {r.limit:.6g} does not hold")
+    if len(broken) > len(problems):
+        problems.append(f"… {len(broken) - len(problems)} more")
     return problems
 
 
