@@ -137,7 +137,7 @@ def points_frame(plan: Plan, finished: dict[str, xr.Dataset]) -> pd.DataFrame:
         rows.append(row)
     frame = pd.DataFrame(rows)
     first = ["index", *plan.dims, "status", "has_plan", "objective", "bound", "gap"]
-    last = ["front_size", "seconds", "solve_seconds", "compile_seconds", "error"]
+    last = ["front_size", "seconds", "cpu_seconds", "solve_seconds", "compile_seconds", "error"]
     cols = ([c for c in first if c in frame] + sorted(c for c in frame if c not in first and c not in last)
             + [c for c in last if c in frame])
     return frame[cols]

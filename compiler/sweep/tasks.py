@@ -33,7 +33,7 @@ def run_point(task: dict) -> dict:
     index, key, coords. Returns index, key, status, error, seconds, host, pid, dataset."""
     from milkrun.dsl.diagnostics import MilkrunError
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     status, error, ds = "failed", "", None
     try:
         with quiet(task.get("quiet", True)):
@@ -53,6 +53,7 @@ def run_point(task: dict) -> dict:
     if ds is None:
         ds = xr.Dataset({"status": ((), status), "error": ((), error)})
     ds["seconds"] = ((), seconds)
+    ds["cpu_seconds"] = ((), time.process_time() - c0)  # below `seconds` when the worker waited for a core
     return {"index": task["index"], "key": task["key"], "status": status, "error": error, "seconds": seconds,
             "host": socket.gethostname(), "pid": os.getpid(), "dataset": ds.to_dict(data="array")}
 
