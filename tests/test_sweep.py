@@ -233,6 +233,27 @@ def test_killed_sweep_keeps_its_finished_points(tiny, tmp_path):
     np.testing.assert_allclose(o.dataset.obj_profit, (np.linspace(1, 30, 30) + 1) * 5)
 
 
+def test_ctrl_c_writes_what_finished(tiny, tmp_path):
+    """SIGINT to the process group, as a terminal's Ctrl-C: exit 130, the finished points kept and
+    assembled (the others 'pending'), the run marked interrupted in the manifest."""
+    out = tmp_path / "int"
+    proc = subprocess.Popen([sys.executable, "-m", "milkrun.compiler.cli", "sweep", str(tiny), "--grid",
+                             "price=1:30:30", "--out", str(out), "--no-progress"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "points").glob("*.nc"))) < 3:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    kept = len(list((out / "points").glob("*.nc")))
+    assert f"{kept} finished point(s) kept" in err and f"runs the other {30 - kept}" in err
+    ds = xr.load_dataset(out / "sweep.nc")
+    assert (ds.status == "optimal").sum() == kept and (ds.status == "pending").sum() == 30 - kept
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["runs"][-1]["interrupted"] and m["finished"] is None
+
+
 def test_worker_death_is_survived():
     """A worker killed mid-point: the executor says so (WorkerLost) and the next point runs on a
     fresh pool."""

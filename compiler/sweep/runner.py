@@ -8,6 +8,7 @@ import collections
 import contextlib
 import queue
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -178,6 +179,9 @@ def run_sweep(spec: SweepSpec) -> SweepOutcome:
         if not outcome.interrupted and len(outcome.finished) == len(plan):
             current["finished"] = run["finished"]
         mf.write(manifest_path, current)
+        if outcome.interrupted:
+            sys.stderr.write(f"{len(outcome.finished)} finished point(s) kept in {out}; the same command with "
+                             f"--resume runs the other {len(plan) - len(outcome.finished)}\n")
     return outcome
 
 

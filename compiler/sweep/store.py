@@ -62,6 +62,8 @@ class PointStore:
     def load(self) -> dict[str, xr.Dataset]:
         """Every complete point file, by point key."""
         found = {}
+        for f in sorted(self.dir.glob(".*.tmp")) if self.dir.is_dir() else []:
+            f.unlink(missing_ok=True)  # a write cut short by a kill: the point was not finished
         for f in sorted(self.dir.glob("*.nc")) if self.dir.is_dir() else []:
             if f.name.startswith("."):
                 continue
