@@ -135,13 +135,13 @@ def check_resume(path: Path, old: dict, new: dict) -> None:
             if a.get(name) == b.get(name):
                 continue
             if name not in b:
-                what = f"{kind} file '{name}' is gone"
+                what = f"{kind} file '{name}' is gone since this sweep started"
             elif name not in a:
-                what = f"{kind} file '{name}' is new"
+                what = f"{kind} file '{name}' is new since this sweep started"
             else:
-                what = f"{kind} file '{name}' changed (sha256 {a[name][:12]}… then, {b[name][:12]}… now)"
-            raise MilkrunError(f"--resume: the {what} since this sweep started", _where(path, text, name),
-                               hint=hint)
+                what = (f"{kind} file '{name}' changed since this sweep started (sha256 {a[name][:12]}… then, "
+                        f"{b[name][:12]}… now)")
+            raise MilkrunError(f"--resume: the {what}", _where(path, text, name), hint=hint)
     old_keys = [p["key"] for p in old.get("points", [])]
     new_keys = [p["key"] for p in new["points"]]
     if old_keys != new_keys:
