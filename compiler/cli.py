@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="override a parameter, e.g. --set speed=50, --set cap[a]=10 or --set 'cows*=1.1' "
                              "(repeatable; applied after the scenario)")
         sp.add_argument("--scenario", metavar="NAME", help="apply one of the model's named scenarios")
+        sp.add_argument("--robust", choices=["box", "budget"],
+                        help="replace every row and objective an 'uncertain' parameter touches by its robust "
+                             "counterpart: box (every entry at its worst) or budget (at most --budget of a row's "
+                             "entries at once, Bertsimas and Sim)")
+        sp.add_argument("--level", type=float, default=1.0, metavar="RHO",
+                        help="with --robust: the share of each uncertain range used (default 1)")
+        sp.add_argument("--budget", type=float, metavar="GAMMA",
+                        help="with --robust budget: how many uncertain entries of a row may be at their worst")
         sp.add_argument("--tour", choices=["mtz", "flow", "lazy"],
                         help="how tour() constraints are enforced when the model does not say "
                              "(default: lazy on SCIP, flow on HiGHS and in exports)")
@@ -86,6 +94,20 @@ def _parser() -> argparse.ArgumentParser:
     pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
     pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
 
+    tw = sub.add_parser("twin", help="a solved design under changed data: held fixed, and with its operation "
+                                     "re-optimised (digital twin)")
+    model_args(tw)
+    tw.add_argument("--perturb", metavar="CHANGE", action="append", default=[],
+                    help="how the data changes after the design is made: NAME*=F, NAME+=X, NAME-=X or NAME=V, "
+                         "optionally NAME[KEY,...] (repeatable), e.g. --perturb 'yield_per_cow*=0.8'")
+    tw.add_argument("--solver", default="highs", help="highs (default) or scip")
+    tw.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
+    tw.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
+    tw.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    tw.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
+    tw.add_argument("--json", action="store_true", help="print the three columns as JSON")
+    tw.add_argument("--out", metavar="DIR", help="write twin.csv, summary.json, broken rows and the three plans")
+
     v = sub.add_parser("convert", help="turn a CVRPLIB .vrp or DIMACS SDVRP file into milkrun CSV tables")
     v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
     v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
@@ -104,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
         code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert,
-                "pareto": _pareto, "sweep": _sweep}[args.command](args)
+                "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
@@ -137,6 +159,17 @@ def _stdout() -> Console:
     return console
 
 
+def _robust(args):
+    """The robust pass's options from --robust/--level/--budget, or None."""
+    if getattr(args, "robust", None) is None:
+        if getattr(args, "budget", None) is not None or getattr(args, "level", 1.0) != 1.0:
+            raise MilkrunError("--level and --budget go with --robust box|budget")
+        return None
+    from milkrun.compiler.passes.robust import RobustOptions
+
+    return RobustOptions(args.robust, args.level, args.budget)
+
+
 def _options(pairs: list[str]) -> dict[str, str]:
     out = {}
     for p in pairs:
@@ -150,7 +183,8 @@ def _options(pairs: list[str]) -> dict[str, str]:
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario)
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario,
+                             robust=_robust(args))
     m = compiled.linopy
     info = {
         "model": compiled.ir.name,
@@ -185,7 +219,7 @@ def _solve(args) -> int:
     from milkrun.compiler.passes.tour import default_method
 
     compiled = compile_model(args.model, args.data, args.overrides, args.objective,
-                             args.tour or default_method(args.solver), scenario=args.scenario)
+                             args.tour or default_method(args.solver), scenario=args.scenario, robust=_robust(args))
     options = _options(args.options)
     start = None
     if args.start:
@@ -199,6 +233,8 @@ def _solve(args) -> int:
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
                    ir=compiled.ir, progress=not args.log, start=start)
     finish(compiled, result)
+    if compiled.robust is not None and result.robust is not None:
+        _price_of_robustness(args, result, options)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
@@ -216,6 +252,20 @@ def _solve(args) -> int:
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return result.exit_code
+
+
+def _price_of_robustness(args, result, options) -> None:
+    """The same model with nominal data, solved too: what the robustness costs."""
+    from milkrun.compiler.pipeline import solve_model
+    from milkrun.compiler.solve import silenced
+
+    with silenced(True):
+        nominal = solve_model(args.model, args.data, args.overrides, args.solver, options, args.time_limit, args.gap,
+                              args.objective, args.tour, scenario=args.scenario)
+    result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
+    result.robust["nominal_status"] = nominal.status
+    if nominal.has_solution and result.objective is not None:
+        result.robust["price"] = abs(nominal.objective - result.objective)
 
 
 def _pareto(args) -> int:
@@ -238,7 +288,7 @@ def _pareto(args) -> int:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
     compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, _options(args.options),
                                  args.time_limit, args.gap, args.primary, args.method, args.points, weights,
-                                 progress=True, nadir=nadir, scenario=args.scenario)
+                                 progress=True, nadir=nadir, scenario=args.scenario, robust=_robust(args))
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
@@ -256,11 +306,27 @@ def _sweep(args) -> int:
     return run_cli(args)
 
 
+def _twin(args) -> int:
+    from milkrun.compiler.twin import print_twin, run_twin, write_twin
+
+    twin = run_twin(args.model, args.perturb, args.data, args.overrides, args.scenario, args.solver,
+                    _options(args.options), args.time_limit, args.gap, args.objective, args.tour)
+    if args.out:
+        write_twin(twin, Path(args.out))
+    if args.json:
+        print(json.dumps(twin.summary()))
+    else:
+        print_twin(twin, _stdout())
+        if args.out:
+            _stdout().print(f"  written to {args.out}/")
+    return EXIT_SOLVED if twin.columns[-1].result.has_solution else EXIT_NO_SOLUTION
+
+
 def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
     compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
-                             scenario=args.scenario)
+                             scenario=args.scenario, robust=_robust(args))
     if compiled.built.lazy_tours:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
                          "front); export with --tour mtz or flow for a complete model\n")

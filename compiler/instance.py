@@ -34,6 +34,7 @@ class Instance:
         self._holes: set[str] = set()  # params defined on only part of the product of their sets
         self._busy: list[str] = []
         self._ranges: dict[str, tuple] = {}  # uncertain parameters: (nominal, lo, hi)
+        self._checking = True
         self.ev = Evaluator(self)
 
     # ------------------------------------------------------------------ public
@@ -191,10 +192,24 @@ class Instance:
             value = value.where(scope.full_mask())
             if not bool(scope.full_mask().all()):
                 self._holes.add(sym.name)
-        value = value.transpose(*dims) if dims else value
+        value = value.transpose(*dims, ...)  # a shadow instance's values carry one more dimension last
         active = scope.full_mask() if scope.mask is not None else None
-        self._check_values(sym, value, src, scope, active)
+        if self._checking:
+            self._check_values(sym, value, src, scope, active)
         return value
+
+    def with_param(self, name: str, value: xr.DataArray) -> "Instance":
+        """A copy in which parameter `name` takes `value` and everything computed from it follows.
+
+        The robust pass gives the value an extra dimension (one nominal-plus-unit-step per
+        uncertain entry), so one evaluation of a constraint yields every entry's effect. The
+        copy's values are not re-checked: they are probes, not data."""
+        shadow = Instance(self.ir, self.raw)
+        shadow._sets = self._sets
+        shadow._ranges = self._ranges
+        shadow._params[name] = value
+        shadow._checking = False
+        return shadow
 
     def _adjust(self, sym: Symbol, value: xr.DataArray) -> xr.DataArray:
         """`name *= f` (also += -=) from --set, --perturb or a scenario, in the order given."""
@@ -426,7 +441,7 @@ def _full(value, scope: Scope) -> xr.DataArray:
     if not isinstance(value, xr.DataArray):
         value = xr.DataArray(float(value) if not isinstance(value, (str, tuple)) else value)
     value = broadcast(value, scope.coords)
-    return value.transpose(*scope.coords.keys()) if scope.coords else value
+    return value.transpose(*scope.coords.keys(), ...) if scope.coords else value
 
 
 def _components(s: ast.SetExpr) -> list[ast.SetExpr]:

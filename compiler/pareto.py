@@ -16,14 +16,14 @@ from .session import Session
 
 def run_pareto(model, data=None, overrides=None, tour=None, solver="highs", options=None, time_limit=None,
                gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False, nadir=None,
-               scenario=None, realisation=None, perturb=None, fixed=None):
+               scenario=None, realisation=None, perturb=None, fixed=None, robust=None):
     """Returns (Compiled, Front). `fixed` holds variables at given values (passes/fix.py)."""
     from .passes.fix import fix_variables
     from .pipeline import compile_model
     from .solve import silenced
 
     compiled = compile_model(model, data, overrides, tour_method=tour or "flow", scenario=scenario,
-                             realisation=realisation, perturb=perturb)
+                             realisation=realisation, perturb=perturb, robust=robust)
     if fixed:
         fix_variables(compiled.built, fixed)
     with silenced(True), GridProgress(enabled=progress) as prog:  # solver banners off stdout

@@ -32,6 +32,7 @@ class Compiled:
     built: BuiltModel
     data_dir: Path | None
     seconds: dict[str, float] = field(default_factory=dict)
+    robust: object = None  # passes/robust.py RobustReport when a robust counterpart was asked for
 
     @property
     def linopy(self):
@@ -84,7 +85,10 @@ def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None 
 
 def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                   objective: str | None = None, tour_method: str | None = None, scenario: str | None = None,
-                  realisation: tuple[int, int] | None = None, perturb: list[str] | None = None) -> Compiled:
+                  realisation: tuple[int, int] | None = None, perturb: list[str] | None = None,
+                  robust=None) -> Compiled:
+    """`robust`: a passes.robust.RobustOptions; every row and objective an uncertain parameter
+    touches is then replaced by its robust counterpart (box or budget)."""
     t0 = time.perf_counter()
     ir = load_model(resolve_model_path(path))
     t1 = time.perf_counter()
@@ -92,21 +96,27 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
     run_checks(ir, instance)
     t2 = time.perf_counter()
     built = build(ir, instance, objective, tour_method)
+    compiled = Compiled(ir, instance, built, data_dir)
+    if robust is not None:
+        from .passes.robust import robust_counterpart
+
+        compiled.robust = robust_counterpart(compiled, robust)
     t3 = time.perf_counter()
-    return Compiled(ir, instance, built, data_dir, {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2})
+    compiled.seconds = {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2}
+    return compiled
 
 
 def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
                 scenario: str | None = None, realisation: tuple[int, int] | None = None,
-                perturb: list[str] | None = None, fixed: dict | None = None) -> Result:
+                perturb: list[str] | None = None, fixed: dict | None = None, robust=None) -> Result:
     """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
     from .passes.fix import fix_variables
     from .passes.tour import default_method
 
     compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
-                             realisation, perturb)
+                             realisation, perturb, robust)
     if fixed:
         fix_variables(compiled.built, fixed)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
@@ -120,6 +130,10 @@ def finish(compiled: Compiled, result: Result) -> Result:
     """What every solve adds to the solver's answer: the model's name and its kpis."""
     result.model = compiled.ir.name
     result.tour_families = compiled.built.tours
+    if compiled.robust is not None:
+        from .passes.robust import describe
+
+        result.robust = describe(compiled, result)
     if result.has_solution:
         result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)
         result.kpi_docs = {s.name: s.decl.doc for s in compiled.ir.of_kind("kpi")}

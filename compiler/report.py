@@ -64,6 +64,8 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     if result.size:
         console.print(f"  size: {result.size.get('variables', 0):,} variables, "
                       f"{result.size.get('constraints', 0):,} constraints")
+    if result.robust:
+        _robust(console, result)
     lazy = result.extra.get("lazy")
     if lazy:
         console.print(f"  tours enforced lazily: {lazy['cuts']} cut(s) in {lazy['rounds']} round(s)")
@@ -86,3 +88,29 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
         s = _nonzero(da)
         if len(s):
             _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows)
+
+
+def _robust(console: Console, result: Result) -> None:
+    r = result.robust
+    how = f"box, level {r['level']:g}" if r["method"] == "box" else f"budget {r['budget']:g}, level {r['level']:g}"
+    console.print(f"  robust counterpart ({how}):", markup=False)
+    for name, p in r["parameters"].items():
+        rhs = f"; {p['rhs_only_rows']} only in the constant (folded into the bound)" if p["rhs_only_rows"] else ""
+        console.print(f"    uncertain {name}: {', '.join(p['families'])}: {p['rows']} row(s) touched{rhs}; "
+                      f"+{p['variables']} variable(s), +{p['added_rows']} row(s)", markup=False)
+    for name, value in r.get("nominal_objectives", {}).items():
+        console.print(f"    objective {name} of this plan with nominal data: {_fmt(value)} "
+                      f"(worst case: {_fmt(result.objectives.get(name))})", markup=False)
+    if r.get("nominal_optimum") is not None:
+        price = r.get("price")
+        rel = f", {100 * price / abs(r['nominal_optimum']):.3g} %" if price is not None and r["nominal_optimum"] else ""
+        console.print(f"    nominal optimum {_fmt(r['nominal_optimum'])}: price of robustness {_fmt(price)}{rel}",
+                      markup=False)
+    elif r.get("nominal_status"):
+        console.print(f"    nominal model: {r['nominal_status']}", markup=False)
+    for family, cases in r.get("worst_case", {}).items():
+        for case in cases:
+            at = "[" + ", ".join(str(v) for v in case["row"].values()) + "]" if case["row"] else ""
+            moves = ", ".join(f"{e['param']}{'[' + ', '.join(map(str, e['entry'])) + ']' if e['entry'] else ''} "
+                              f"{'+' if e['by'] >= 0 else ''}{_fmt(e['by'])}" for e in case["entries"])
+            console.print(f"    worst case for {family}{at}: {moves or 'no entry moves it'}", markup=False)

@@ -35,6 +35,7 @@ class Result:
     kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
     kpi_docs: dict[str, str | None] = field(default_factory=dict)
     tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
+    robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
 
     @property
     def has_solution(self) -> bool:
@@ -65,6 +66,7 @@ class Result:
                               for k, r in routes.items()]
                        for name, routes in self.tours.items()},
             "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
+            "robust": self.robust,
             "details": self.extra,
         }
 
