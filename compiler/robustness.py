@@ -1,0 +1,139 @@
+"""Tolerances and the robustness radius of Ali, Maciejewski and Siegel (2004), the origin of FePIA.
+
+A feature (an objective or a kpi) must stay within its tolerance, `active_use>=70`. The
+perturbation parameter π moves away from the value π0 a configuration was designed for; the
+radius is the smallest |π − π0| at which some feature leaves its tolerance, or at which no plan
+exists with the design held. Each evaluation is a re-optimisation, so there is no formula to
+invert: the radius is found by a scan of the range, then bisection on the nearest crossing on
+each side. The range is the perturbation space: a side with no crossing up to the end of the
+range does not bound the radius, and with no crossing on either side the radius is only known
+to be at least the farther end's distance. A feature that leaves and comes back between two
+scan points is not seen; the scan step says how fine the search was.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
+
+_TOLERANCE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    feature: str
+    op: str       # >= or <=
+    bound: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.feature} {self.op} {self.bound:g}"
+
+    def holds(self, value: float) -> bool:
+        if value is None or math.isnan(value):
+            return False
+        return value >= self.bound if self.op == ">=" else value <= self.bound
+
+
+def parse_tolerance(text: str, features: list[str]) -> Tolerance:
+    """`NAME>=VALUE` or `NAME<=VALUE`, NAME an objective or a scalar kpi of the model."""
+    where = Span("--tolerance", 1, 1)
+    m = _TOLERANCE.match(text)
+    if not m:
+        raise MilkrunError(f"--tolerance expects NAME>=VALUE or NAME<=VALUE (a number), got '{text}'", where,
+                           hint="for example --tolerance 'active_use>=70' --tolerance 'npv>=0' (quote it for the shell)")
+    name, op, value = m.groups()
+    if name not in features:
+        raise MilkrunError(f"--tolerance {text.strip()}: '{name}' is not an objective or a scalar kpi of the model",
+                           where, hint=did_you_mean(name, features) or f"these are: {', '.join(features)}")
+    return Tolerance(name, op, float(value))
+
+
+def violations(feature: Callable[[str], float], tolerances: list[Tolerance]) -> list[str]:
+    """The tolerances a plan's features break, as text (`active_use 64.2 < 70`)."""
+    out = []
+    for t in tolerances:
+        v = feature(t.feature)
+        if not t.holds(v):
+            out.append(f"{t.feature} {v:.6g} {'<' if t.op == '>=' else '>'} {t.bound:g}")
+    return out
+
+
+@dataclass
+class Radius:
+    """The radius around one origin: it holds up to `low`, fails at `high` (None: no crossing in range)."""
+
+    origin: float
+    low: float
+    high: float | None
+    binding: list[str] = field(default_factory=list)  # what fails at the crossing
+    side: str = ""            # below | above | at the origin
+    at: float | None = None   # the π where it fails
+    evaluations: int = 0
+
+    @property
+    def found(self) -> bool:
+        return self.high is not None
+
+    @property
+    def value(self) -> float:
+        """The midpoint of what is known; with no crossing, the distance covered (a lower bound)."""
+        return self.low if self.high is None else (self.low + self.high) / 2
+
+    @property
+    def resolution(self) -> float | None:
+        return None if self.high is None else self.high - self.low
+
+    def text(self, unit: str = "") -> str:
+        u = f" {unit}" if unit else ""
+        if self.high is None:
+            return f">= {self.low:.6g}{u} (no crossing in the range)"
+        if self.high == 0:
+            return f"0{u} (fails at the origin)"
+        return f"{self.value:.6g} ± {self.resolution / 2:.2g}{u}"
+
+
+def radius(fails: Callable[[float], list[str]], origin: float, grid: list[float], lo: float, hi: float,
+           resolution: float) -> Radius:
+    """`fails(π)` lists what breaks at π ([]: all holds). `grid` is the scan (within [lo, hi]);
+    each crossing is bisected until its bracket is at most `resolution` wide."""
+    calls = [0]
+
+    def check(p):
+        calls[0] += 1
+        return fails(p)
+
+    at_origin = check(origin)
+    if at_origin:
+        return Radius(origin, 0.0, 0.0, at_origin, "at the origin", origin, calls[0])
+    sides = []  # (scan fail distance, last holding π, first failing π, what fails, side)
+    for side, pts in (("above", sorted(g for g in grid if origin < g <= hi)),
+                      ("below", sorted((g for g in grid if lo <= g < origin), reverse=True))):
+        ok = origin
+        for p in pts:
+            broken = check(p)
+            if broken:
+                sides.append((abs(p - origin), ok, p, broken, side))
+                break
+            ok = p
+    done = []  # bisected sides: (holding distance, failing distance, what fails, side, failing π)
+    for _, ok, bad, broken, side in sorted(sides, key=lambda s: s[0]):
+        if done and abs(ok - origin) >= min(d[1] for d in done):
+            continue  # this side cannot come nearer than the crossing already found
+        while abs(bad - ok) > resolution:
+            mid = (ok + bad) / 2
+            found = check(mid)
+            if found:
+                bad, broken = mid, found
+            else:
+                ok = mid
+        done.append((abs(ok - origin), abs(bad - origin), broken, side, bad))
+    if not done:
+        return Radius(origin, max(hi - origin, origin - lo, 0.0), None, [], "", None, calls[0])
+    # the radius is the nearer crossing: it lies above every side's holding end, at most at the nearest failure
+    low = min(d[0] for d in done)
+    _, high, broken, side, bad = min(done, key=lambda d: d[1])
+    return Radius(origin, low, high, broken, side, bad, calls[0])
