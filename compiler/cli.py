@@ -113,6 +113,33 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
     v.add_argument("--vehicles", type=int, help="number of vehicles (default: -kN of the name; SDVRP: the minimum)")
 
+    fe = sub.add_parser("fepia", help="FePIA robustness: fronts per scenario, their configurations held fixed under "
+                                      "every scenario, robustness requirements, features and radius")
+    model_args(fe)
+    fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
+    fe.add_argument("--points", type=int, default=10, metavar="N", help="grid points of each front (default 10)")
+    fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
+    fe.add_argument("--solver", default="highs", help="highs (default) or scip")
+    fe.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
+    fe.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
+    fe.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
+                    help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
+    fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
+    fe.add_argument("--fixed-set", metavar="NAME=VALUE", action="append", default=[],
+                    help="a change made only when configurations are held, e.g. --fixed-set min_use=0 (repeatable)")
+    fe.add_argument("--tolerance", dest="tolerances", metavar="'NAME>=V'", action="append", default=[],
+                    help="a feature's tolerance for the robustness radius, e.g. 'active_use>=70' (repeatable)")
+    fe.add_argument("--gamma", metavar="A,B,...", help="robustness requirements: objectives or kpis (default: the objectives)")
+    fe.add_argument("--phi", metavar="A,B,...", help="performance features: objectives or kpis (default: every scalar kpi)")
+    fe.add_argument("--perturbation", metavar="NAME", help="the perturbed parameter (default: the one the scenarios change)")
+    fe.add_argument("--radius-range", metavar="LO:HI", help="values of the perturbation scanned for the radius "
+                                                            "(default: its uncertain range, or the scenarios')")
+    fe.add_argument("--radius-steps", type=int, default=10, metavar="N", help="scan intervals over the range (default 10)")
+    fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
+    fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
+    fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
+
     from milkrun.compiler.sweep import add_sweep_arguments
 
     add_sweep_arguments(sub)
@@ -125,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
-        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert,
+        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
                 "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
@@ -348,6 +375,11 @@ def _convert(args) -> int:
                     f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
     return EXIT_SOLVED
 
+
+def _fepia(args) -> int:
+    from milkrun.compiler.fepia_cli import run_cli
+
+    return run_cli(args, _options(args.options), _stdout())
 
 if __name__ == "__main__":
     sys.exit(main())
