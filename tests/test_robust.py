@@ -192,3 +192,20 @@ def test_cli_reports_the_price_of_robustness(knap, capsys):
     assert main(["solve", str(knap), "--robust", "box"]) == 0
     out = capsys.readouterr().out
     assert "price of robustness 5.4, 36 %" in out and "worst case for use: cap -2, a[r] +1" in out
+
+
+def test_sweep_over_the_level(knap, tmp_path, capsys):
+    # box at ρ: a + ρ, cap 10 - 2ρ; x[r] alone is best -> 6 (10 - 2ρ) / (4 + ρ)
+    out = tmp_path / "sweep"
+    code = main(["sweep", str(knap), "--robust", "box", "--levels", "0,0.5,1", "--out", str(out), "--json",
+                 "--no-progress"])
+    assert code == 0
+    import xarray as xr
+
+    ds = xr.open_dataset(out / "sweep.nc")
+    assert list(ds["level"].values) == [0, 0.5, 1]
+    for rho, v in zip(ds["level"].values, ds["objective"].values):
+        assert v == approx(6 * (10 - 2 * rho) / (4 + rho))
+        assert v == approx(solve_model(knap, robust=RobustOptions("box", float(rho))).objective)
+    assert main(["sweep", str(knap), "--levels", "0,1", "--out", str(tmp_path / "bad")]) == 2
+    assert "go with --robust" in capsys.readouterr().err

@@ -91,7 +91,7 @@ class RobustReport:
 def robust_counterpart(compiled, options: RobustOptions) -> RobustReport:
     """Replace every row and objective an uncertain parameter touches by its robust counterpart."""
     ir, inst, built = compiled.ir, compiled.instance, compiled.built
-    _check_options(options)
+    check_options(options)
     params = ir.uncertain_params
     if not params:
         raise MilkrunError("--robust needs parameters declared 'uncertain' (e.g. `param d[I] uncertain +- dev[I]`); "
@@ -128,7 +128,7 @@ def robust_counterpart(compiled, options: RobustOptions) -> RobustReport:
     return report
 
 
-def _check_options(o: RobustOptions):
+def check_options(o: RobustOptions):
     if o.method not in ("box", "budget"):
         raise MilkrunError(f"--robust takes box or budget, not '{o.method}'")
     if not (o.level >= 0 and math.isfinite(o.level)):

@@ -23,7 +23,12 @@ def add_sweep_arguments(sub) -> None:
     pts.add_argument("--realisations", type=int, metavar="N",
                      help="N random draws of the model's uncertain parameters (dimension 'realisation')")
     pts.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the realisations (default 0)")
+    pts.add_argument("--levels", metavar="R1,R2,...", help="with --robust: the level ρ as a dimension")
+    pts.add_argument("--budgets", metavar="G1,G2,...", help="with --robust budget: the budget Γ as a dimension")
     mode = sw.add_argument_group("what each point solves")
+    mode.add_argument("--robust", choices=["box", "budget"], help="the robust counterpart at every point")
+    mode.add_argument("--level", type=float, default=1.0, metavar="RHO", help="--robust: the level ρ (default 1)")
+    mode.add_argument("--budget", type=float, metavar="GAMMA", help="--robust budget: the budget Γ")
     mode.add_argument("--objective", metavar="NAME", help="the objective to optimise (default: the first)")
     mode.add_argument("--pareto", action="store_true", help="a Pareto front per point instead of one solve")
     mode.add_argument("--points", type=int, default=10, metavar="N", help="--pareto: grid points per objective")
@@ -72,6 +77,7 @@ def spec_from_args(args):
         raise MilkrunError(f"{pareto_only[0]} goes with --pareto")
     if args.pareto and args.objective:
         raise MilkrunError("--objective is for single solves; a Pareto front uses --primary")
+    robust, robust_axes = _robust(args)
     record = {k: v for k, v in vars(args).items() if k not in ("command",)}
     return SweepSpec(
         model=args.model, out=Path(args.out), data=args.data, overrides=list(args.overrides), grids=list(args.grids),
@@ -82,7 +88,29 @@ def spec_from_args(args):
         solver=args.solver, options=_options(args.options), time_limit=args.time_limit, gap=args.gap,
         tour=args.tour, keep_variables=args.keep_variables, workers=args.workers, scheduler=args.scheduler,
         cluster=args.cluster, resume=args.resume, retry_failed=args.retry_failed, force=args.force,
-        progress=args.progress, record=record)
+        progress=args.progress, record=record, robust=robust, robust_axes=robust_axes)
+
+
+def _robust(args):
+    """(settings at every point, dimensions) of the robust pass; checked like milkrun solve's."""
+    if args.robust is None:
+        if args.levels or args.budgets or args.budget is not None or args.level != 1.0:
+            raise MilkrunError("--level, --levels, --budget and --budgets go with --robust box|budget")
+        return None, None
+    axes = {}
+    for flag, name, text in (("--levels", "level", args.levels), ("--budgets", "budget", args.budgets)):
+        if text:
+            try:
+                axes[name] = [float(v) for v in text.split(",")]
+            except ValueError:
+                raise MilkrunError(f"{flag} expects numbers separated by commas, got '{text}'") from None
+    if "budget" in axes and args.robust != "budget":
+        raise MilkrunError("--budgets goes with --robust budget")
+    from milkrun.compiler.passes.robust import RobustOptions, check_options
+
+    budget = args.budget if args.budget is not None else (axes["budget"][0] if "budget" in axes else None)
+    check_options(RobustOptions(args.robust, args.level, budget))
+    return {"method": args.robust, "level": args.level, "budget": args.budget}, axes or None
 
 
 def run_cli(args) -> int:

@@ -42,14 +42,17 @@ class Point:
     overrides: tuple[str, ...] = ()           # the grid's `name=value` strings
     scenario: str | None = None
     realisation: tuple[int, int] | None = None
+    robust: tuple[tuple[str, float], ...] = ()  # ("level", 0.5) / ("budget", 2): this point's robust setting
 
     @property
     def key(self) -> str:
         """A name for the point that depends only on what it changes, not on its position in the
         list: --resume finds a finished point by it even if the list was reordered (--force)."""
-        text = json.dumps({"overrides": list(self.overrides), "scenario": self.scenario,
-                           "realisation": list(self.realisation) if self.realisation else None},
-                          sort_keys=True)
+        what = {"overrides": list(self.overrides), "scenario": self.scenario,
+                "realisation": list(self.realisation) if self.realisation else None}
+        if self.robust:
+            what["robust"] = [list(r) for r in self.robust]
+        text = json.dumps(what, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
@@ -59,7 +62,8 @@ class Point:
     def as_json(self) -> dict:
         return {"index": self.index, "key": self.key, "coords": {k: _plain(v) for k, v in self.coords.items()},
                 "overrides": list(self.overrides), "scenario": self.scenario,
-                "realisation": list(self.realisation) if self.realisation else None}
+                "realisation": list(self.realisation) if self.realisation else None,
+                "robust": dict(self.robust)}
 
 
 @dataclass
@@ -101,10 +105,14 @@ def parse_grid(text: str) -> tuple[str, str, list[str]]:
 
 
 def make_plan(ir, grids: list[str] = (), scenarios: str | None = None, realisations: int | None = None,
-              seed: int | None = None, base_overrides: list[str] = ()) -> Plan:
-    """Check every dimension against the model and expand their product into points."""
+              seed: int | None = None, base_overrides: list[str] = (), robust_axes: dict | None = None) -> Plan:
+    """Check every dimension against the model and expand their product into points.
+    `robust_axes`: {"level": [...]} or {"budget": [...]}, dimensions of the robust pass's setting."""
     dims: dict[str, list] = {}
-    axes: list[list[tuple[dict, tuple, str | None, tuple | None]]] = []  # per dim: (coords, overrides, sc, real)
+    axes: list[list[tuple]] = []  # per dim: (coords, overrides, scenario, realisation[, robust])
+    for name, values in (robust_axes or {}).items():
+        dims[name] = [float(v) for v in values]
+        axes.append([({name: float(v)}, (), None, None, ((name, float(v)),)) for v in values])
     if scenarios is not None:
         names = _scenarios(ir, scenarios)
         dims["scenario"] = names
@@ -130,13 +138,14 @@ def make_plan(ir, grids: list[str] = (), scenarios: str | None = None, realisati
         axes.append([({"realisation": k}, (), None, (s, k)) for k in range(realisations)])
     points = []
     for i, combo in enumerate(itertools.product(*axes)):
-        coords, overrides, scenario, real = {}, (), None, None
-        for c, o, sc, r in combo:
+        coords, overrides, scenario, real, robust = {}, (), None, None, ()
+        for c, o, sc, r, *rb in combo:
             coords.update(c)
             overrides += o
             scenario = sc or scenario
             real = r or real
-        points.append(Point(i, coords, overrides, scenario, real))
+            robust += tuple(rb[0]) if rb else ()
+        points.append(Point(i, coords, overrides, scenario, real, robust))
     return Plan(points, dims)
 
 

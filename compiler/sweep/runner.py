@@ -56,12 +56,14 @@ class SweepSpec:
     force: bool = False
     progress: bool = True
     record: dict = field(default_factory=dict)  # the command's options as given, for the manifest
+    robust: dict | None = None  # method, level, budget of the robust pass at every point
+    robust_axes: dict | None = None  # {"level": [...]} / {"budget": [...]}: the robust setting as a dimension
 
     def settings(self) -> dict:
         """What every point is solved with: resuming with other settings would mix two sweeps."""
         return {"mode": self.mode, "objective": self.objective, "pareto": self.pareto if self.mode == "pareto" else None,
                 "solver": self.solver, "options": self.options, "time_limit": self.time_limit, "gap": self.gap,
-                "tour": self.tour, "overrides": list(self.overrides)}
+                "tour": self.tour, "overrides": list(self.overrides), "robust": self.robust}
 
 
 @dataclass
@@ -110,10 +112,10 @@ def prepare(spec: SweepSpec):
     if not model.exists():
         raise MilkrunError(f"model file '{spec.model}' not found")
     ir = load_model(model)
-    if not (spec.grids or spec.scenarios is not None or spec.realisations is not None):
-        raise MilkrunError("a sweep needs points: give --grid NAME=V1,V2,..., --scenarios all|A,B or "
-                           "--realisations N")
-    plan = make_plan(ir, spec.grids, spec.scenarios, spec.realisations, spec.seed, spec.overrides)
+    if not (spec.grids or spec.scenarios is not None or spec.realisations is not None or spec.robust_axes):
+        raise MilkrunError("a sweep needs points: give --grid NAME=V1,V2,..., --scenarios all|A,B, "
+                           "--realisations N, or --levels / --budgets with --robust")
+    plan = make_plan(ir, spec.grids, spec.scenarios, spec.realisations, spec.seed, spec.overrides, spec.robust_axes)
     objectives = [s.name for s in ir.objectives]
     for flag, name in (("--objective", spec.objective), ("--primary", spec.pareto.get("primary"))):
         if name is not None and name not in objectives:
@@ -197,6 +199,7 @@ def _task(spec: SweepSpec, p: Point, model: Path, data_dir: Path | None, slots: 
             "data": str(Path(data_dir).resolve()) if data_dir else None,
             "overrides": list(spec.overrides) + list(p.overrides), "scenario": p.scenario,
             "realisation": list(p.realisation) if p.realisation else None, "mode": spec.mode,
+            "robust": {**spec.robust, **dict(p.robust)} if spec.robust else None,
             "objective": spec.objective, "pareto": dict(spec.pareto), "solver": spec.solver, "options": options,
             "time_limit": spec.time_limit, "gap": spec.gap, "tour": spec.tour,
             "keep_variables": spec.keep_variables, "auto_limit": max(1, AUTO_VALUES // max(1, n_points)),

@@ -66,6 +66,12 @@ def _compile(task: dict, tour: str | None):
         extra["scenario"] = task["scenario"]
     if task.get("realisation") is not None:
         extra["realisation"] = tuple(task["realisation"])
+    if task.get("robust"):
+        from milkrun.compiler.passes.robust import RobustOptions
+
+        r = task["robust"]
+        extra["robust"] = RobustOptions(r["method"], float(r.get("level", 1.0)),
+                                        None if r.get("budget") is None else float(r["budget"]))
     return compile_model(task["model"], task.get("data"), list(task.get("overrides") or []),
                          task.get("objective"), tour, **extra)
 
