@@ -31,7 +31,8 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
 }
 RESERVED_DIMS = {"_term", "_factor"}
 
-CONST, LINEAR = 0, 1
+CONST, LINEAR, NONLINEAR = 0, 1, 2
+SMOOTH = {"sqrt", "exp", "log"}  # functions of variables the MINLP backend (SCIP) takes
 
 
 @dataclass
@@ -53,6 +54,7 @@ class _Checker:
         self.symbols: dict[str, Symbol] = {}
         self.order: list[str] = []
         self.post_solve = False  # in a kpi, variables stand for their values: any expression is fine
+        self.nonlinear: list[tuple] = []  # (span, what) of each nonlinear construct in the model
 
     # ------------------------------------------------------------------ declarations
     def run(self) -> ModelIR:
@@ -85,7 +87,9 @@ class _Checker:
                 # A table named after nothing is fine if its columns name parameters;
                 # the data reader checks the columns.
                 pass
-        return ModelIR(self.model.name, self.model.doc, self.model.file, self.symbols, self.order, blocks, tables)
+        ir = ModelIR(self.model.name, self.model.doc, self.model.file, self.symbols, self.order, blocks, tables)
+        ir.nonlinear = self.nonlinear
+        return ir
 
     def _declare(self, st):
         kind = {ast.SetDecl: "set", ast.ParamDecl: "param", ast.VarDecl: "var", ast.Objective: "objective",
@@ -435,14 +439,14 @@ class _Checker:
             if self.post_solve:
                 return max(a, b), oa + ob
             if e.op == "*" and a and b:
-                raise MilkrunError("this multiplies two expressions that both hold variables: the model would be "
-                                   "nonlinear, which the linear backend cannot solve", e.span,
-                                   hint="nonlinear models need the SCIP MINLP backend, not available yet")
+                return self._nonlinear(e, "a product of two expressions with variables"), oa + ob
             if e.op == "/" and b:
-                raise MilkrunError("this divides by an expression that holds variables: the model would be "
-                                   "nonlinear", e.span)
-            if e.op == "^" and (a or b):
-                raise MilkrunError("a power of an expression with variables is nonlinear", e.span)
+                return self._nonlinear(e, "a division by an expression with variables"), oa + ob
+            if e.op == "^" and b:
+                raise MilkrunError("an exponent that holds variables is not supported; write exp(y * log(a)) for "
+                                   "a constant base a", e.right.span)
+            if e.op == "^" and a:
+                return self._nonlinear(e, "a power of an expression with variables"), oa + ob
             return max(a, b), oa + ob
         if isinstance(e, ast.IfExpr):
             self._cond(e.condition, scope)
@@ -496,10 +500,20 @@ class _Checker:
             if not (isinstance(arg, ast.Name) and arg.name in scope):
                 raise MilkrunError("ord() takes an index name: the position of its value in its set", arg.span)
             return CONST
-        for a in e.args:
-            if self._expr(a, scope) != CONST and not self.post_solve:
-                raise MilkrunError(f"{e.func}() of an expression with variables is nonlinear", a.span)
+        degs = [self._expr(a, scope) for a in e.args]
+        if max(degs) != CONST and not self.post_solve:
+            if e.func in SMOOTH:
+                return self._nonlinear(e, f"{e.func}() of an expression with variables")
+            raise MilkrunError(f"{e.func}() of an expression with variables is not supported (not smooth); "
+                               "models may use sqrt, exp and log of variables, products, ratios and powers",
+                               e.args[degs.index(max(degs))].span)
         return CONST
+
+    def _nonlinear(self, e, what: str) -> int:
+        """Note a nonlinear construct: fine for SCIP, named in the error any linear solver gives."""
+        if not self.post_solve:
+            self.nonlinear.append((e.span, what))
+        return NONLINEAR
 
     def _reduction(self, e: ast.Reduction, scope) -> tuple[int, int]:
         if e.index is None:  # sum(*): reduce the open slice positions
@@ -519,7 +533,9 @@ class _Checker:
         if open_:
             raise MilkrunError("a '*' position is open inside this sum; use sum(*) for it", e.body.span)
         if e.op != "sum" and deg != CONST and not self.post_solve:
-            raise MilkrunError(f"{e.op}(...) over an expression with variables is nonlinear", e.span)
+            raise MilkrunError(f"{e.op}(...) over an expression with variables is not supported", e.span,
+                               hint="prod(...) of variables can be written as exp(sum(...) log(...)); min and max "
+                                    "as a variable with one row per term")
         return deg, 0
 
     def _infer_set(self, name: str, body, scope, b: ast.Binding) -> ast.SetExpr:

@@ -212,12 +212,15 @@ def _check(args) -> int:
 
     compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario,
                              robust=_robust(args))
-    m = compiled.linopy
+    nonlinear = [f"{span.line}:{span.column} {what}" for span, what in compiled.ir.nonlinear]
+    size = compiled.built.size if nonlinear else {"variables": int(compiled.linopy.nvars),
+                                                  "constraints": int(compiled.linopy.ncons)}
     info = {
         "model": compiled.ir.name,
         "sets": {s.name: len(compiled.instance.set(s.name)) for s in compiled.ir.of_kind("set")},
-        "variables": int(m.nvars),
-        "constraints": int(m.ncons),
+        "variables": size["variables"],
+        "constraints": size["constraints"],
+        "nonlinear": nonlinear,
         "objectives": list(compiled.built.objectives),
         "dropped_empty_rows": compiled.built.dropped_rows,
         "data": str(compiled.data_dir) if compiled.data_dir else None,
@@ -232,6 +235,9 @@ def _check(args) -> int:
               f"objectives: {', '.join(info['objectives']) or 'none'}")
     for name, n in info["dropped_empty_rows"].items():
         out.print(f"  note: {n} row(s) of '{name}' have no variable after indexing and always hold; left out")
+    if nonlinear:
+        out.print(f"  nonlinear (solve with --solver scip): {'; '.join(nonlinear[:3])}"
+                  f"{f' and {len(nonlinear) - 3} more' if len(nonlinear) > 3 else ''}", markup=False)
     return EXIT_SOLVED
 
 

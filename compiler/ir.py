@@ -58,6 +58,7 @@ class ModelIR:
     order: list[str]  # declaration order of sets, params, vars, objectives, constraints
     data_blocks: list[ast.DataBlock]
     data_tables: list[ast.DataTable]
+    nonlinear: list = field(default_factory=list)  # (span, what): the constructs that make the model nonlinear
 
     def of_kind(self, kind: str) -> list[Symbol]:
         return [self.symbols[n] for n in self.order if self.symbols[n].kind == kind]

@@ -95,7 +95,16 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
     instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb)
     run_checks(ir, instance)
     t2 = time.perf_counter()
-    built = build(ir, instance, objective, tour_method)
+    if ir.nonlinear:
+        from .backend_scip_nl import build_nonlinear
+
+        if robust is not None:
+            span, what = ir.nonlinear[0]
+            raise MilkrunError(f"robust counterparts need a model linear in its variables; this one is not ({what})",
+                               span)
+        built = build_nonlinear(ir, instance, objective)
+    else:
+        built = build(ir, instance, objective, tour_method)
     compiled = Compiled(ir, instance, built, data_dir)
     if robust is not None:
         from .passes.robust import robust_counterpart

@@ -31,6 +31,15 @@ def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | No
 
     solver = check_solver(solver)
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
+    from .backend_scip_nl import NonlinearBuilt, nonlinear_error, solve_nonlinear
+
+    if isinstance(built, NonlinearBuilt):
+        if solver != "scip":
+            raise nonlinear_error(built.ir, solver)
+        if start is not None:
+            raise MilkrunError("--start is not supported for nonlinear models yet")
+        with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
+            return solve_nonlinear(built, solver, opts, prog)
     m = built.linopy
     t0 = time.perf_counter()
     try:

@@ -437,58 +437,81 @@ def test_quoted_element_that_is_not_in_the_set(write_model, expect_error):
 
 
 # ------------------------------------------------------------------ nonlinear
-def test_product_of_two_variables(static_error):
-    err = static_error("""
-        var x
-        var y
+# A nonlinear model checks (SCIP solves it, tests/test_minlp.py); a linear solver refuses it,
+# located at the construct that made it nonlinear.
+@pytest.fixture
+def linear_solver_error(write_model, expect_error):
+    """linear_solver_error(src, line, column, *contains): solving with HiGHS must fail there."""
+
+    def run(src, line, column, *contains):
+        path = write_model(src)
+        milkrun.load_model(path)  # the model itself is fine
+        return expect_error(milkrun.solve_model, path, line=line, column=column, file=path,
+                            contains=contains + ("solver 'highs' solves linear models only",))
+
+    return run
+
+
+def test_product_of_two_variables(linear_solver_error):
+    err = linear_solver_error("""
+        var x <= 1
+        var y <= 1
         minimize o: x * y
-    """, 3, 13, "multiplies two expressions that both hold variables")
+    """, 3, 13, "a product of two expressions with variables makes the model nonlinear")
     assert (err.span.end_line, err.span.end_column) == (3, 18)
+    assert err.hint == "solve it with --solver scip (MINLP)"
 
 
-def test_product_of_variables_inside_an_indexed_constraint(static_error):
-    static_error("""
+def test_product_of_variables_inside_an_indexed_constraint(linear_solver_error):
+    linear_solver_error("""
         set A = {a}
         var x[A] >= 0
         var y >= 0
         minimize o: y
         c[i in A]: 2 * x[i] * y <= 3
-    """, 5, 12, "nonlinear")
+    """, 5, 12, "product")
 
 
-def test_product_of_two_sums_of_variables(static_error):
+def test_product_of_two_sums_of_variables(linear_solver_error):
     # the body of a sum is a product term, so the product sits inside the first sum
-    static_error("""
+    linear_solver_error("""
         set A = {a}
         var x[A] >= 0
         minimize o: sum(i in A) x[i] * sum(j in A) x[j]
-    """, 3, 25, "nonlinear")
-    static_error("""
+    """, 3, 25, "product")
+    linear_solver_error("""
         set A = {a}
         var x[A] >= 0
         minimize o: (sum(i in A) x[i]) * (sum(j in A) x[j])
-    """, 3, 13, "nonlinear")
+    """, 3, 13, "product")
 
 
-def test_division_by_a_variable(static_error):
-    static_error("""
+def test_division_by_a_variable(linear_solver_error):
+    linear_solver_error("""
         var x >= 1
         minimize o: 1 / x
-    """, 2, 13, "divides by an expression that holds variables")
+    """, 2, 13, "a division by an expression with variables")
 
 
-def test_power_of_a_variable(static_error):
-    static_error("""
+def test_power_of_a_variable(linear_solver_error):
+    linear_solver_error("""
         var x >= 1
         minimize o: x ^ 2
     """, 2, 13, "power")
 
 
-def test_function_of_a_variable(static_error):
+def test_exponent_with_a_variable_is_refused(static_error):
+    static_error("""
+        var x >= 1
+        minimize o: 2 ^ x
+    """, 2, 17, "an exponent that holds variables", "exp(y * log(a))")
+
+
+def test_nonsmooth_function_of_a_variable(static_error):
     static_error("""
         var x >= 1
         minimize o: abs(x)
-    """, 2, 17, "nonlinear")
+    """, 2, 17, "abs() of an expression with variables is not supported")
 
 
 # ------------------------------------------------------------------ include
@@ -533,7 +556,7 @@ def test_include_cycle(write_model, expect_error):
     ("var x >= 0\nminimize obj x\n", 2, 14),                       # missing ':'
     ("var x >= 0\nminimize obj: x\nc: x = 1\n", 3, 6),              # '=' for '=='
     ("set A = {a}\nvar x\nminimize o: A * x\n", 3, 13),             # set used as a value
-    ("var x\nvar y\nminimize o: x * y\n", 3, 13),                   # nonlinear
+    ("var x\nminimize o: abs(x)\n", 2, 17),                         # not smooth
 ])
 def test_cli_shows_location_and_exits_2(tmp_path, cli, src, line, column):
     path = tmp_path / "bad.mcp"
