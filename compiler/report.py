@@ -95,7 +95,8 @@ def _robust(console: Console, result: Result) -> None:
     how = f"box, level {r['level']:g}" if r["method"] == "box" else f"budget {r['budget']:g}, level {r['level']:g}"
     console.print(f"  robust counterpart ({how}):", markup=False)
     for name, p in r["parameters"].items():
-        rhs = f"; {p['rhs_only_rows']} only in the constant (folded into the bound)" if p["rhs_only_rows"] else ""
+        folded = " (folded into the bound, no variable)" if p["rhs_only_rows"] and not p["variables"] else ""
+        rhs = f"; {p['rhs_only_rows']} of them only in the constant{folded}" if p["rhs_only_rows"] else ""
         console.print(f"    uncertain {name}: {', '.join(p['families'])}: {p['rows']} row(s) touched{rhs}; "
                       f"+{p['variables']} variable(s), +{p['added_rows']} row(s)", markup=False)
     for name, value in r.get("nominal_objectives", {}).items():

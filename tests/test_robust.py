@@ -192,6 +192,7 @@ def test_cli_reports_the_price_of_robustness(knap, capsys):
     assert main(["solve", str(knap), "--robust", "box"]) == 0
     out = capsys.readouterr().out
     assert "price of robustness 5.4, 36 %" in out and "worst case for use: cap -2, a[r] +1" in out
+    assert "1 of them only in the constant (folded into the bound, no variable)" in out
 
 
 def test_sweep_over_the_level(knap, tmp_path, capsys):
