@@ -86,7 +86,8 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
     return BuiltModel(m, objectives, senses, constants, dropped, tours)
 
 
-def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variable:
+def variable_domain(sym: Symbol, ev: Evaluator):
+    """(scope with the `where` applied, lower, upper) of a variable family, for either backend."""
     d: ast.VarDecl = sym.decl
     scope = ev.declaration_scope(sym)
     if d.where is not None:
@@ -98,6 +99,12 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
             lower = v
         else:
             upper = v
+    return scope, lower, upper
+
+
+def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variable:
+    d: ast.VarDecl = sym.decl
+    scope, lower, upper = variable_domain(sym, ev)
     coords = [scope.coords[k].rename(k) for k in scope.coords]
     mask = scope.full_mask() if scope.mask is not None else None
     kw = {}

@@ -193,17 +193,10 @@ def _scalar(v):
 
 
 def _add_variables(model, sym: Symbol, ev: Evaluator) -> xr.DataArray:
+    from .backend_linopy import variable_domain
+
     d: ast.VarDecl = sym.decl
-    scope = ev.declaration_scope(sym)
-    if d.where is not None:
-        scope = scope.restrict(ev.cond(d.where, scope))
-    lower, upper = (0.0, 1.0) if d.kind == "binary" else (-np.inf, np.inf)
-    for b in d.bounds:
-        v = ev.expr(b.value, scope)
-        if b.op == ">=":
-            lower = v
-        else:
-            upper = v
+    scope, lower, upper = variable_domain(sym, ev)
     lo = _full(lower, scope).values if scope.coords else np.asarray(float(lower))
     hi = _full(upper, scope).values if scope.coords else np.asarray(float(upper))
     active = scope.full_mask().values if scope.coords else np.asarray(True)
