@@ -39,6 +39,10 @@ class NonlinearBuilt:
     ir: ModelIR
     instance: Instance
     epigraph: object = None  # the auxiliary variable of a nonlinear primary objective
+    robust_epigraphs: dict = field(default_factory=dict)  # objective -> variable bounding its worst case
+    robust_rows: dict = field(default_factory=dict)  # family -> [(row label, {(param, u): D})] for reports
+    robust_report: object = None
+    robust_probe: object = None  # the marker probe: each uncertain entry's range
     constants: dict[str, float] = field(default_factory=dict)
     dropped_rows: dict[str, int] = field(default_factory=dict)
     tours: list = field(default_factory=list)
@@ -138,7 +142,10 @@ def quick_sum(arr: xr.DataArray, dims: list[str]) -> xr.DataArray:
     return xr.DataArray(out.reshape([arr.sizes[d] for d in keep]), dims=keep, coords={d: arr.coords[d] for d in keep})
 
 
-def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = None, quiet: bool = True) -> NonlinearBuilt:
+def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = None, quiet: bool = True,
+                    robust=None) -> NonlinearBuilt:
+    """`robust`: RobustOptions; rows and objectives the uncertain data touch get their robust
+    counterpart (passes/robust_nl.py), reported in `built.robust_report`."""
     import pyscipopt as scip
 
     model = scip.Model()
@@ -147,21 +154,37 @@ def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = Non
     ev = NonlinearEvaluator(instance, variables)
     for sym in ir.of_kind("var"):
         variables[sym.name] = _add_variables(model, sym, ev)
+    probe = report = None
+    if robust is not None:
+        from .passes.robust import RobustReport
+        from .passes.robust_nl import MarkerProbe
+
+        if not ir.uncertain_params:
+            raise MilkrunError("--robust needs parameters declared 'uncertain'; this model has none")
+        probe = MarkerProbe(ir, instance, variables, NonlinearEvaluator, robust)
+        report = RobustReport(robust)
+    robust_rows: dict = {}
     for sym in ir.of_kind("constraint"):
         if sym.decl.is_global:
             raise MilkrunError(f"global constraints such as {sym.decl.terms[0].func}() are not supported in "
                                "nonlinear models yet", sym.span)
-        _add_rows(model, sym, ev)
-    objectives, senses = {}, {}
+        _add_rows(model, sym, ev, probe, report, robust_rows)
+    objectives, senses, epigraphs = {}, {}, {}
     for sym in ir.objectives:
         objectives[sym.name] = _scalar(ev.expr(sym.decl.expr, Scope({})))
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
+        if probe is not None:
+            t = _robust_objective(model, sym, senses[sym.name], probe, report, robust_rows)
+            if t is not None:
+                epigraphs[sym.name] = t
+                objectives[sym.name] = t
     if objective is not None:
         if objective not in objectives:
             from milkrun.dsl.diagnostics import did_you_mean
             raise MilkrunError(f"no objective named '{objective}'", hint=did_you_mean(objective, objectives))
         objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
-    built = NonlinearBuilt(model, variables, objectives, senses, ir, instance)
+    built = NonlinearBuilt(model, variables, objectives, senses, ir, instance, robust_epigraphs=epigraphs,
+                           robust_rows=robust_rows, robust_report=report, robust_probe=probe)
     if objectives:
         name = next(iter(objectives))
         f, sense = objectives[name], senses[name]
@@ -230,10 +253,19 @@ def _keys(scope: Scope):
     return label
 
 
-def _add_rows(model, sym: Symbol, ev: Evaluator) -> None:
+def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust_rows=None) -> None:
     d: ast.Constraint = sym.decl
     scope = ev.declaration_scope(sym)
-    terms = [ev.expr(t, scope) for t in d.terms]
+    touched = False
+    if probe is not None:
+        from .passes.robust_nl import _refuse_unsafe, depends
+
+        touched = any(depends(t, probe.tainted) for t in d.terms)
+        if touched:
+            for t in d.terms:
+                _refuse_unsafe(t, probe.tainted, f"constraint '{sym.name}'")
+    source = probe.ev if touched else ev
+    terms = [source.expr(t, scope) for t in d.terms]
     if len(terms) == 2:
         parts = [(sym.name, terms[0], d.ops[0], terms[1])]
     else:
@@ -246,10 +278,18 @@ def _add_rows(model, sym: Symbol, ev: Evaluator) -> None:
         L = np.asarray(lhs.values if isinstance(lhs, xr.DataArray) else lhs, dtype=object)
         R = np.asarray(rhs.values if isinstance(rhs, xr.DataArray) else rhs, dtype=object)
         L, R = np.broadcast_arrays(L, R)
+        changes = None
+        if touched:
+            from .passes.robust_nl import new_changes
+
+            changes = new_changes(probe)
         for k, on in enumerate(np.asarray(active.values).reshape(-1)):
             if not on:
                 continue
             a, b = L.reshape(-1)[k], R.reshape(-1)[k]
+            if touched:
+                _robust_add(model, probe, name, keys(k), a, b, op, sym, changes, robust_rows)
+                continue
             if isinstance(a, (int, float)) and isinstance(b, (int, float)):
                 holds = {"<=": a <= b + 1e-9, ">=": a >= b - 1e-9, "==": abs(a - b) <= 1e-9}[op]
                 if not holds:
@@ -260,6 +300,58 @@ def _add_rows(model, sym: Symbol, ev: Evaluator) -> None:
             row = {"<=": a <= b, ">=": a >= b, "==": a == b}[op] if not isinstance(a, (int, float)) else \
                 {"<=": b >= a, ">=": b <= a, "==": b == a}[op]
             model.addCons(row, name=f"{name}{keys(k)}")
+        if changes is not None:
+            from .passes.robust_nl import record
+
+            record(report, name, changes)
+
+
+def _robust_add(model, probe, name, label, a, b, op, sym, changes, robust_rows) -> None:
+    """One row of a family the uncertain data touch: E = a - b (<=) or b - a (>=), made robust."""
+    from .passes.robust_nl import count_row, robust_row
+
+    e = (a - b) if op != ">=" else (b - a)
+    e0, devs = probe.split(e, f"constraint '{sym.name}'", sym.span)
+    if not devs:
+        row = e0
+    elif op == "==":
+        raise MilkrunError(f"constraint '{sym.name}' is an equation that uncertain data change; no plan keeps an "
+                           "equation for every value in a range. Write it as two inequalities, or make the data "
+                           "certain", sym.span)
+    else:
+        count_row(changes, devs)
+        row = robust_row(model, probe, e0, devs, f"{name}{label}", changes)
+        robust_rows.setdefault(name, []).append((label, devs))
+    if isinstance(row, (int, float)) or row.degree() == 0:
+        c = float(row) if isinstance(row, (int, float)) else float(sum(row.terms.values()))
+        if c > 1e-9:
+            raise MilkrunError(f"constraint '{sym.name}'{label} cannot hold for every value in the uncertainty "
+                               "range (it has no variable)", sym.span, kind="infeasible")
+        return
+    if op == "==":
+        model.addCons(row == 0, name=f"{name}{label}")
+    else:
+        model.addCons(row <= 0, name=f"{name}{label}")
+
+
+def _robust_objective(model, sym, sense, probe, report, robust_rows):
+    """An objective the uncertain data touch: t bounds its worst case, and t is optimised."""
+    from .passes.robust_nl import _refuse_unsafe, depends, new_changes, record
+
+    if not depends(sym.decl.expr, probe.tainted):
+        return None
+    _refuse_unsafe(sym.decl.expr, probe.tainted, f"objective '{sym.name}'")
+    f = _scalar(probe.ev.expr(sym.decl.expr, Scope({})))
+    t = model.addVar(name=f"{sym.name}_epigraph", lb=None, ub=None)
+    changes = new_changes(probe)
+    row_name = f"{sym.name}_robust"
+    if sense == "min":  # f - t <= 0
+        _robust_add(model, probe, row_name, "", f, t, "<=", sym, changes, robust_rows)
+    else:  # t - f <= 0
+        _robust_add(model, probe, row_name, "", f, t, ">=", sym, changes, robust_rows)
+    record(report, row_name, changes)
+    report.epigraphs[sym.name] = t.name
+    return t
 
 
 STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",

@@ -35,6 +35,7 @@ class Instance:
         self._busy: list[str] = []
         self._ranges: dict[str, tuple] = {}  # uncertain parameters: (nominal, lo, hi)
         self._checking = True
+        self._preset: dict[str, xr.DataArray] = {}  # values a shadow instance was given (with_param)
         self.ev = Evaluator(self)
 
     # ------------------------------------------------------------------ public
@@ -207,7 +208,8 @@ class Instance:
         shadow = Instance(self.ir, self.raw)
         shadow._sets = self._sets
         shadow._ranges = self._ranges
-        shadow._params[name] = value
+        shadow._preset = {**self._preset, name: value}  # earlier probes stay in place
+        shadow._params.update(shadow._preset)
         shadow._checking = False
         return shadow
 

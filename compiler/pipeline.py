@@ -98,15 +98,12 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
     if ir.nonlinear:
         from .backend_scip_nl import build_nonlinear
 
-        if robust is not None:
-            span, what = ir.nonlinear[0]
-            raise MilkrunError(f"robust counterparts need a model linear in its variables; this one is not ({what})",
-                               span)
-        built = build_nonlinear(ir, instance, objective)
+        built = build_nonlinear(ir, instance, objective, robust=robust)
+        compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
         built = build(ir, instance, objective, tour_method)
-    compiled = Compiled(ir, instance, built, data_dir)
-    if robust is not None:
+        compiled = Compiled(ir, instance, built, data_dir)
+    if robust is not None and not ir.nonlinear:
         from .passes.robust import robust_counterpart
 
         compiled.robust = robust_counterpart(compiled, robust)

@@ -210,3 +210,53 @@ def test_sweep_over_the_level(knap, tmp_path, capsys):
         assert v == approx(solve_model(knap, robust=RobustOptions("box", float(rho))).objective)
     assert main(["sweep", str(knap), "--levels", "0,1", "--out", str(tmp_path / "bad")]) == 2
     assert "go with --robust" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- nonlinear models (SCIP)
+# the same knapsack with a bilinear row (x * y, y held at 1 by its bounds) and a nonlinear
+# objective term that vanishes at the optimum: the counterpart must give the linear numbers
+KNAP_NL = KNAP.replace("var x[I] >= 0 <= 5", "var x[I] >= 0 <= 5\n    var y >= 1 <= 1\n    var s >= 0 <= 1") \
+    .replace("maximize v: sum(i) value[i] * x[i]", "maximize v: sum(i) value[i] * x[i] - s * s") \
+    .replace("use: sum(i) a[i] * x[i] <= cap", "use: sum(i) a[i] * x[i] * y <= cap")
+
+
+@pytest.mark.parametrize("options, expected", [
+    (RobustOptions("box"), 9.6), (RobustOptions("box", 0.5), 12.0),
+    (RobustOptions("budget", 1.0, 0), 15.0), (RobustOptions("budget", 1.0, 1), 12.0),
+    (RobustOptions("budget", 1.0, 2), 10.4), (RobustOptions("budget", 1.0, 4), 9.6)])
+def test_nonlinear_model_gets_the_same_counterpart(write_model, options, expected):
+    path = write_model(KNAP_NL, "knap_nl.mcp")
+    assert compile_model(path).ir.nonlinear  # the row and the objective are nonlinear
+    r = solve_model(path, solver="scip", robust=options)
+    assert r.status == "optimal" and r.objective == approx(expected, abs=1e-4)
+    assert r.robust["parameters"]["a"]["rows"] == 1
+
+
+def test_nonlinear_uncertain_objective_through_its_epigraph(write_model):
+    # cost c in [lo, hi] on x; a nonlinear row x * y >= 10 with y <= 1: x >= 10; worst costs 3, 2.1
+    path = write_model("""
+        set I
+        param c[i in I] uncertain in [lo[i], hi[i]]
+        param lo[I]
+        param hi[I]
+        var x[I] >= 0 <= 20
+        var y >= 0 <= 1
+        minimize cost: sum(i) c[i] * x[i]
+        need: sum(i) x[i] * y >= 10
+        data { I = {a, b}  c = {a: 1, b: 2}  lo = {a: 0.5, b: 1.9}  hi = {a: 3, b: 2.1} }
+    """)
+    r = solve_model(path, solver="scip", robust=RobustOptions("box"))
+    assert r.objective == approx(21, abs=1e-3)
+    assert r.robust["nominal_objectives"]["cost"] == approx(20, abs=1e-3)
+    assert r.robust["worst_case"]["cost_robust"][0]["entries"][0]["entry"] == ["b"]
+
+
+def test_nonlinear_rows_the_pass_cannot_make_exact_are_refused(write_model):
+    exp_row = write_model(KNAP_NL.replace("use: sum(i) a[i] * x[i] * y <= cap",
+                                          "use: sum(i) a[i] * x[i] + exp(s) <= cap + 1"), "exp.mcp")
+    with pytest.raises(Exception, match="through exp, log, sqrt or a ratio"):
+        compile_model(exp_row, robust=RobustOptions("box"))
+    cond = write_model(KNAP_NL.replace("param value[I]", "param value[I]\n    param big = if cap > 9 then 1 else 0")
+                       .replace("<= cap", "<= cap + big"), "cond.mcp")
+    with pytest.raises(Exception, match="a condition on uncertain data"):
+        compile_model(cond, robust=RobustOptions("box"))

@@ -398,6 +398,8 @@ def describe(compiled, result) -> dict:
            "epigraphs": dict(rep.epigraphs), "nominal_objectives": {}, "worst_case": {}}
     if not result.has_solution:
         return out
+    if hasattr(compiled.built, "robust_rows"):  # a nonlinear model, built for SCIP
+        return _describe_nonlinear(compiled.built, result, out)
     from ..start import plan_vector
 
     x = plan_vector(compiled.linopy, result.solution)
@@ -405,3 +407,54 @@ def describe(compiled, result) -> dict:
         out["nominal_objectives"][name] = float(expr_values(expr, np.nan_to_num(x)))
     out["worst_case"] = worst_case(rep, np.nan_to_num(x))
     return out
+
+
+def _describe_nonlinear(built, result, out: dict) -> dict:
+    """The same report for a nonlinear model: D_u(x) evaluated by SCIP at the plan."""
+    model = built.model
+    sol = model.getBestSol()
+    for name, t in built.robust_epigraphs.items():
+        out["nominal_objectives"][name] = result.objectives.get(name)  # the objective as written, nominal data
+        result.objectives[name] = float(sol[t])  # its worst case
+    if result.primary in built.robust_epigraphs:
+        result.objective = result.objectives[result.primary]
+    rep = built.robust_report
+    o = rep.options
+    for family, rows in built.robust_rows.items():
+        best = None
+        for label, devs in rows:
+            pushes = []
+            for (p, u), d in devs.items():
+                g = float(model.getSolVal(sol, d)) if d.degree() > 0 else float(sum(d.terms.values()))
+                pushes.append((p, u, g))
+            total = sum(max(_up(built, p, u) * g, -_down(built, p, u) * g) for p, u, g in pushes)
+            if best is None or total > best[0]:
+                best = (total, label, pushes)
+        if best is None:
+            continue
+        _, label, pushes = best
+        entries = []
+        for p, u, g in pushes:
+            w = max(_up(built, p, u) * g, -_down(built, p, u) * g)
+            if w <= 0:
+                continue
+            up = g > 0
+            entries.append({"param": p, "entry": list(_labels(built, p)[u]), "moves": "up" if up else "down",
+                            "by": float(_up(built, p, u) if up else -_down(built, p, u)), "row_change": float(w)})
+        entries.sort(key=lambda e: -e["row_change"])
+        if o.method == "budget":
+            entries = entries[:max(int(math.ceil(o.budget)), 0)]
+        out["worst_case"][family] = [{"row": {"at": label} if label else {}, "entries": entries[:5]}]
+    return out
+
+
+def _up(built, p, u):
+    return built.robust_probe.up[p][u]
+
+
+def _down(built, p, u):
+    return built.robust_probe.down[p][u]
+
+
+def _labels(built, p):
+    return built.robust_probe.labels[p]
