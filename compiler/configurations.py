@@ -83,7 +83,13 @@ def design_of(plan: xr.Dataset, names: list[str], integral: dict[str, bool]) -> 
         for pos in nz:
             labels = tuple(_plain(da.indexes[d][int(p)]) for d, p in zip(da.dims, pos))
             entries.append((name, labels, float(da.values[tuple(pos)])))
-    return Configuration(tuple(sorted(entries, key=lambda e: (e[0], [str(x) for x in e[1]], e[2]))), values)
+    return Configuration(tuple(sorted(entries, key=_order)), values)
+
+
+def _order(entry: Entry):
+    """Variable, then labels with numbers in numeric order (farm 2 before farm 10), then value."""
+    name, labels, value = entry
+    return name, [(0, x, "") if isinstance(x, (int, float)) else (1, 0, str(x)) for x in labels], value
 
 
 def _plain(x):

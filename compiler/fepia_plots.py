@@ -63,8 +63,10 @@ def features_plot(res: FepiaResult, path: Path) -> Path | None:
         return None
     cols = min(3, len(features))
     rows = (len(features) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), dpi=110, squeeze=False)
-    colours = plt.get_cmap("tab10")
+    legend_cols = 1 + (len(res.groups) - 1) // 16  # the legend stands beside the panels
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols + 0.9 * legend_cols, 4.2 * rows + 0.4), dpi=110,
+                             squeeze=False)
+    colours = plt.get_cmap("tab10" if len(res.groups) <= 10 else "tab20")
     for n, g in enumerate(res.groups):
         curve = {res.pi[s]: res.evaluations[(g.label, s)] for s in res.scenarios
                  if (g.label, s) in res.evaluations and s in res.pi}
@@ -74,12 +76,13 @@ def features_plot(res: FepiaResult, path: Path) -> Path | None:
         xs = np.array(sorted(curve))
         for ax, f in zip(axes.ravel(), features):
             ys = np.array([curve[x].feature(f) for x in xs])
-            ax.plot(xs, ys, ".-", ms=3, color=colours(n % 10), label=g.label)
+            ax.plot(xs, ys, ".", ls=("-", "--", ":")[n // colours.N % 3], ms=3, color=colours(n % colours.N),
+                    label=g.label)
             for row in res.radii:
                 if row.label == g.label and row.radius.at is not None:
                     at = row.radius.at
                     ax.plot([at], [np.interp(at, xs[~np.isnan(ys)], ys[~np.isnan(ys)])] if np.any(~np.isnan(ys))
-                            else [np.nan], "x", color=colours(n % 10), ms=8)
+                            else [np.nan], "x", color=colours(n % colours.N), ms=8)
     for ax, f in zip(axes.ravel(), features):
         for t in res.tolerances:
             if t.feature == f:
@@ -93,10 +96,11 @@ def features_plot(res: FepiaResult, path: Path) -> Path | None:
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(features):]:
         ax.axis("off")
-    axes.ravel()[0].legend(fontsize=8, title="configuration")
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", fontsize=8, title="configuration", ncol=legend_cols)
     fig.suptitle(f"{res.model}: features with each configuration held\n"
                  "(×: where its radius ends; dotted: the scenarios; a gap: no plan)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1 - 0.9 * legend_cols / fig.get_figwidth(), 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

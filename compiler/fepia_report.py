@@ -215,9 +215,10 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
                       escape(_short("; ".join(r.binding))))
         console.print(t)
     if res.most_robust:
+        least = min((row.radius for row in res.radii if row.label == res.most_robust), key=lambda r: r.value)
         console.print(f"[bold]most robust: {res.most_robust}[/bold] ({escape(res.group(res.most_robust).kept.text())}): "
-                      f"radius {res.radius_of(res.most_robust):.6g}, mean {escape(res.primary)} "
-                      f"{_fmt(res.mean_primary(res.most_robust))}")
+                      f"radius {escape(least.text())}, mean {escape(res.primary)} "
+                      f"{_fmt(res.mean_primary(res.most_robust))} over the scenarios it holds")
     for n in res.notes:
         console.print(f"  note: {escape(n)}")
 

@@ -93,7 +93,9 @@ class Radius:
             return f">= {self.low:.6g}{u} (no crossing in the range)"
         if self.high == 0:
             return f"0{u} (fails at the origin)"
-        return f"{self.value:.6g} ± {self.resolution / 2:.2g}{u}"
+        half = self.resolution / 2
+        digits = max(0, -math.floor(math.log10(half))) if half > 0 else 6  # as many as the bracket supports
+        return f"{self.value:.{digits}f} ± {half:.{digits}f}{u}"
 
 
 def radius(fails: Callable[[float], list[str]], origin: float, grid: list[float], lo: float, hi: float,
