@@ -151,6 +151,8 @@ def _perturbation(ir, scenarios: list[str], given: str | None) -> str:
             raise MilkrunError(f"the scenarios {what}, so the perturbation parameter is not obvious",
                                ir.symbols[scenarios[0]].span, hint="name it with --perturbation NAME")
         given, sym = changed[0], ir.symbols[changed[0]]
+    if sym.element_param:
+        raise MilkrunError(f"the perturbation parameter '{given}' holds an element of a set, not a number", sym.span)
     if sym.positions:
         raise MilkrunError(f"the perturbation parameter '{given}' is indexed; the radius needs a single number",
                            sym.span, hint="give a scalar parameter with --perturbation (one that scales the others)")
@@ -219,6 +221,13 @@ def prepare(spec: FepiaSpec):
         raise MilkrunError(f"--radius-range: LO must be below HI, got {spec.radius_range[0]:g}:{spec.radius_range[1]:g}",
                            Span("--radius-range", 1, 1))
     instance, _ = bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set))  # bad data fails here
+    for end in spec.radius_range or () if spec.tolerances else ():  # a value the parameter refuses: say so now
+        try:
+            bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set) + [f"{pi}={end!r}"])
+        except MilkrunError as e:
+            if e.kind != "infeasible":  # a failing check at the end of the range is a result, not a mistake
+                raise MilkrunError(f"--radius-range: {pi} = {end:g} is not a value the model accepts: {e.message}",
+                                   Span("--radius-range", 1, 1)) from None
     senses = {s.name: ("max" if s.decl.sense == "maximize" else "min") for s in ir.objectives}
     result = FepiaResult(spec, ir.name or path.stem, [primary] + [o for o in objectives if o != primary], senses,
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},

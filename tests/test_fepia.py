@@ -367,6 +367,8 @@ def test_errors_before_any_solve(cli, mini, write_model, tmp_path):
     assert code == 2 and "--fixed-set" in err and "did you mean 'min_use'" in err
     code, _, err = cli("fepia", mini, "--radius-range", "5:2", "--out", out)
     assert code == 2 and "LO must be below HI" in err
+    code, _, err = cli("fepia", mini, "--tolerance", "utilisation>=70", "--radius-range=-1:5", "--out", out)
+    assert code == 2 and "yield_per_cow = -1 is not a value the model accepts" in err
     code, _, err = cli("fepia", mini, "--scenario", "lo", "--out", out)
     assert code == 2 and "--scenarios" in err
     code, _, err = cli("fepia", mini, "--robust", "box", "--out", out)
