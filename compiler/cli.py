@@ -28,6 +28,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USER_ERROR)
 
 
+def solver_args(sp, per_solve: bool = True) -> None:
+    """--solver, --time-limit, --gap and --option: the same for every command that solves."""
+    each = " per solve" if per_solve else ""
+    sp.add_argument("--solver", default="highs", help="highs (default) or scip")
+    sp.add_argument("--time-limit", type=float, metavar="S", help=f"time limit{each}, seconds")
+    sp.add_argument("--gap", type=float, metavar="G", help=f"relative MIP gap{each}")
+    sp.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
+                    help="a solver option, checked against the solver's own list (repeatable)")
+
+
 def _parser() -> argparse.ArgumentParser:
     from milkrun import __version__
 
@@ -87,10 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     pa.add_argument("--nadir", metavar="NAME=VALUE", action="append", default=[],
                     help="augmecon2: start the grid of a secondary objective at VALUE instead of the payoff "
                          "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
-    pa.add_argument("--solver", default="highs", help="highs (default) or scip")
-    pa.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
-    pa.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
-    pa.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    solver_args(pa)
     pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
     pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
 
@@ -100,10 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     tw.add_argument("--perturb", metavar="CHANGE", action="append", default=[],
                     help="how the data changes after the design is made: NAME*=F, NAME+=X, NAME-=X or NAME=V, "
                          "optionally NAME[KEY,...] (repeatable), e.g. --perturb 'yield_per_cow*=0.8'")
-    tw.add_argument("--solver", default="highs", help="highs (default) or scip")
-    tw.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
-    tw.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
-    tw.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    solver_args(tw)
     tw.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
     tw.add_argument("--json", action="store_true", help="print the three columns as JSON")
     tw.add_argument("--out", metavar="DIR", help="write twin.csv, summary.json, broken rows and the three plans")
@@ -119,10 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
     fe.add_argument("--points", type=int, default=10, metavar="N", help="grid points of each front (default 10)")
     fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
-    fe.add_argument("--solver", default="highs", help="highs (default) or scip")
-    fe.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
-    fe.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
-    fe.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[])
+    solver_args(fe)
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
                     help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
     fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
@@ -341,6 +342,10 @@ def _sweep(args) -> int:
 
 def _twin(args) -> int:
     from milkrun.compiler.twin import print_twin, run_twin, write_twin
+
+    if _robust(args) is not None:
+        raise MilkrunError("twin evaluates one design under one perturbation; --robust does not apply here "
+                           "(solve the robust design with milkrun solve --robust, or sweep the perturbation)")
 
     twin = run_twin(args.model, args.perturb, args.data, args.overrides, args.scenario, args.solver,
                     _options(args.options), args.time_limit, args.gap, args.objective, args.tour)

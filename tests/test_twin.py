@@ -100,3 +100,8 @@ def test_twin_errors(model, write_model, capsys):
     plain = write_model(MODEL.replace("binary design", "binary"), "plain.mcp")
     assert main(["twin", str(plain), "--perturb", "milk*=0.5"]) == 2
     assert "marks no variable as 'design'" in capsys.readouterr().err
+
+
+def test_twin_refuses_robust_rather_than_ignoring_it(model, capsys):
+    assert main(["twin", str(model), "--perturb", "milk*=0.5", "--robust", "box"]) == 2
+    assert "--robust does not apply here" in capsys.readouterr().err

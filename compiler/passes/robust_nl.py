@@ -45,29 +45,25 @@ def depends(node, tainted: set[str]) -> bool:
     return bool(_names(node) & tainted)
 
 
-def _names(node) -> set[str]:
-    out = set()
+def _walk(node):
+    """Every syntax node below `node` (itself included)."""
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, (ast.Name, ast.Subscript)):
-            out.add(n.name)
-        if isinstance(n, list):
+        if isinstance(n, (list, tuple)):
             stack.extend(n)
         elif dataclasses.is_dataclass(n):
-            for f in dataclasses.fields(n):
-                if f.name != "span":
-                    stack.append(getattr(n, f.name))
-        elif isinstance(n, tuple):
-            stack.extend(n)
-    return out
+            yield n
+            stack.extend(getattr(n, f.name) for f in dataclasses.fields(n) if f.name != "span")
+
+
+def _names(node) -> set[str]:
+    return {n.name for n in _walk(node) if isinstance(n, (ast.Name, ast.Subscript))}
 
 
 def _refuse_unsafe(node, tainted: set[str], where: str) -> None:
     """Uncertain data may enter sums, products with data or variables, and ratios over data only."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
+    for n in _walk(node):
         bad = None
         if isinstance(n, ast.IfExpr) and depends(n.condition, tainted):
             bad = "a condition on uncertain data"
@@ -84,12 +80,6 @@ def _refuse_unsafe(node, tainted: set[str], where: str) -> None:
         if bad:
             raise MilkrunError(f"{where} holds {bad}: its robust counterpart would not be exact (the pass needs "
                                "rows affine in the uncertain data)", n.span)
-        if isinstance(n, list):
-            stack.extend(n)
-        elif dataclasses.is_dataclass(n):
-            for f in dataclasses.fields(n):
-                if f.name != "span":
-                    stack.append(getattr(n, f.name))
 
 
 class MarkerProbe:
