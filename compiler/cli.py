@@ -138,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
                                                             "(default: its uncertain range, or the scenarios')")
     fe.add_argument("--radius-steps", type=int, default=10, metavar="N", help="scan intervals over the range (default 10)")
     fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
+    fe.add_argument("--workers", type=int, default=1, metavar="N",
+                    help="compute N scenarios' fronts at once, each in its own process (default 1)")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
 

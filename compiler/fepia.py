@@ -53,6 +53,7 @@ class FepiaSpec:
     radius_steps: int = 10
     radius_resolution: float | None = None      # None: a thousandth of the range
     progress: bool = False
+    workers: int = 1                            # fronts computed at once, each in its own process
 
 
 @dataclass
@@ -273,24 +274,58 @@ def _short(e: Evaluation) -> str:
 
 
 def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> None:
-    from .pareto import run_pareto, write_front
-    from .solve import _dataset
-
+    """A front per scenario: in this process, or with --workers N in N processes at once (the
+    fronts are independent; each worker compiles its scenario and hands back plain data)."""
     integral = {n: ir.symbols[n].decl.kind in ("binary", "integer") for n in res.design}
-    for s in res.scenarios:
-        t = time.perf_counter()
-        compiled, front = run_pareto(spec.model, spec.data, spec.overrides, spec.tour, spec.solver, spec.options,
-                                     spec.time_limit, spec.gap, res.primary, "augmecon2", spec.points,
-                                     progress=spec.progress, scenario=s)
-        res.pi[s] = float(compiled.instance.param(res.perturbation))
-        designs = [design_of(_dataset(compiled.linopy, plan), res.design, integral) for plan in front.plans]
-        res.fronts[s] = FrontRun(s, front, designs, time.perf_counter() - t)
-        if out is not None:
-            res.written += write_front(compiled, front, Path(out) / "fronts" / s)
-        say(f"front {s} ({res.perturbation} = {res.pi[s]:g}): {len(front.points)} point(s), "
-            f"{front.solves} solves, {res.fronts[s].seconds:.1f} s")
-        if not front.points:
-            res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
+    options = dict(spec.options)
+    workers = max(1, min(spec.workers, len(res.scenarios)))
+    if workers > 1 and spec.solver == "highs" and "threads" not in options:
+        options["threads"] = 1  # the workers share the cores
+    tasks = [{"model": spec.model, "data": spec.data, "overrides": list(spec.overrides), "tour": spec.tour,
+              "solver": spec.solver, "options": options, "time_limit": spec.time_limit, "gap": spec.gap,
+              "primary": res.primary, "points": spec.points, "scenario": s, "perturbation": res.perturbation,
+              "design": list(res.design), "integral": integral, "out": str(out) if out is not None else None,
+              "progress": spec.progress and workers == 1} for s in res.scenarios]
+    if workers == 1:
+        done = map(front_task, tasks)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        done = pool.map(front_task, tasks)
+    try:
+        for r in done:
+            s = r["scenario"]
+            res.pi[s] = r["pi"]
+            res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"])
+            res.written += [Path(w) for w in r["written"]]
+            front = r["front"]
+            say(f"front {s} ({res.perturbation} = {res.pi[s]:g}): {len(front.points)} point(s), "
+                f"{front.solves} solves, {r['seconds']:.1f} s")
+            if not front.points:
+                res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
+
+
+def front_task(task: dict) -> dict:
+    """One scenario's Pareto front and the configurations along it; plain data in and out, so it
+    can run in another process."""
+    from .pareto import run_pareto, write_front
+    from .solve import _dataset, silenced
+
+    t = time.perf_counter()
+    s = task["scenario"]
+    with silenced(not task["progress"]):
+        compiled, front = run_pareto(task["model"], task["data"], task["overrides"], task["tour"], task["solver"],
+                                     task["options"], task["time_limit"], task["gap"], task["primary"], "augmecon2",
+                                     task["points"], progress=task["progress"], scenario=s)
+    designs = [design_of(_dataset(compiled.linopy, plan), task["design"], task["integral"]) for plan in front.plans]
+    written = write_front(compiled, front, Path(task["out"]) / "fronts" / s) if task["out"] else []
+    return {"scenario": s, "pi": float(compiled.instance.param(task["perturbation"])), "front": front,
+            "designs": designs, "written": [str(w) for w in written], "seconds": time.perf_counter() - t}
 
 
 def _radius_range(spec: FepiaSpec, res: FepiaResult, instance) -> tuple[float, float]:

@@ -30,6 +30,8 @@ def spec_from_args(args, options: dict) -> FepiaSpec:
     if getattr(args, "scenario", None):
         raise MilkrunError("fepia compares scenarios: give them as --scenarios A,B,... (default: all)",
                            Span("--scenario", 1, 1))
+    if args.workers < 1:
+        raise MilkrunError(f"--workers needs at least 1 (got {args.workers})", Span("--workers", 1, 1))
     coords = _listed(args.coords, "--coords")
     if coords is not None and len(coords) != 2:
         raise MilkrunError(f"--coords expects LAT,LON (two parameter names), got '{args.coords}'",
@@ -47,7 +49,7 @@ def spec_from_args(args, options: dict) -> FepiaSpec:
                      args.group_distance, tuple(coords) if coords else None, list(args.fixed_set),
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
-                     progress=sys.stderr.isatty())
+                     progress=sys.stderr.isatty(), workers=args.workers)
 
 
 def run_cli(args, options: dict, console: Console) -> int:

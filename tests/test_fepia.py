@@ -382,3 +382,17 @@ def test_errors_before_any_solve(cli, mini, write_model, tmp_path):
     code, _, err = cli("fepia", two, "--out", out)
     assert code == 2 and "change 2 parameters (yield_per_cow, price)" in err and "--perturbation" in err
     assert not out.exists()  # refused before anything ran
+
+
+def test_fronts_on_two_workers_match_the_sequential_run(cli_run, mini):
+    """--workers 2: each scenario's front in its own process; the same fronts and configurations."""
+    _, summary, out = cli_run
+    par = mini.parent / "out_workers"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = main(["fepia", str(mini), "--points", "3", "--workers", "2", "--gamma", "npv,co2",
+                     "--phi", "installed,utilisation,tanks", "--out", str(par), "--json"])
+    assert code == 0
+    assert _csv(par, "configurations.csv").equals(_csv(out, "configurations.csv"))
+    assert _csv(par, "front_points.csv").equals(_csv(out, "front_points.csv"))
+    assert (par / "fronts" / "lo" / "front.csv").exists()
