@@ -386,8 +386,14 @@ def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=Non
     sol = model.getBestSol()
     data = {}
     for name, arr in built.variables.items():
-        vals = np.array([sol[v] if not isinstance(v, (int, float)) else np.nan for v in arr.values.reshape(-1)],
+        flat = arr.values.reshape(-1)
+        vals = np.array([sol[v] if not isinstance(v, (int, float)) else np.nan for v in flat],
                         dtype=float).reshape(arr.shape)
+        # SCIP's nonlinear solutions carry residues within its feasibility tolerance (1e-6):
+        # integral variables are rounded, and continuous values within 1e-7 of 0 are 0
+        integral = np.array([not isinstance(v, (int, float)) and v.vtype() in ("BINARY", "INTEGER")
+                             for v in flat], dtype=bool).reshape(arr.shape)
+        vals = np.where(integral, np.round(vals), np.where(np.abs(vals) < 1e-7, 0.0, vals))
         data[name] = xr.DataArray(vals, dims=arr.dims, coords=arr.coords)
     result.solution = xr.Dataset(data)
     values = {n: da.fillna(0.0) for n, da in result.solution.data_vars.items()}
