@@ -1,0 +1,257 @@
+"""The dairy-chain runs of the seed (spec dairy-chain.md, "Procedure"): random realisations of
+the uncertain data at two uncertainty levels, and the mean and standard deviation of the profit,
+the economic, environmental and social costs and the employees per echelon (the seed's Figures 1
+and 2), with the product portfolio of every realisation.
+
+At level rho the realisations are drawn uniformly within [nominal - rho G, nominal + rho G] (G the
+half-width of the seed's range): the model's `spread` parameter set to rho. Each realisation is
+then solved either as it is (mode `plain`: the seed's reading of a realisation) or with the box
+counterpart around it (mode `robust`: `--robust box --level 1`, which with spread = rho is the
+box of half-width rho G around the drawn values).
+
+    /tmp/venv/bin/python benchmarks/dairy_chain.py run --out runs/dairy_chain            # both modes
+    /tmp/venv/bin/python benchmarks/dairy_chain.py run --out runs/dc --modes plain --workers 2
+    /tmp/venv/bin/python benchmarks/dairy_chain.py table runs/dairy_chain                 # tables + figures
+
+`run` writes OUT/MODE.nc (dimensions `spread` x `realisation`, variables named as in a
+`milkrun sweep` Dataset: status, objective, gap, seconds, obj_NAME, kpi_NAME) and `table` reads
+those files, or a sweep.nc written by
+`milkrun sweep models/dairy_chain.mcp --grid spread=0.5,1 --realisations 10 --seed 1 --solver scip`
+where the sweep accepts nonlinear models. Figures go to OUT/figure1.png and OUT/figure2.png.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO / "models" / "dairy_chain.mcp"
+COSTS = ["net_profit", "economic", "environmental", "social"]
+EMPLOYEES = ["employees_suppliers", "employees_dairies", "employees_markets"]
+SCALARS = COSTS + ["revenue", "raw_material", "bod5_cost", "co2_cost"] + EMPLOYEES
+INDEXED = ["portfolio", "portfolio_dairy", "sales", "bought", "fat_used"]
+
+
+def solve_point(args: dict) -> dict:
+    """One realisation: compile with the draw, solve on SCIP, return plain numbers and arrays."""
+    import milkrun
+    from milkrun.compiler.passes.robust import RobustOptions
+
+    t0 = time.perf_counter()
+    robust = RobustOptions("box", 1.0) if args["mode"] == "robust" else None
+    try:
+        r = milkrun.solve_model(MODEL, solver="scip", time_limit=args["time_limit"],
+                                overrides=[f"spread={args['spread']}", *args["overrides"]],
+                                realisation=(args["seed"], args["k"]), robust=robust)
+    except Exception as e:  # a data error or a refusal is this point's failure, not the run's
+        return {**args, "status": "failed", "error": str(e), "seconds": time.perf_counter() - t0}
+    out = {**args, "status": r.status, "error": r.message or "", "objective": r.objective, "gap": r.gap,
+           "seconds": time.perf_counter() - t0, "objectives": dict(r.objectives), "kpis": {}}
+    if r.has_solution:
+        for name in SCALARS + INDEXED:
+            out["kpis"][name] = r.kpis[name].to_dict() if r.kpis[name].ndim else float(r.kpis[name])
+    return out
+
+
+def run(out: Path, levels: list[float], n: int, seed: int, modes: list[str], time_limit: float,
+        workers: int, overrides: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for mode in modes:
+        tasks = [dict(mode=mode, spread=s, k=k, seed=seed, time_limit=time_limit, overrides=overrides)
+                 for s in levels for k in range(n)]
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = []
+            for res in pool.map(solve_point, tasks):
+                results.append(res)
+                print(f"{mode} spread={res['spread']} realisation {res['k']}: {res['status']} "
+                      f"{res.get('objective', float('nan')):,.0f} ({res['seconds']:.1f} s)", flush=True)
+        ds = to_dataset(results, levels, n)
+        ds.attrs.update(mode=mode, seed=seed, time_limit=time_limit, wall_seconds=time.perf_counter() - t0,
+                        overrides=" ".join(overrides))
+        ds.to_netcdf(out / f"{mode}.nc")
+        print(f"{mode}: {len(results)} points in {ds.attrs['wall_seconds']:.0f} s -> {out / (mode + '.nc')}")
+
+
+def to_dataset(results: list[dict], levels: list[float], n: int) -> xr.Dataset:
+    coords = {"spread": levels, "realisation": np.arange(n)}
+    shape = (len(levels), n)
+    at = {(r["spread"], r["k"]): r for r in results}
+    data = {}
+    for field in ["objective", "gap", "seconds"]:
+        data[field] = (("spread", "realisation"),
+                       np.array([[_num(at[(s, k)].get(field)) for k in range(n)] for s in levels]))
+    data["status"] = (("spread", "realisation"),
+                      np.array([[at[(s, k)]["status"] for k in range(n)] for s in levels], dtype=str))
+    ds = xr.Dataset(data, coords=coords)
+    for name in ["profit", "weighted"]:
+        ds[f"obj_{name}"] = (("spread", "realisation"),
+                             np.array([[_num(at[(s, k)].get("objectives", {}).get(name)) for k in range(n)]
+                                       for s in levels]))
+    for name in SCALARS:
+        ds[f"kpi_{name}"] = (("spread", "realisation"),
+                             np.array([[_num(at[(s, k)].get("kpis", {}).get(name)) for k in range(n)]
+                                       for s in levels]))
+    for name in INDEXED:
+        template = next((r["kpis"][name] for r in results if r.get("kpis")), None)
+        if template is None:
+            continue
+        proto = xr.DataArray.from_dict(template)
+        stack = np.full(shape + proto.shape, np.nan)
+        for i, s in enumerate(levels):
+            for k in range(n):
+                kp = at[(s, k)].get("kpis")
+                if kp:
+                    stack[i, k] = xr.DataArray.from_dict(kp[name]).transpose(*proto.dims).values
+        ds[f"kpi_{name}"] = xr.DataArray(stack, dims=("spread", "realisation") + proto.dims,
+                                         coords={**coords, **{d: proto.coords[d].values for d in proto.dims}})
+    return ds
+
+
+def _num(v) -> float:
+    return float(v) if v is not None else np.nan
+
+
+# ---------------------------------------------------------------- tables and figures
+
+def load(folder: Path) -> dict[str, xr.Dataset]:
+    """{mode: Dataset} from OUT/MODE.nc files, or {'sweep': ...} from a sweep.nc."""
+    if (folder / "sweep.nc").exists():
+        return {"sweep": xr.open_dataset(folder / "sweep.nc")}
+    return {p.stem: xr.open_dataset(p) for p in sorted(folder.glob("*.nc"))}
+
+
+def summary(ds: xr.Dataset) -> dict:
+    """Per level: mean and sample standard deviation (ddof = 1) over the realisations with a plan."""
+    out = {}
+    for s in ds.spread.values:
+        d = ds.sel(spread=s)
+        ok = d.status.isin(["optimal", "time_limit", "feasible"]) & np.isfinite(d.kpi_net_profit)
+        row = {"points": int(d.sizes["realisation"]), "with_plan": int(ok.sum()),
+               "proven": int((d.status == "optimal").sum()), "max_seconds": float(d.seconds.max())}
+        for name in ["obj_profit"] + [f"kpi_{c}" for c in SCALARS]:
+            v = d[name].where(ok).values
+            v = v[np.isfinite(v)]
+            row[name] = (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0)
+        out[float(s)] = row
+    return out
+
+
+def portfolios(ds: xr.Dataset) -> dict:
+    """Per level: how many realisations make each (dairy, recipe, product), and the mean kg."""
+    out = {}
+    p = ds.kpi_portfolio_dairy
+    for s in ds.spread.values:
+        d = p.sel(spread=s)
+        made = (d > 0.5)
+        rows = {}
+        for i in d.i.values:
+            for r in d.r.values:
+                for q in d.p.values:
+                    cnt = int(made.sel(i=i, r=r, p=q).sum())
+                    if cnt:
+                        rows[f"{i} {r} {q}"] = (cnt, float(d.sel(i=i, r=r, p=q).where(made.sel(i=i, r=r, p=q)).mean()))
+        out[float(s)] = rows
+    return out
+
+
+def print_tables(runs: dict[str, xr.Dataset]) -> None:
+    labels = {"obj_profit": "objective (worst case under robust)", "kpi_net_profit": "profit",
+              "kpi_economic": "economic cost", "kpi_environmental": "environmental cost",
+              "kpi_social": "social cost", "kpi_revenue": "revenue", "kpi_raw_material": "raw material",
+              "kpi_bod5_cost": "BOD5 cost", "kpi_co2_cost": "CO2 cost",
+              "kpi_employees_suppliers": "employees, suppliers", "kpi_employees_dairies": "employees, dairies",
+              "kpi_employees_markets": "employees, markets"}
+    for mode, ds in runs.items():
+        summ = summary(ds)
+        levels = list(summ)
+        print(f"\n== {mode}: mean ± SD over the realisations (BGN a month; jobs)")
+        print(f"{'':38s}" + "".join(f"{'level ' + format(s, 'g'):>26s}" for s in levels))
+        for key, label in labels.items():
+            print(f"{label:38s}" + "".join(f"{summ[s][key][0]:>14,.1f} ± {summ[s][key][1]:>9,.1f}" for s in levels))
+        print(f"{'points / with a plan / proven optimal':38s}" +
+              "".join(f"{summ[s]['points']:>14d} / {summ[s]['with_plan']} / {summ[s]['proven']}    " for s in levels))
+        print(f"{'slowest point (s)':38s}" + "".join(f"{summ[s]['max_seconds']:>26.1f}" for s in levels))
+        for s, rows in portfolios(ds).items():
+            print(f"  portfolio at level {s:g} (dairy recipe product: realisations, mean kg):")
+            for key, (cnt, kg) in rows.items():
+                print(f"    {key}: {cnt}, {kg:,.0f}")
+
+
+def _bars(ax, summ: dict, keys: list[str], unit: str, title: str) -> None:
+    levels = list(summ)
+    width = 0.8 / len(levels)
+    xs = np.arange(len(keys))
+    for j, s in enumerate(levels):
+        means = [summ[s][f"kpi_{k}"][0] for k in keys]
+        sds = [summ[s][f"kpi_{k}"][1] for k in keys]
+        ax.bar(xs + j * width, means, width, yerr=sds, capsize=3, label=f"ρ = {s:g}")
+    ax.set_xticks(xs + width * (len(levels) - 1) / 2)
+    ax.set_xticklabels([k.replace("employees_", "").replace("net_", "").replace("_cost", "") for k in keys])
+    ax.set_ylabel(unit)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+
+
+def figures(runs: dict[str, xr.Dataset], folder: Path) -> None:
+    """Figure 1: profit and costs (the environmental ones on their own scale); Figure 2: employees.
+    One row per mode, mean and sample SD over the realisations at each level."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(runs)
+    fig, axes = plt.subplots(n, 2, figsize=(11, 3.6 * n), squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
+    for row, (mode, ds) in zip(axes, runs.items()):
+        summ = summary(ds)
+        _bars(row[0], summ, ["net_profit", "economic", "social"], "BGN a month", f"{mode}: profit and costs")
+        _bars(row[1], summ, ["environmental", "bod5_cost", "co2_cost"], "BGN a month", f"{mode}: environmental")
+    fig.tight_layout()
+    fig.savefig(folder / "figure1.png", dpi=120)
+    plt.close(fig)
+    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 3.6), squeeze=False)
+    for ax, (mode, ds) in zip(axes[0], runs.items()):
+        _bars(ax, summary(ds), EMPLOYEES, "jobs", f"{mode}: employees per echelon")
+    fig.tight_layout()
+    fig.savefig(folder / "figure2.png", dpi=120)
+    plt.close(fig)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="solve the realisations")
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--levels", default="0.5,1", help="uncertainty levels rho (default 0.5,1)")
+    r.add_argument("--realisations", type=int, default=10)
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--modes", default="plain,robust", help="plain, robust or both (default)")
+    r.add_argument("--time-limit", type=float, default=120)
+    r.add_argument("--workers", type=int, default=1)
+    r.add_argument("--set", action="append", default=[], dest="overrides", help="as milkrun --set")
+    t = sub.add_parser("table", help="print the tables and draw the figures of a run")
+    t.add_argument("folder", type=Path)
+    a = ap.parse_args()
+    if a.cmd == "run":
+        run(a.out, [float(v) for v in a.levels.split(",")], a.realisations, a.seed, a.modes.split(","),
+            a.time_limit, a.workers, a.overrides)
+        a.folder = a.out
+    runs = load(a.folder)
+    if not runs:
+        print(f"no results in {a.folder}", file=sys.stderr)
+        return 1
+    print_tables(runs)
+    figures(runs, a.folder)
+    print(f"\nfigures: {a.folder / 'figure1.png'}, {a.folder / 'figure2.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
