@@ -264,7 +264,13 @@ class Instance:
         # one stream per (seed, realisation, parameter): the draw does not depend on evaluation order
         rng = np.random.default_rng([int(seed), int(k), zlib.crc32(sym.name.encode())])
         draw = lo + (hi - lo) * rng.random(value.shape)
-        return draw.transpose(*value.dims) if value.dims else draw
+        draw = draw.transpose(*value.dims) if value.dims else draw
+        # the drawn value is now the nominal one (a robust counterpart of a realisation is built
+        # around the draw): a deviation moves with it, an absolute interval stays
+        if u.deviation is not None:
+            lo, hi = draw - (value - lo), draw + (hi - value)
+        self._ranges[sym.name] = (draw, lo, hi)
+        return draw
 
     def _element_param(self, sym: Symbol):
         d: ast.ParamDecl = sym.decl

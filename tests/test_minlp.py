@@ -160,3 +160,20 @@ def test_large_sum_builds_quickly(write_model):
     c = milkrun.compile_model(path)
     assert time.perf_counter() - t0 < 30
     assert c.built.size["variables"] == 20000 + 1  # and the epigraph variable of the objective
+
+
+def test_sweep_of_a_nonlinear_model(write_model, tmp_path):
+    # max x*y with x + y <= b: (b/2)^2 for b = 2, 4, 6
+    path = write_model("""
+        param b default 4
+        var x >= 0 <= 10
+        var y >= 0 <= 10
+        maximize area: x * y
+        fence: x + y <= b
+    """)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--grid", "b=2,4,6", "--solver", "scip", "--out", str(out),
+                 "--no-progress", "--json"]) == 0
+    ds = xr.open_dataset(out / "sweep.nc")
+    assert list(ds["status"].values) == ["optimal"] * 3
+    assert np.allclose(ds["objective"].values, [1, 4, 9], atol=1e-3)

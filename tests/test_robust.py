@@ -247,6 +247,7 @@ def test_nonlinear_uncertain_objective_through_its_epigraph(write_model):
     """)
     r = solve_model(path, solver="scip", robust=RobustOptions("box"))
     assert r.objective == approx(21, abs=1e-3)
+    assert r.gap == approx(0, abs=1e-4) and r.bound == approx(21, abs=1e-3)  # against the worst case
     assert r.robust["nominal_objectives"]["cost"] == approx(20, abs=1e-3)
     assert r.robust["worst_case"]["cost_robust"][0]["entries"][0]["entry"] == ["b"]
 
@@ -260,3 +261,23 @@ def test_nonlinear_rows_the_pass_cannot_make_exact_are_refused(write_model):
                        .replace("<= cap", "<= cap + big"), "cond.mcp")
     with pytest.raises(Exception, match="a condition on uncertain data"):
         compile_model(cond, robust=RobustOptions("box"))
+
+
+def test_robust_counterpart_of_a_realisation_is_built_around_the_draw(write_model):
+    # a +- 1 moves with the draw; cap's interval [8, 12] is absolute; x <= 5
+    path = write_model(KNAP.replace("param a[i in I] uncertain +- dev[i]", "param a[i in I] uncertain +- 1"),
+                       "real.mcp")
+    for k in range(3):
+        inst = compile_model(path, realisation=(1, k)).instance
+        a = inst.param("a").values
+        nominal, lo, hi = inst.uncertainty("a")
+        assert np.allclose(nominal.values, a) and np.allclose(hi.values - a, 1) and np.allclose(a - lo.values, 1)
+        # box: every a one above its draw, cap 8: the best value per unit of worst a first
+        value = np.array([3.0, 4.0, 6.0])
+        left, best = 8.0, 0.0
+        for i in np.argsort(-value / (a + 1)):
+            take = min(5.0, left / (a[i] + 1))
+            best, left = best + take * value[i], left - take * (a[i] + 1)
+        for solver in ("highs", "scip"):
+            r = solve_model(path, realisation=(1, k), robust=RobustOptions("box"), solver=solver)
+            assert r.objective == approx(best, rel=1e-6), (k, solver)

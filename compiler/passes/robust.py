@@ -416,8 +416,11 @@ def _describe_nonlinear(built, result, out: dict) -> dict:
     for name, t in built.robust_epigraphs.items():
         out["nominal_objectives"][name] = result.objectives.get(name)  # the objective as written, nominal data
         result.objectives[name] = float(sol[t])  # its worst case
-    if result.primary in built.robust_epigraphs:
+    if result.primary in built.robust_epigraphs:  # the objective is the worst case: its gap against the bound
         result.objective = result.objectives[result.primary]
+        if result.bound is not None:
+            result.gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
+            result.gap = 0.0 if result.gap < 1e-9 else result.gap
     rep = built.robust_report
     o = rep.options
     for family, rows in built.robust_rows.items():

@@ -99,7 +99,7 @@ def _solve(task: dict) -> xr.Dataset:
     ds = xr.Dataset(data)
     for name, da in result.kpis.items():
         ds[f"kpi_{name}"] = _plain_array(da)
-    if result.has_solution and _keep(task, int(compiled.linopy.nvars)):
+    if result.has_solution and _keep(task, int(result.size.get("variables", 0))):
         for name, da in result.solution.data_vars.items():
             ds[f"var_{name}"] = _plain_array(da)
     ds.attrs["primary"] = result.primary or ""
