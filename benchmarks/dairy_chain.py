@@ -13,18 +13,15 @@ box of half-width rho G around the drawn values).
     /tmp/venv/bin/python benchmarks/dairy_chain.py run --out runs/dc --modes plain --workers 2
     /tmp/venv/bin/python benchmarks/dairy_chain.py table runs/dairy_chain                 # tables + figures
 
-`run` writes OUT/MODE.nc (dimensions `spread` x `realisation`, variables named as in a
-`milkrun sweep` Dataset: status, objective, gap, seconds, obj_NAME, kpi_NAME) and `table` reads
-those files, or a sweep.nc written by
-`milkrun sweep models/dairy_chain.mcp --grid spread=0.5,1 --realisations 10 --seed 1 --solver scip`
-where the sweep accepts nonlinear models. Figures go to OUT/figure1.png and OUT/figure2.png.
+`run` is `milkrun sweep` once per mode, into OUT/MODE/ (sweep.nc with dimensions `spread` x
+`realisation`, points.csv, manifest.json; an interrupted run resumes). `table` reads those, or a
+single sweep.nc folder. Figures go to OUT/figure1.png and OUT/figure2.png.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -38,93 +35,35 @@ SCALARS = COSTS + ["revenue", "raw_material", "bod5_cost", "co2_cost"] + EMPLOYE
 INDEXED = ["portfolio", "portfolio_dairy", "sales", "bought", "fat_used"]
 
 
-def solve_point(args: dict) -> dict:
-    """One realisation: compile with the draw, solve on SCIP, return plain numbers and arrays."""
-    import milkrun
-    from milkrun.compiler.passes.robust import RobustOptions
-
-    t0 = time.perf_counter()
-    robust = RobustOptions("box", 1.0) if args["mode"] == "robust" else None
-    try:
-        r = milkrun.solve_model(MODEL, solver="scip", time_limit=args["time_limit"],
-                                overrides=[f"spread={args['spread']}", *args["overrides"]],
-                                realisation=(args["seed"], args["k"]), robust=robust)
-    except Exception as e:  # a data error or a refusal is this point's failure, not the run's
-        return {**args, "status": "failed", "error": str(e), "seconds": time.perf_counter() - t0}
-    out = {**args, "status": r.status, "error": r.message or "", "objective": r.objective, "gap": r.gap,
-           "seconds": time.perf_counter() - t0, "objectives": dict(r.objectives), "kpis": {}}
-    if r.has_solution:
-        for name in SCALARS + INDEXED:
-            out["kpis"][name] = r.kpis[name].to_dict() if r.kpis[name].ndim else float(r.kpis[name])
-    return out
-
-
 def run(out: Path, levels: list[float], n: int, seed: int, modes: list[str], time_limit: float,
         workers: int, overrides: list[str]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    """One `milkrun sweep` per mode into OUT/MODE/: the grid of levels (the model's `spread`) times
+    n seeded realisations, on `workers` processes; an interrupted run resumes where it stopped."""
+    from milkrun.compiler.cli import main as milkrun
+
     for mode in modes:
-        tasks = [dict(mode=mode, spread=s, k=k, seed=seed, time_limit=time_limit, overrides=overrides)
-                 for s in levels for k in range(n)]
+        folder = out / mode
+        args = ["sweep", str(MODEL), "--grid", "spread=" + ",".join(format(v, "g") for v in levels),
+                "--realisations", str(n), "--seed", str(seed), "--solver", "scip", "--time-limit", str(time_limit),
+                "--workers", str(workers), "--out", str(folder), "--no-variables", "--no-progress"]
+        for o in overrides:
+            args += ["--set", o]
+        if mode == "robust":
+            args += ["--robust", "box"]  # level 1 around each draw: the box of half-width spread x G
+        if (folder / "manifest.json").exists():
+            args.append("--resume")
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = []
-            for res in pool.map(solve_point, tasks):
-                results.append(res)
-                print(f"{mode} spread={res['spread']} realisation {res['k']}: {res['status']} "
-                      f"{res.get('objective', float('nan')):,.0f} ({res['seconds']:.1f} s)", flush=True)
-        ds = to_dataset(results, levels, n)
-        ds.attrs.update(mode=mode, seed=seed, time_limit=time_limit, wall_seconds=time.perf_counter() - t0,
-                        overrides=" ".join(overrides))
-        ds.to_netcdf(out / f"{mode}.nc")
-        print(f"{mode}: {len(results)} points in {ds.attrs['wall_seconds']:.0f} s -> {out / (mode + '.nc')}")
-
-
-def to_dataset(results: list[dict], levels: list[float], n: int) -> xr.Dataset:
-    coords = {"spread": levels, "realisation": np.arange(n)}
-    shape = (len(levels), n)
-    at = {(r["spread"], r["k"]): r for r in results}
-    data = {}
-    for field in ["objective", "gap", "seconds"]:
-        data[field] = (("spread", "realisation"),
-                       np.array([[_num(at[(s, k)].get(field)) for k in range(n)] for s in levels]))
-    data["status"] = (("spread", "realisation"),
-                      np.array([[at[(s, k)]["status"] for k in range(n)] for s in levels], dtype=str))
-    ds = xr.Dataset(data, coords=coords)
-    for name in ["profit", "weighted"]:
-        ds[f"obj_{name}"] = (("spread", "realisation"),
-                             np.array([[_num(at[(s, k)].get("objectives", {}).get(name)) for k in range(n)]
-                                       for s in levels]))
-    for name in SCALARS:
-        ds[f"kpi_{name}"] = (("spread", "realisation"),
-                             np.array([[_num(at[(s, k)].get("kpis", {}).get(name)) for k in range(n)]
-                                       for s in levels]))
-    for name in INDEXED:
-        template = next((r["kpis"][name] for r in results if r.get("kpis")), None)
-        if template is None:
-            continue
-        proto = xr.DataArray.from_dict(template)
-        stack = np.full(shape + proto.shape, np.nan)
-        for i, s in enumerate(levels):
-            for k in range(n):
-                kp = at[(s, k)].get("kpis")
-                if kp:
-                    stack[i, k] = xr.DataArray.from_dict(kp[name]).transpose(*proto.dims).values
-        ds[f"kpi_{name}"] = xr.DataArray(stack, dims=("spread", "realisation") + proto.dims,
-                                         coords={**coords, **{d: proto.coords[d].values for d in proto.dims}})
-    return ds
-
-
-def _num(v) -> float:
-    return float(v) if v is not None else np.nan
+        code = milkrun(args)
+        print(f"{mode}: {len(levels) * n} points in {time.perf_counter() - t0:.1f} s (exit {code})", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- tables and figures
 
 def load(folder: Path) -> dict[str, xr.Dataset]:
-    """{mode: Dataset} from OUT/MODE.nc files, or {'sweep': ...} from a sweep.nc."""
+    """{mode: Dataset} from OUT/MODE/sweep.nc (what `run` writes), or {'sweep': ...} from a sweep.nc."""
     if (folder / "sweep.nc").exists():
         return {"sweep": xr.open_dataset(folder / "sweep.nc")}
-    return {p.stem: xr.open_dataset(p) for p in sorted(folder.glob("*.nc"))}
+    return {p.parent.name: xr.open_dataset(p) for p in sorted(folder.glob("*/sweep.nc"))}
 
 
 def summary(ds: xr.Dataset) -> dict:

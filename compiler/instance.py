@@ -265,11 +265,9 @@ class Instance:
         rng = np.random.default_rng([int(seed), int(k), zlib.crc32(sym.name.encode())])
         draw = lo + (hi - lo) * rng.random(value.shape)
         draw = draw.transpose(*value.dims) if value.dims else draw
-        # the drawn value is now the nominal one (a robust counterpart of a realisation is built
-        # around the draw): a deviation moves with it, an absolute interval stays
-        if u.deviation is not None:
-            lo, hi = draw - (value - lo), draw + (hi - value)
-        self._ranges[sym.name] = (draw, lo, hi)
+        # the drawn value is now the nominal one: a robust counterpart of a realisation is the box
+        # of the same widths around the draw (the seed's [draw - rho G, draw + rho G])
+        self._ranges[sym.name] = (draw, draw - (value - lo), draw + (hi - value))
         return draw
 
     def _element_param(self, sym: Symbol):

@@ -264,7 +264,7 @@ def test_nonlinear_rows_the_pass_cannot_make_exact_are_refused(write_model):
 
 
 def test_robust_counterpart_of_a_realisation_is_built_around_the_draw(write_model):
-    # a +- 1 moves with the draw; cap's interval [8, 12] is absolute; x <= 5
+    # the box keeps its widths around the draw: a +- 1, cap - 2 (its interval [8, 12] around 10); x <= 5
     path = write_model(KNAP.replace("param a[i in I] uncertain +- dev[i]", "param a[i in I] uncertain +- 1"),
                        "real.mcp")
     for k in range(3):
@@ -272,9 +272,11 @@ def test_robust_counterpart_of_a_realisation_is_built_around_the_draw(write_mode
         a = inst.param("a").values
         nominal, lo, hi = inst.uncertainty("a")
         assert np.allclose(nominal.values, a) and np.allclose(hi.values - a, 1) and np.allclose(a - lo.values, 1)
-        # box: every a one above its draw, cap 8: the best value per unit of worst a first
+        # box: every a one above its draw, cap 2 below its draw: the best value per unit of worst a first
+        cap = float(inst.param("cap"))
+        assert inst.uncertainty("cap")[1] == approx(cap - 2) and inst.uncertainty("cap")[2] == approx(cap + 2)
         value = np.array([3.0, 4.0, 6.0])
-        left, best = 8.0, 0.0
+        left, best = cap - 2, 0.0
         for i in np.argsort(-value / (a + 1)):
             take = min(5.0, left / (a[i] + 1))
             best, left = best + take * value[i], left - take * (a[i] + 1)
