@@ -402,6 +402,9 @@ def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=Non
         with np.errstate(divide="ignore", invalid="ignore"):
             result.objectives[sym.name] = float(ev.expr(sym.decl.expr, Scope({})))
     result.objectives = {k: result.objectives[k] for k in built.objectives}
+    for name, t in built.robust_epigraphs.items():  # robust: the objective optimised is its worst case
+        result.extra.setdefault("nominal_objectives", {})[name] = result.objectives[name]
+        result.objectives[name] = float(sol[t])
     result.primary = built.primary
     result.sense = built.senses.get(result.primary) if result.primary else None
     result.objective = result.objectives.get(result.primary) if result.primary else None

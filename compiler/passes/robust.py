@@ -398,7 +398,9 @@ def describe(compiled, result) -> dict:
            "epigraphs": dict(rep.epigraphs), "nominal_objectives": {}, "worst_case": {}}
     if not result.has_solution:
         return out
-    if hasattr(compiled.built, "robust_rows"):  # a nonlinear model, built for SCIP
+    from ..backend_scip_nl import NonlinearBuilt
+
+    if isinstance(compiled.built, NonlinearBuilt):
         return _describe_nonlinear(compiled.built, result, out)
     from ..start import plan_vector
 
@@ -413,14 +415,7 @@ def _describe_nonlinear(built, result, out: dict) -> dict:
     """The same report for a nonlinear model: D_u(x) evaluated by SCIP at the plan."""
     model = built.model
     sol = model.getBestSol()
-    for name, t in built.robust_epigraphs.items():
-        out["nominal_objectives"][name] = result.objectives.get(name)  # the objective as written, nominal data
-        result.objectives[name] = float(sol[t])  # its worst case
-    if result.primary in built.robust_epigraphs:  # the objective is the worst case: its gap against the bound
-        result.objective = result.objectives[result.primary]
-        if result.bound is not None:
-            result.gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
-            result.gap = 0.0 if result.gap < 1e-9 else result.gap
+    out["nominal_objectives"].update(result.extra.get("nominal_objectives", {}))  # set by the solve
     rep = built.robust_report
     o = rep.options
     for family, rows in built.robust_rows.items():
