@@ -101,8 +101,7 @@ def robust_counterpart(compiled, options: RobustOptions) -> RobustReport:
     nominal_ev = Evaluator(inst, variables)
     probes = {}
     for sym in params:
-        nominal, lo, hi = inst.uncertainty(sym.name)
-        probes[sym.name] = _Probe(sym.name, inst, variables, nominal, lo, hi, options.level)
+        probes[sym.name] = _Probe(sym.name, inst, variables, options.level)
     report = RobustReport(options)
     for sym in ir.of_kind("constraint"):
         if sym.decl.is_global:
@@ -140,20 +139,41 @@ def check_options(o: RobustOptions):
         raise MilkrunError("--budget goes with --robust budget")
 
 
+@dataclass
+class EntryRanges:
+    """An uncertain parameter entry by entry (flat, in the order of `labels`): its nominal value and
+    how far it may move up and down at level ρ. Both the linear and the nonlinear pass start here."""
+
+    base: xr.DataArray  # the nominal value, with the parameter's dims
+    nominal: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    labels: list
+
+
+def entry_ranges(inst, name: str, level: float) -> EntryRanges:
+    nominal, lo, hi = inst.uncertainty(name)
+    base = nominal if isinstance(nominal, xr.DataArray) else xr.DataArray(nominal)
+
+    def flat(v):
+        return np.nan_to_num(np.asarray(v.broadcast_like(base).values, float)).reshape(-1)
+
+    return EntryRanges(base, flat(base), level * flat(hi - nominal), level * flat(nominal - lo),
+                       _entry_labels(base))
+
+
 class _Probe:
     """One uncertain parameter: its entries as unit steps along U, and evaluators over them."""
 
-    def __init__(self, name, inst, variables, nominal, lo, hi, level):
+    def __init__(self, name, inst, variables, level):
         self.name = name
-        base = nominal if isinstance(nominal, xr.DataArray) else xr.DataArray(nominal)
-        n = int(base.size)
-        self.labels = _entry_labels(base)
+        r = entry_ranges(inst, name, level)
+        base, n = r.base, int(r.base.size)
+        self.labels = r.labels
         eye = xr.DataArray(np.eye(n).reshape(base.shape + (n,)), dims=base.dims + (U,),
                            coords={**{d: base.coords[d] for d in base.dims}, U: np.arange(n)})
-        up = (hi - nominal).broadcast_like(base)
-        down = (nominal - lo).broadcast_like(base)
-        self.up = xr.DataArray(level * np.nan_to_num(up.values).ravel(), dims=[U], coords={U: np.arange(n)})
-        self.down = xr.DataArray(level * np.nan_to_num(down.values).ravel(), dims=[U], coords={U: np.arange(n)})
+        self.up = xr.DataArray(r.up, dims=[U], coords={U: np.arange(n)})
+        self.down = xr.DataArray(r.down, dims=[U], coords={U: np.arange(n)})
         self.plus = Evaluator(inst.with_param(name, base + eye), variables)
         self.minus = Evaluator(inst.with_param(name, base - eye), variables)
         self.nominal = Evaluator(inst, variables)

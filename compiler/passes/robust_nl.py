@@ -94,18 +94,13 @@ class MarkerProbe:
         self.entries: dict[str, tuple[str, int]] = {}  # marker name -> (param, entry)
         self.nominal, self.up, self.down, self.labels = {}, {}, {}, {}
         shadow = instance
-        from .robust import _entry_labels
+        from .robust import entry_ranges
 
         for sym in ir.uncertain_params:
-            nominal, lo, hi = instance.uncertainty(sym.name)
-            base = nominal if isinstance(nominal, xr.DataArray) else xr.DataArray(nominal)
-            flat_n = np.asarray(base.values, float).reshape(-1)
-            self.nominal[sym.name] = flat_n
-            self.up[sym.name] = options.level * np.nan_to_num(np.asarray((hi - nominal).broadcast_like(base).values,
-                                                                          float).reshape(-1))
-            self.down[sym.name] = options.level * np.nan_to_num(np.asarray((nominal - lo).broadcast_like(base).values,
-                                                                            float).reshape(-1))
-            self.labels[sym.name] = _entry_labels(base)
+            r = entry_ranges(instance, sym.name, options.level)
+            base = r.base
+            self.nominal[sym.name], self.up[sym.name], self.down[sym.name] = r.nominal, r.up, r.down
+            self.labels[sym.name] = r.labels
             markers = np.empty(base.shape, dtype=object)
             for u in range(base.size):
                 name = f"{MARK}{sym.name}__{u}"
