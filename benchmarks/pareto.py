@@ -50,7 +50,7 @@ def payoff_first(model: Path, data: Path, solver: str) -> tuple[list[str], np.nd
     from milkrun.compiler.passes.multiobjective import order_objectives, payoff_table
     from milkrun.compiler.pipeline import compile_model
     from milkrun.compiler.session import Session
-    from milkrun.compiler.solve import silenced
+    from milkrun.compiler.stdout_guard import silenced
 
     compiled = compile_model(str(model), str(data))
     with silenced(True):

@@ -18,14 +18,20 @@ from rich.console import Console
 
 from milkrun.dsl.diagnostics import MilkrunError, render
 
-EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    """A mistake on the command line, found by argparse (exit 2, like any user's mistake)."""
+
+    def __init__(self, message: str, usage: str):
+        super().__init__(message)
+        self.message, self.usage = message, usage
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own exit code is 2 too; keep its message short
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"milkrun: error: {message}\n")
-        sys.exit(EXIT_USER_ERROR)
+    def error(self, message):  # raised, so that main() can answer in JSON when --json was asked
+        raise UsageError(message, self.format_usage())
 
 
 def solver_args(sp, per_solve: bool = True) -> None:
@@ -86,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     model_args(e)
     e.add_argument("--format", choices=["lp", "mps"], default="lp")
     e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
+    e.add_argument("--json", action="store_true", help="print what was written as JSON")
     pa = sub.add_parser("pareto", help="the Pareto front of a model with two or more objectives")
     model_args(pa)
     pa.add_argument("--primary", metavar="NAME", help="the objective optimised at each ε point (default: the first)")
@@ -116,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
     v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
     v.add_argument("--vehicles", type=int, help="number of vehicles (default: -kN of the name; SDVRP: the minimum)")
+    v.add_argument("--json", action="store_true", help="print what was written as JSON")
 
     fe = sub.add_parser("fepia", help="FePIA robustness: fronts per scenario, their configurations held fixed under "
                                       "every scenario, robustness requirements, features and radius")
@@ -150,32 +158,57 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; return its exit code. With --json, stdout gets exactly one JSON document
+    whatever the outcome, errors included."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv
+    command = next((a for a in argv if not a.startswith("-")), None)
     if hasattr(signal, "SIGPIPE"):  # `milkrun solve … | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
     try:
-        code = {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
+        args = _parser().parse_args(argv)
+        command = args.command
+        return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
                 "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
+    except UsageError as e:
+        if not as_json:
+            sys.stderr.write(e.usage)
+        sys.stderr.write(f"milkrun: error: {e.message}\n")
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": e.message}
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
-        if args.command == "solve" and getattr(args, "json", False):
-            print(json.dumps({"status": "infeasible" if e.kind == "infeasible" else "error", "objective": None,
-                              "bound": None, "gap": None, "solver": getattr(args, "solver", None), "seconds": None,
-                              "objectives": {}, "message": e.message,
-                              "why": [text for text, _ in e.notes],
-                              "location": str(e.span) if e.span else None}))
+        doc = {"status": "infeasible" if e.kind == "infeasible" else "error", "message": e.message,
+               "location": str(e.span) if e.span else None, "hint": e.hint,
+               "why": [text for text, _ in e.notes]}
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        code = 130
+        code, doc = EXIT_INTERRUPTED, {"status": "interrupted", "message": "interrupted before any result"}
     except Exception as e:  # a bug in milkrun, not the user's mistake
         if os.environ.get("MILKRUN_DEBUG"):
             traceback.print_exc()
         sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n"
                          "(set MILKRUN_DEBUG=1 for the traceback and report it)\n")
-        code = EXIT_INTERNAL
+        code, doc = EXIT_INTERNAL, {"status": "internal_error", "message": f"{type(e).__name__}: {e}"}
+    if as_json:
+        print(json.dumps({"command": command, "exit_code": code, **_EMPTY_RESULT.get(command, {}), **doc}))
     return code
+
+
+# The keys a command's --json document always has, so that a reader finds them on failure too.
+_EMPTY_RESULT = {
+    "solve": {"objective": None, "bound": None, "gap": None, "solver": None, "seconds": None, "objectives": {},
+              "why": []},
+}
+
+
+def console_main() -> None:
+    """The `milkrun` console script: stdout is kept for milkrun's own output, then main() runs."""
+    from milkrun.compiler.stdout_guard import protect_stdout
+
+    protect_stdout()
+    sys.exit(main())
 
 
 def _stdout() -> Console:
@@ -293,7 +326,7 @@ def _solve(args) -> int:
 def _price_of_robustness(args, result, options) -> None:
     """The same model with nominal data, solved too: what the robustness costs."""
     from milkrun.compiler.pipeline import solve_model
-    from milkrun.compiler.solve import silenced
+    from milkrun.compiler.stdout_guard import silenced
 
     with silenced(True):
         nominal = solve_model(args.model, args.data, args.overrides, args.solver, options, args.time_limit, args.gap,
@@ -371,12 +404,16 @@ def _export(args) -> int:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
                          "front); export with --tour mtz or flow for a complete model\n")
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
-    from milkrun.compiler.solve import silenced
+    from milkrun.compiler.stdout_guard import silenced
 
     with silenced(True):
         compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
-    _stdout().print(f"wrote {target} ({int(compiled.linopy.nvars):,} variables, "
-                                   f"{int(compiled.linopy.ncons):,} constraints)")
+    info = {"status": "written", "file": str(target), "format": args.format,
+            "variables": int(compiled.linopy.nvars), "constraints": int(compiled.linopy.ncons)}
+    if args.json:
+        print(json.dumps(info))
+    else:
+        _stdout().print(f"wrote {target} ({info['variables']:,} variables, {info['constraints']:,} constraints)")
     return EXIT_SOLVED
 
 
@@ -384,6 +421,9 @@ def _convert(args) -> int:
     from milkrun.compiler.data.vrplib import convert
 
     out = convert(args.file, args.out_dir, args.vehicles)
+    if args.json:
+        print(json.dumps({"status": "written", "folder": str(out), "tables": ["Nodes.csv", "dist.csv", "scalars.csv"]}))
+        return EXIT_SOLVED
     _stdout().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
                     f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
     return EXIT_SOLVED
@@ -395,4 +435,4 @@ def _fepia(args) -> int:
     return run_cli(args, _options(args.options), _stdout())
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

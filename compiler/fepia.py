@@ -314,7 +314,8 @@ def front_task(task: dict) -> dict:
     """One scenario's Pareto front and the configurations along it; plain data in and out, so it
     can run in another process."""
     from .pareto import run_pareto, write_front
-    from .solve import _dataset, silenced
+    from .solve import _dataset
+    from .stdout_guard import silenced
 
     t = time.perf_counter()
     s = task["scenario"]

@@ -20,7 +20,7 @@ def run_pareto(model, data=None, overrides=None, tour=None, solver="highs", opti
     """Returns (Compiled, Front). `fixed` holds variables at given values (passes/fix.py)."""
     from .passes.fix import fix_variables
     from .pipeline import compile_model
-    from .solve import silenced
+    from .stdout_guard import silenced
 
     compiled = compile_model(model, data, overrides, tour_method=tour or "flow", scenario=scenario,
                              realisation=realisation, perturb=perturb, robust=robust)

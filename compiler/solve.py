@@ -6,9 +6,6 @@ time-limited run keeps its best plan, and an unknown outcome is an error.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
 
 import numpy as np
@@ -20,6 +17,7 @@ from .backend_linopy import BuiltModel
 from .diagnose import explain_infeasible
 from .result import Result
 from .solvers import check_solver, solver_options
+from .stdout_guard import silenced
 
 
 def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | None = None,
@@ -245,25 +243,6 @@ def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None, start=Non
                                                                start=start)
         return values, state, bound, termination.replace("scip/", "constraint handler/"), extra
     raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
-
-
-@contextlib.contextmanager
-def silenced(quiet: bool):
-    """Keep solver banners (written by C code straight to file descriptor 1) off stdout."""
-    if not quiet:
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _status(condition: str, has_values: bool) -> str:

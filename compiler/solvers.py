@@ -38,7 +38,10 @@ def _option_names(solver: str) -> dict[str, object] | None:
     if solver == "highs":
         import highspy
 
-        opts = highspy.Highs().getOptions()
+        from .stdout_guard import silenced
+
+        with silenced(True):  # HiGHS prints its banner when an instance is made
+            opts = highspy.Highs().getOptions()
         return {n: getattr(opts, n) for n in dir(opts) if not n.startswith("_")}
     if solver == "scip":
         import pyscipopt

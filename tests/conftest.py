@@ -97,10 +97,16 @@ def cli(capsys):
     return run
 
 
+def milkrun_command() -> list[str]:
+    """The installed `milkrun` console script next to this Python (the user's command), else the module."""
+    script = Path(sys.executable).parent / "milkrun"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "milkrun.compiler.cli"]
+
+
 def run_milkrun(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
     """`milkrun ARGS` as a separate process, so stdout and stderr are exactly what a user sees."""
-    return subprocess.run([sys.executable, "-m", "milkrun.compiler.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout)
+    return subprocess.run([*milkrun_command(), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
 
 
 @pytest.fixture
