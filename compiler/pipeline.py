@@ -55,8 +55,8 @@ def default_data_dir(model: Path) -> Path | None:
     return d if d.is_dir() else None
 
 
-def load_model(path: str | Path) -> ModelIR:
-    return check(load(path))
+def load_model(path: str | Path, include_path: list[str | Path] | None = None) -> ModelIR:
+    return check(load(path, include_path))
 
 
 def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None,
@@ -86,11 +86,11 @@ def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None 
 def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                   objective: str | None = None, tour_method: str | None = None, scenario: str | None = None,
                   realisation: tuple[int, int] | None = None, perturb: list[str] | None = None,
-                  robust=None) -> Compiled:
+                  robust=None, include_path: list[str | Path] | None = None) -> Compiled:
     """`robust`: a passes.robust.RobustOptions; every row and objective an uncertain parameter
     touches is then replaced by its robust counterpart (box or budget)."""
     t0 = time.perf_counter()
-    ir = load_model(resolve_model_path(path))
+    ir = load_model(resolve_model_path(path), include_path)
     t1 = time.perf_counter()
     instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb)
     run_checks(ir, instance)
@@ -116,13 +116,14 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
                 solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
                 scenario: str | None = None, realisation: tuple[int, int] | None = None,
-                perturb: list[str] | None = None, fixed: dict | None = None, robust=None) -> Result:
+                perturb: list[str] | None = None, fixed: dict | None = None, robust=None,
+                include_path: list[str | Path] | None = None) -> Result:
     """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
     from .passes.fix import fix_variables
     from .passes.tour import default_method
 
     compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
-                             realisation, perturb, robust)
+                             realisation, perturb, robust, include_path)
     if fixed:
         fix_variables(compiled.built, fixed)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
