@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from milkrun.compiler.solvers import SOLVER_HELP
 from milkrun.dsl.diagnostics import MilkrunError, render
 
 EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -37,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 def solver_args(sp, per_solve: bool = True) -> None:
     """--solver, --time-limit, --gap and --option: the same for every command that solves."""
     each = " per solve" if per_solve else ""
-    sp.add_argument("--solver", default="highs", help="highs (default) or scip")
+    sp.add_argument("--solver", default="auto", help=SOLVER_HELP)
     sp.add_argument("--time-limit", type=float, metavar="S", help=f"time limit{each}, seconds")
     sp.add_argument("--gap", type=float, metavar="G", help=f"relative MIP gap{each}")
     sp.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
@@ -76,11 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a model and report the result")
     model_args(s)
-    s.add_argument("--solver", default="highs", help="any solver linopy drives that is installed (default highs)")
-    s.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds, keeping the best plan found")
-    s.add_argument("--gap", type=float, metavar="G", help="stop at relative MIP gap G (e.g. 0.01)")
-    s.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
-                   help="a solver option, checked against the solver's own list (repeatable)")
+    solver_args(s, per_solve=False)
     s.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
     s.add_argument("--start", metavar="DIR", help="a first plan: a folder of variable tables as --out writes them "
                                                  "(a previous run, or a construction heuristic); may be partial")
@@ -272,7 +269,7 @@ def _check(args) -> int:
     for name, n in info["dropped_empty_rows"].items():
         out.print(f"  note: {n} row(s) of '{name}' have no variable after indexing and always hold; left out")
     if nonlinear:
-        out.print(f"  nonlinear (solve with --solver scip): {'; '.join(nonlinear[:3])}"
+        out.print(f"  nonlinear (solved with SCIP by default): {'; '.join(nonlinear[:3])}"
                   f"{f' and {len(nonlinear) - 3} more' if len(nonlinear) > 3 else ''}", markup=False)
     return EXIT_SOLVED
 

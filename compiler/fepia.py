@@ -37,7 +37,7 @@ class FepiaSpec:
     scenarios: list[str] | None = None          # None: all the model's scenarios
     points: int = 10
     primary: str | None = None
-    solver: str = "highs"
+    solver: str = "auto"
     options: dict = field(default_factory=dict)
     time_limit: float | None = None
     gap: float | None = None
@@ -194,11 +194,13 @@ def prepare(spec: FepiaSpec):
     from .data.inline import read_override
     from .data.records import RawData
     from .pipeline import bind_data, load_model, resolve_model_path
+    from .solvers import choose_solver
 
     path = resolve_model_path(spec.model)
     if not path.exists():
         raise MilkrunError(f"model file '{spec.model}' not found")
     ir = load_model(path)
+    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear)  # auto: one choice for every run
     design = _design(ir)
     objectives = [s.name for s in ir.objectives]
     if len(objectives) < 2:

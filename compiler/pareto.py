@@ -14,7 +14,7 @@ from .report import _fmt
 from .session import Session
 
 
-def run_pareto(model, data=None, overrides=None, tour=None, solver="highs", options=None, time_limit=None,
+def run_pareto(model, data=None, overrides=None, tour=None, solver="auto", options=None, time_limit=None,
                gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False, nadir=None,
                scenario=None, realisation=None, perturb=None, fixed=None, robust=None):
     """Returns (Compiled, Front). `fixed` holds variables at given values (passes/fix.py)."""

@@ -113,7 +113,7 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
 
 
 def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
-                solver: str = "highs", options: dict[str, str] | None = None, time_limit: float | None = None,
+                solver: str = "auto", options: dict[str, str] | None = None, time_limit: float | None = None,
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
                 scenario: str | None = None, realisation: tuple[int, int] | None = None,
                 perturb: list[str] | None = None, fixed: dict | None = None, robust=None,

@@ -45,7 +45,7 @@ class Evaluation:
 class HeldDesign:
     """Compiles data cases on demand (the last one is kept) and solves configurations on them."""
 
-    def __init__(self, model, data=None, overrides=None, primary=None, solver="highs", options=None,
+    def __init__(self, model, data=None, overrides=None, primary=None, solver="auto", options=None,
                  time_limit=None, gap=None, tour=None):
         self.model, self.data, self.overrides = model, data, list(overrides or [])
         self.primary, self.solver, self.options = primary, solver, dict(options or {})

@@ -42,8 +42,9 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     console = console or Console()
     colour = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow"}.get(result.status, "red")
     seconds = result.seconds.get("total", result.seconds.get("solve", 0))
+    solver = result.solver_choice or result.solver  # auto says why: "nonlinear at m.mcp:3:9 → scip"
     console.print(f"[bold]{result.model or 'model'}[/bold]: [{colour}]{result.status}[/{colour}] "
-                  f"({result.solver}, {seconds:.2f} s)")
+                  f"({escape(solver)}, {seconds:.2f} s)")
     if result.message:
         console.print(f"  {result.message}", markup=False)
     for line in result.why:

@@ -36,6 +36,7 @@ class Result:
     kpi_docs: dict[str, str | None] = field(default_factory=dict)
     tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
     robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
+    solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
 
     @property
     def has_solution(self) -> bool:
@@ -52,6 +53,7 @@ class Result:
             "bound": _num(self.bound),
             "gap": _num(self.gap),
             "solver": self.solver,
+            "solver_choice": self.solver_choice,
             "seconds": round(self.seconds.get("total", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in self.seconds.items()},
             "model": self.model,

@@ -17,7 +17,7 @@ import numpy as np
 from milkrun.dsl.diagnostics import MilkrunError
 
 from .backend_linopy import BuiltModel
-from .solvers import check_solver, solver_options
+from .solvers import choose_solver, solver_options
 
 
 @dataclass
@@ -41,13 +41,13 @@ def _vector(expr, col_of: np.ndarray, n_cols: int) -> np.ndarray:
 class Session:
     """Solve `maximise Σ w·g` subject to the model and `g_k ≥ bound_k` for chosen objectives g."""
 
-    def __init__(self, built: BuiltModel, solver: str = "highs", options: dict | None = None,
+    def __init__(self, built: BuiltModel, solver: str = "auto", options: dict | None = None,
                  time_limit: float | None = None, gap: float | None = None):
         if built.lazy_tours:
             raise MilkrunError("a multi-objective run needs tours written into the model: use --tour mtz or flow")
         if not built.objectives:
             raise MilkrunError("the model declares no objective")
-        self.solver = check_solver(solver)
+        self.solver, _ = choose_solver(solver, [])  # a session holds a linear model: auto is HiGHS
         if self.solver not in ("highs", "scip"):
             raise MilkrunError(f"multi-objective runs use HiGHS or SCIP, not '{solver}'")
         m = built.linopy

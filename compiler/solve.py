@@ -16,20 +16,30 @@ from milkrun.dsl.diagnostics import MilkrunError
 from .backend_linopy import BuiltModel
 from .diagnose import explain_infeasible
 from .result import Result
-from .solvers import check_solver, solver_options
+from .solvers import choose_solver, solver_options
 from .stdout_guard import silenced
 
 
-def solve(built: BuiltModel, solver: str = "highs", options: dict[str, str] | None = None,
+def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | None = None,
           time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None,
           progress: bool = False, start: np.ndarray | None = None) -> Result:
-    """`progress`: show incumbent, bound and gap on stderr while the solver runs. `start`: values by
-    label (NaN: unknown) handed to the solver as a first plan (compiler/start.py)."""
-    from .progress import SolveProgress
+    """`solver`: a name, or `auto` (HiGHS for a linear model, SCIP for a nonlinear one; the
+    result says why in `solver_choice`). `progress`: show incumbent, bound and gap on stderr while
+    the solver runs. `start`: values by label (NaN: unknown) handed to the solver as a first plan
+    (compiler/start.py)."""
+    from .backend_scip_nl import NonlinearBuilt
 
-    solver = check_solver(solver)
+    nonlinear = isinstance(built, NonlinearBuilt)
+    solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [])
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
+    result = _solve_with(built, solver, opts, time_limit, quiet, ir, progress, start)
+    result.solver_choice = chosen_because
+    return result
+
+
+def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, progress: bool, start) -> Result:
     from .backend_scip_nl import NonlinearBuilt, nonlinear_error, solve_nonlinear
+    from .progress import SolveProgress
 
     if isinstance(built, NonlinearBuilt):
         if solver != "scip":

@@ -7,8 +7,7 @@ option names here.
 from __future__ import annotations
 
 from functools import lru_cache
-
-import linopy
+from pathlib import Path
 
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
@@ -19,17 +18,41 @@ GENERIC = {
 
 
 def available() -> list[str]:
+    import linopy  # here, not at the top: the command line reads SOLVER_HELP long before any solve
+
     return list(linopy.available_solvers)
 
 
-def check_solver(name: str) -> str:
-    name = name.lower()
+AUTO = "auto"
+SOLVER_HELP = ("auto (default: HiGHS for a linear model, SCIP for a nonlinear one), highs, scip, or another "
+               "solver linopy drives that is installed")
+
+
+def check_solver(name: str | None) -> str:
+    """The solver's name, checked to be installed; `auto` (or None) stays `auto` until
+    `choose_solver` sees the built model."""
+    name = (name or AUTO).lower()
+    if name == AUTO:
+        return AUTO
     if name not in available():
         installed = ", ".join(available()) or "none"
         hint = did_you_mean(name, available())
         raise MilkrunError(f"solver '{name}' is not installed or not driven by linopy (installed: {installed})",
                            hint=hint)
     return name
+
+
+def choose_solver(name: str | None, nonlinear: list) -> tuple[str, str | None]:
+    """`auto` (the default): HiGHS for a linear model, SCIP for a nonlinear one (`nonlinear`: the
+    IR's list of (span, what) that make it so). Returns the solver and, for auto, why it was
+    chosen, in the words the report prints; an explicit solver is kept as the user named it."""
+    name = check_solver(name)
+    if name != AUTO:
+        return name, None
+    if nonlinear:
+        span, _ = nonlinear[0]
+        return check_solver("scip"), f"nonlinear at {Path(span.file).name}:{span.line}:{span.column} → scip"
+    return check_solver("highs"), "linear → highs"
 
 
 @lru_cache(maxsize=None)
@@ -68,6 +91,11 @@ def convert(value: str, default):
 
 def solver_options(solver: str, raw: dict[str, str], time_limit: float | None, gap: float | None,
                    quiet: bool = True) -> dict[str, object]:
+    if solver == AUTO:  # the choice is made per model; options belong to one solver
+        if raw:
+            raise MilkrunError("--option is checked against one solver's option list; name the solver with "
+                               "--solver highs or --solver scip")
+        return {}
     names = _option_names(solver)
     out: dict[str, object] = {}
     generic = GENERIC.get(solver, {})

@@ -77,7 +77,7 @@ class Twin:
         return out
 
 
-def run_twin(model, perturb: list[str], data=None, overrides=None, scenario=None, solver="highs", options=None,
+def run_twin(model, perturb: list[str], data=None, overrides=None, scenario=None, solver="auto", options=None,
              time_limit=None, gap=None, objective=None, tour=None) -> Twin:
     from .passes.tour import default_method
     from .pipeline import compile_model, finish

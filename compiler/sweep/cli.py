@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from milkrun.compiler.solvers import SOLVER_HELP
 from milkrun.dsl.diagnostics import MilkrunError
 
 
@@ -34,7 +35,7 @@ def add_sweep_arguments(sub) -> None:
     mode.add_argument("--points", type=int, default=10, metavar="N", help="--pareto: grid points per objective")
     mode.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2", help="--pareto method")
     mode.add_argument("--primary", metavar="NAME", help="--pareto: the objective optimised at each ε point")
-    mode.add_argument("--solver", default="highs", help="highs (default) or scip")
+    mode.add_argument("--solver", default="auto", help=SOLVER_HELP)
     mode.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
     mode.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
     mode.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],

@@ -42,7 +42,7 @@ class SweepSpec:
     mode: str = "solve"                       # solve | pareto
     objective: str | None = None
     pareto: dict = field(default_factory=dict)  # primary, method, points, weights, nadir
-    solver: str = "highs"
+    solver: str = "auto"
     options: dict = field(default_factory=dict)
     time_limit: float | None = None
     gap: float | None = None
@@ -106,7 +106,7 @@ def prepare(spec: SweepSpec):
     """Everything checked before a worker starts: the model, the plan, objective names, solver
     options, the data at its base values. Returns (model path, ir, plan, data folder)."""
     from ..pipeline import bind_data, load_model, resolve_model_path
-    from ..solvers import check_solver, solver_options
+    from ..solvers import choose_solver, solver_options
 
     model = resolve_model_path(spec.model)
     if not model.exists():
@@ -124,8 +124,8 @@ def prepare(spec: SweepSpec):
     if spec.mode == "pareto" and len(objectives) < 2:
         raise MilkrunError(f"--pareto needs two or more objectives; the model declares {len(objectives)}",
                            Span(ir.file, 1, 1))
-    solver = check_solver(spec.solver)
-    solver_options(solver, dict(spec.options), spec.time_limit, spec.gap, quiet=True)  # refuses unknown options
+    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear)  # auto: one choice for every point
+    solver_options(spec.solver, dict(spec.options), spec.time_limit, spec.gap, quiet=True)  # refuses unknown options
     _, data_dir = bind_data(ir, spec.data, list(spec.overrides))  # a broken data folder fails every point
     return model, ir, plan, data_dir
 

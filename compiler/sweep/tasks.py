@@ -86,7 +86,7 @@ def _solve(task: dict) -> xr.Dataset:
     from milkrun.compiler.pipeline import finish
     from milkrun.compiler.solve import solve
 
-    solver = task.get("solver", "highs")
+    solver = task.get("solver", "auto")
     compiled = _compile(task, task.get("tour") or default_method(solver))
     result = solve(compiled.built, solver, task.get("options") or {}, task.get("time_limit"), task.get("gap"),
                    quiet=True, ir=compiled.ir)
@@ -121,7 +121,7 @@ def _pareto(task: dict) -> xr.Dataset:
     p = task.get("pareto") or {}
     t0 = time.perf_counter()
     compiled, front = run_pareto(task["model"], task.get("data"), list(task.get("overrides") or []),
-                                 task.get("tour"), task.get("solver", "highs"), task.get("options") or {},
+                                 task.get("tour"), task.get("solver", "auto"), task.get("options") or {},
                                  task.get("time_limit"), task.get("gap"), p.get("primary"),
                                  p.get("method") or "augmecon2", p.get("points", 10), p.get("weights"),
                                  nadir=p.get("nadir") or None, **_changes(task))
