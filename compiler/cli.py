@@ -401,12 +401,11 @@ def _export(args) -> int:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
                          "front); export with --tour mtz or flow for a complete model\n")
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
-    from milkrun.compiler.stdout_guard import silenced
+    from milkrun.compiler.export import write_model
 
-    with silenced(True):
-        compiled.linopy.to_file(target, io_api=args.format, explicit_coordinate_names=True, progress=False)
-    info = {"status": "written", "file": str(target), "format": args.format,
-            "variables": int(compiled.linopy.nvars), "constraints": int(compiled.linopy.ncons)}
+    # names HiGHS and SCIP read back (docs/export.md); a nonlinear model or a path that cannot be
+    # written is a MilkrunError (exit 2) naming the construct or the path
+    info = {"status": "written", **write_model(compiled.built, target, args.format)}
     if args.json:
         print(json.dumps(info))
     else:
