@@ -231,12 +231,18 @@ def _unique(names: pl.Series, unsure: list) -> pl.Series:
 
 
 # ---------------------------------------------------------------------------- numbers
-_POW10 = 10.0 ** np.arange(-22, 23)  # exact in binary64 (the negative powers only as divisors below)
+_POW10 = 10.0 ** np.arange(23)  # exact in binary64
+_SPLIT = 134217729.0  # 2**27 + 1, Dekker's splitter
 
 
 def _round15(x: np.ndarray) -> np.ndarray:
-    """Each value rounded to 15 significant digits: the float that '%.15g' % v reads back as.
-    -0.0 becomes 0.0."""
+    """Each value rounded to 15 significant digits: exactly the float that '%.15g' % v reads back
+    as, without formatting each value. -0.0 becomes 0.0.
+
+    v * 10**k (k the decimals that keep 15 digits) is rounded to an integer n, and n / 10**k is
+    then the float nearest to the decimal n * 10**-k. The product is computed with its rounding
+    error (Dekker's two-product), so a value whose product lands on .5 only after rounding is
+    still rounded the way its exact decimal expansion says."""
     x = np.asarray(x, dtype=float) + 0.0
     a = np.abs(x)
     todo = np.flatnonzero(np.isfinite(x) & (a > 0) & ((x != np.rint(x)) | (a >= 1e15)))  # whole numbers are done
@@ -244,15 +250,25 @@ def _round15(x: np.ndarray) -> np.ndarray:
         return x
     out = x.copy()
     xt, at = x[todo], a[todo]
-    e = np.floor(np.log10(at))
-    e += at >= 10.0 ** (e + 1)  # log10 can be off by one next to a power of ten
-    e -= at < 10.0 ** e
+    with np.errstate(over="ignore"):
+        e = np.floor(np.log10(at))
+        e += at >= 10.0 ** (e + 1)  # log10 can be off by one next to a power of ten
+        e -= at < 10.0 ** e
     k = (14 - e).astype(np.int64)  # decimals that keep 15 significant digits
-    fast = np.abs(k) <= 22  # 10**|k| exact: n / 10**k and n * 10**-k are then correctly rounded
-    p = _POW10[np.abs(k[fast]) + 22]
-    xf = xt[fast]
-    out[todo[fast]] = np.where(k[fast] >= 0, np.round(xf * p) / p, np.round(xf / p) * p)
-    slow = todo[~fast]  # below 1e-8 or from 1e37 on: rare, and exact through the text
+    fast = (k >= 0) & (k <= 22)  # 1e-8 <= |v| < 1e15: 10**k is exact
+    xf, p = xt[fast], _POW10[k[fast]]
+    prod = xf * p
+    c = _SPLIT * xf
+    xh = c - (c - xf)
+    c = _SPLIT * p
+    ph = c - (c - p)
+    low = ((xh * ph - prod) + xh * (p - ph) + (xf - xh) * ph) + (xf - xh) * (p - ph)  # xf * p == prod + low
+    n = np.round(prod)
+    tie = np.abs(prod - np.trunc(prod)) == 0.5
+    n[tie & (low > 0)] = np.floor(prod[tie & (low > 0)]) + 1
+    n[tie & (low < 0)] = np.floor(prod[tie & (low < 0)])
+    out[todo[fast]] = n / p
+    slow = todo[~fast]  # below 1e-8 or from 1e15 on: rare in a model, and exact through the text
     if len(slow):
         out[slow] = np.char.mod("%.15g", x[slow]).astype(float)
     return out
