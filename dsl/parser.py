@@ -4,11 +4,13 @@ Syntax errors become `MilkrunError`s that say, in words, what was expected.
 """
 from __future__ import annotations
 
+import math
+import threading
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer_NonRecursive
+from lark.exceptions import GrammarError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
 from .diagnostics import MilkrunError, Span, register_source
@@ -74,27 +76,80 @@ def _describe(expected: set[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+# The most arithmetic operators (+ - * / ^) one statement may write. Parsing costs about 45 µs
+# per written term and building a few more, so 100,000 terms take some seconds; a statement of
+# a million would take a minute and gigabytes before anything could be said about it. Counting
+# happens while the text is read, so such a statement is refused after its first 100,000
+# operators, not after all of them.
+MAX_OPERATORS = 100_000
+
+_OPERATORS = ("PLUS", "MINUS", "STAR", "SLASH", "CIRCUMFLEX")
+# Tokens after which a new expression starts: a statement's keyword, a constraint's ':' or a ';'.
+_RESTARTS = ("SET", "PARAM", "VAR", "SENSE", "SUBJECT_TO", "KPI", "CHECK", "SCENARIO", "INCLUDE", "DATA",
+             "MODEL", "COLON", "SEMICOLON", "EQUAL")
+
+
+class _Count(threading.local):
+    """Operators written since the current expression started (one counter per parsing thread)."""
+
+    file = "<model>"
+    count = 0
+    shift = (0, 0)
+
+
+_COUNT = _Count()
+
+
+def _on_operator(tok: Token) -> Token:
+    _COUNT.count += 1
+    if _COUNT.count > MAX_OPERATORS:
+        dl, dc = _COUNT.shift
+        line, column = tok.line + dl, tok.column + (dc if tok.line == 1 else 0)
+        raise MilkrunError(
+            f"this expression is too long: more than {MAX_OPERATORS:,} operators (+ - * / ^) in one statement",
+            Span(_COUNT.file, line, column, line, column + 1),
+            hint="put long lists of numbers in a data table and sum over its set, like "
+                 "sum(k in Terms) coef[k] * x[k]; or split the expression into parameters")
+    return tok
+
+
+def _on_restart(tok: Token) -> Token:
+    _COUNT.count = 0
+    return tok
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    # cache=True keeps the built LALR tables in the temp folder (keyed by the grammar's hash):
-    # building them costs more than compiling a large model
+    # The LALR tables are built in memory on first use (about 0.1 s), never cached on disk: Lark's
+    # cache=True would unpickle a file in the shared temp folder, which anyone able to write there
+    # could plant to run code as the user.
+    callbacks = {**{t: _on_operator for t in _OPERATORS}, **{t: _on_restart for t in _RESTARTS}}
     return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                start=["start", "expr"], cache=True)
+                start=["start", "expr"], cache=False, lexer_callbacks=callbacks)
+
+
+def _parse(text: str, start: str, file: str, shift=(0, 0)):
+    _COUNT.file, _COUNT.count, _COUNT.shift = file, 0, shift
+    return _lark().parse(text, start=start)
+
+
+def _to_ast(tree, file: str, line: int = 1, column: int = 1):
+    try:
+        return _ToAst(file, line=line, column=column).transform(tree)
+    except VisitError as e:  # errors found while building nodes
+        if isinstance(e.orig_exc, MilkrunError):
+            raise e.orig_exc from None
+        raise
 
 
 def parse_text(text: str, file: str = "<model>") -> ast.Model:
     """Parse one .mcp source into a `Model` (includes are not followed here)."""
     register_source(file, text)
     try:
-        tree = _lark().parse(text, start="start")
+        tree = _parse(text, "start", file)
     except UnexpectedInput as e:
         raise _syntax_error(e, text, file) from None
-    try:
-        return _ToAst(file).transform(tree)
-    except VisitError as e:  # errors found while building nodes
-        if isinstance(e.orig_exc, MilkrunError):
-            raise e.orig_exc from None
-        raise
+    return _to_ast(tree, file)
 
 
 def parse_file(path: str | Path) -> ast.Model:
@@ -192,11 +247,11 @@ def _message_parts(quoted: str, tok: Token, file: str) -> list:
         inner = text[open_ + 1:close]
         col = tok.column + 1 + open_ + 1  # column of the first character inside the braces
         try:
-            tree = _lark().parse(inner, start="expr")
+            tree = _parse(inner, "expr", file, shift=(tok.line - 1, col - 1))
         except UnexpectedInput as e:
             c = col + (getattr(e, "column", 1) or 1) - 1
             raise MilkrunError(f"cannot read '{{{inner}}}' in the message as an expression", Span(file, tok.line, c, tok.line, c + 1)) from None
-        node = _ToAst(file, line=tok.line, column=col).transform(tree)
+        node = _to_ast(tree, file, line=tok.line, column=col)
         parts.append(ast.Placeholder(node, span=Span(file, tok.line, col - 1, tok.line, col + len(inner) + 1)))
         pos = close + 1
     return parts
@@ -215,14 +270,37 @@ def _unquote(s: str) -> str:
     return s[1:-1]
 
 
-def _number(text: str):
-    v = float(text)
-    return int(v) if v.is_integer() and not any(c in text for c in ".eE") else v
+def _number(text: str, span: Span | None = None):
+    v = int(text) if not any(c in text for c in ".eE") else float(text)
+    if not math.isfinite(v) or (isinstance(v, int) and abs(v) > _LARGEST):
+        raise MilkrunError(f"the number {text.lstrip('+')} is too large: numbers go up to about 1.8e308", span,
+                           hint="write the value in smaller units, or leave the bound out if none is meant")
+    return v  # a whole number stays exact, however long (a range's bound is checked where used)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """`line`/`column` shift the spans of a fragment parsed out of a string (a check's message)."""
+_LARGEST = int(1.7976931348623157e308)
+
+
+class _ToAst(Transformer_NonRecursive):
+    """`line`/`column` shift the spans of a fragment parsed out of a string (a check's message).
+
+    Non-recursive: a constraint of thousands of written terms is a parse tree as deep as it is long.
+    Each rule's method takes (meta, children); they are called directly rather than through
+    lark's v_args wrapper, which costs a functools.update_wrapper per node."""
+
+    __visit_tokens__ = False  # tokens stay tokens
+
+    def _call_userfunc(self, tree, new_children=None):
+        children = new_children if new_children is not None else tree.children
+        f = getattr(self, tree.data, None)
+        if f is None:
+            return self.__default__(tree.data, children, tree.meta)
+        try:
+            return f(tree.meta, children)
+        except GrammarError:
+            raise
+        except Exception as e:
+            raise VisitError(tree.data, tree, e)
 
     def __init__(self, file: str, line: int = 1, column: int = 1):
         super().__init__()
@@ -455,7 +533,7 @@ class _ToAst(Transformer):
         return ast.Element(str(c[0]), is_name=True, span=self.S(meta))
 
     def elem_number(self, meta, c):
-        return ast.Element(_number(str(c[0])), span=self.S(meta))
+        return ast.Element(_number(str(c[0]), self.S(meta)), span=self.S(meta))
 
     def elem_string(self, meta, c):
         return ast.Element(_unquote(str(c[0])), span=self.S(meta))
@@ -495,7 +573,7 @@ class _ToAst(Transformer):
         return ast.Reduction(op, ast.IndexList(bindings, where, span=first), body, span=self.S(meta))
 
     def number(self, meta, c):
-        return ast.Number(_number(str(c[0])), span=self.S(meta))
+        return ast.Number(_number(str(c[0]), self.S(meta)), span=self.S(meta))
 
     def name(self, meta, c):
         return ast.Name(str(c[0]), span=self.S(meta))
