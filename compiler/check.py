@@ -12,6 +12,7 @@ from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 from .ir import BUILTIN_SETS, ModelIR, Position, Symbol
+from .sets import normalize
 
 # name -> (fewest arguments, most arguments or None for any)
 BUILTINS: dict[str, tuple[int, int | None]] = {
@@ -32,6 +33,11 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
 RESERVED_DIMS = {"_term", "_factor"}
 
 CONST, LINEAR, NONLINEAR = 0, 1, 2
+CHAINS = {"+": ("+", "-"), "-": ("+", "-"), "*": ("*", "/"), "/": ("*", "/")}  # left-associative operators
+# How deeply expressions may nest (brackets around sums, powers of powers, signs, sums in sums): the
+# checker and the evaluator recurse once per level, and Python's stack is finite. Chains of + - * /
+# are flat (see `chain`), however long.
+MAX_NESTING = 100
 SMOOTH = {"sqrt", "exp", "log"}  # functions of variables the MINLP backend (SCIP) takes
 
 
@@ -68,6 +74,8 @@ class _Checker:
                 blocks.append(st)
             elif isinstance(st, ast.DataTable):
                 tables.append(st)
+        for name in self.order:  # before any recursive walk below
+            _check_nesting(self.symbols[name].decl)
         for name in self.order:
             sym = self.symbols[name]
             if sym.kind == "set":
@@ -220,41 +228,43 @@ class _Checker:
     # ------------------------------------------------------------------ per kind
     def _check_set(self, sym: Symbol):
         d: ast.SetDecl = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
+        scope = self._decl_scope(d)
         for s in (d.within, d.definition):
             if s is not None:
                 self._check_set_expr(s, scope)
 
     def _check_param(self, sym: Symbol):
         d: ast.ParamDecl = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
+        scope = self._decl_scope(d)
         if d.element_of is not None:
             self._check_set_expr(d.element_of, {})
             if d.bounds or d.integer or d.binary:
                 raise MilkrunError(f"'{d.name}' holds an element of a set; it takes no numeric bounds", d.span)
         for b in d.bounds:
-            self._require_const(self._expr(b.value, scope), b.value, "a parameter's bound")
+            self._require_number(b.value, scope, "a parameter's bound", described=True)
         if d.default is not None and sym.element_param and isinstance(d.default, ast.Name) \
                 and d.default.name not in self.symbols:
             pass  # `param depot in Nodes default plant`: a bare name is the element itself
-        elif d.default is not None:
+        elif d.default is not None and sym.element_param:
             self._require_const(self._expr(d.default, scope), d.default, "a default value")
+        elif d.default is not None:
+            self._require_number(d.default, scope, "a default value", described=True)
         if d.definition is not None:
             if isinstance(d.definition, ast.Element):
                 raise MilkrunError(f"a formula gives a number; to hold the element '{d.definition.value}' declare "
                                    f"'param {d.name} in SET default {d.definition.value}'", d.definition.span)
-            self._require_const(self._expr(d.definition, scope), d.definition, "a parameter's formula")
+            self._require_number(d.definition, scope, "a parameter's formula")
         if d.uncertain is not None:
             u = d.uncertain
             if sym.element_param:
                 raise MilkrunError(f"'{d.name}' holds an element of a set; only numbers can be uncertain", u.span)
             for part in (u.lo, u.hi, u.deviation):
                 if part is not None:
-                    self._require_const(self._expr(part, scope), part, "an uncertainty range")
+                    self._require_number(part, scope, "an uncertainty range")
 
     def _check_var(self, sym: Symbol):
         d: ast.VarDecl = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
+        scope = self._decl_scope(d)
         if d.where is not None:
             if not d.index:
                 raise MilkrunError(f"'where' needs an indexed variable; '{d.name}' has no index", d.where.span)
@@ -265,22 +275,24 @@ class _Checker:
             if b.op in (">", "<"):
                 raise MilkrunError(f"a variable's bound must be '>=' or '<=', not '{b.op}' (strict bounds cannot be "
                                    "solved)", b.span)
-            self._require_const(self._expr(b.value, scope), b.value, "a variable's bound")
+            self._require_number(b.value, scope, "a variable's bound", described=True)
 
     def _check_objective(self, sym: Symbol):
         d: ast.Objective = sym.decl
+        self._no_text(d.expr, "an objective")
         deg, open_ = self._expr_full(d.expr, {})
         if open_:
             raise MilkrunError("this objective leaves a '*' position open; sum over it", d.expr.span)
 
     def _check_constraint(self, sym: Symbol):
         d: ast.Constraint = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
+        scope = self._decl_scope(d)
         if d.is_global:
             self._check_global(d, scope)
             return
         degs = []
         for t in d.terms:
+            self._no_text(t, "each side of a constraint")
             deg, open_ = self._expr_full(t, scope)
             if open_:
                 raise MilkrunError("this side leaves a '*' position open; sum over it with sum(*) or index it",
@@ -303,16 +315,16 @@ class _Checker:
     def _check_kpi(self, sym: Symbol):
         self._current = sym.name
         d: ast.Kpi = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
         self.post_solve = True
         try:
-            self._expr(d.expr, scope)
+            scope = self._decl_scope(d)
+            self._require_number(d.expr, scope, "a kpi")
         finally:
             self.post_solve = False
 
     def _check_check(self, sym: Symbol):
         d: ast.Check = sym.decl
-        scope = self._scope_of(d.index, {}) if d.index else {}
+        scope = self._decl_scope(d)
         self._cond(d.condition, scope)
         for part in d.message:
             if isinstance(part, ast.Placeholder):
@@ -343,6 +355,15 @@ class _Checker:
                                    f"all with {ch.name} *= factor", ch.span)
 
     # ------------------------------------------------------------------ scopes
+    def _decl_scope(self, d) -> dict:
+        """The index names a declaration binds; its `where` is checked here, like any condition."""
+        if not d.index:
+            return {}
+        scope = self._scope_of(d.index, {})
+        if d.index.where is not None:
+            self._cond(d.index.where, scope)
+        return scope
+
     def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:
         scope = dict(outer)
         for b in index.bindings:
@@ -390,6 +411,23 @@ class _Checker:
             self._cond(s.condition, inner)
 
     # ------------------------------------------------------------------ expressions
+    def _require_number(self, e, scope, what: str, described: bool = False) -> int:
+        """A value that must be a number computed from data (a bound, a default, a formula)."""
+        self._no_text(e, what, described)
+        deg = self._expr(e, scope)
+        self._require_const(deg, e, what)
+        return deg
+
+    def _no_text(self, e, what: str, described: bool = False) -> None:
+        text = _text_in(e)
+        if text is None:
+            return
+        hint = "quotes make text (an element's name); numbers are written without them"
+        if described:
+            hint += (f'. A description in quotes goes at the end of the declaration, after its bounds: '
+                     f'param cap[Sites] >= 0 "{text.value}"')
+        raise MilkrunError(f'"{text.value}" is text, but {what} must be a number', text.span, hint=hint)
+
     def _require_const(self, deg, node, what):
         if deg != CONST and not self.post_solve:
             raise MilkrunError(f"{what} must not depend on variables", node.span)
@@ -433,21 +471,18 @@ class _Checker:
             open_ = self._subscripts(sym, e.items, scope, e.span)
             return (LINEAR if sym.kind == "var" else CONST), open_
         if isinstance(e, ast.Neg):
+            self._no_arithmetic_on_text(e.operand, "-")
             return self._expr_full(e.operand, scope)
         if isinstance(e, ast.BinOp):
-            (a, oa), (b, ob) = self._expr_full(e.left, scope), self._expr_full(e.right, scope)
-            if self.post_solve:
-                return max(a, b), oa + ob
-            if e.op == "*" and a and b:
-                return self._nonlinear(e, "a product of two expressions with variables"), oa + ob
-            if e.op == "/" and b:
-                return self._nonlinear(e, "a division by an expression with variables"), oa + ob
-            if e.op == "^" and b:
-                raise MilkrunError("an exponent that holds variables is not supported; write exp(y * log(a)) for "
-                                   "a constant base a", e.right.span)
-            if e.op == "^" and a:
-                return self._nonlinear(e, "a power of an expression with variables"), oa + ob
-            return max(a, b), oa + ob
+            # `a + b - c + ...` is a BinOp as deep as the line is long: walk its left spine in a loop
+            first, rest = chain(e)
+            self._no_arithmetic_on_text(first, e.op)
+            a, oa = self._expr_full(first, scope)
+            for op, right, node in rest:
+                self._no_arithmetic_on_text(right, op)
+                b, ob = self._expr_full(right, scope)
+                a, oa = self._combine(node, a, b), oa + ob
+            return a, oa
         if isinstance(e, ast.IfExpr):
             self._cond(e.condition, scope)
             (a, oa), (b, ob) = self._expr_full(e.then, scope), self._expr_full(e.otherwise, scope)
@@ -457,6 +492,27 @@ class _Checker:
         if isinstance(e, ast.Reduction):
             return self._reduction(e, scope)
         raise TypeError(e)
+
+    def _combine(self, e: ast.BinOp, a: int, b: int) -> int:
+        """The degree of `left op right` from the degrees of its sides."""
+        if self.post_solve:
+            return max(a, b)
+        if e.op == "*" and a and b:
+            return self._nonlinear(e, "a product of two expressions with variables")
+        if e.op == "/" and b:
+            return self._nonlinear(e, "a division by an expression with variables")
+        if e.op == "^" and b:
+            raise MilkrunError("an exponent that holds variables is not supported; write exp(y * log(a)) for "
+                               "a constant base a", e.right.span)
+        if e.op == "^" and a:
+            return self._nonlinear(e, "a power of an expression with variables")
+        return max(a, b)
+
+    def _no_arithmetic_on_text(self, e, op: str) -> None:
+        text = _text_in(e)
+        if text is not None:
+            raise MilkrunError(f'"{text.value}" is text and cannot take part in arithmetic (\'{op}\')', text.span,
+                               hint="quotes make text (an element's name); numbers are written without them")
 
     def _check_global(self, d: ast.Constraint, scope):
         from .passes import GLOBAL_CONSTRAINTS
@@ -500,6 +556,8 @@ class _Checker:
             if not (isinstance(arg, ast.Name) and arg.name in scope):
                 raise MilkrunError("ord() takes an index name: the position of its value in its set", arg.span)
             return CONST
+        for a in e.args:
+            self._no_text(a, f"an argument of {e.func}()")
         degs = [self._expr(a, scope) for a in e.args]
         if max(degs) != CONST and not self.post_solve:
             if e.func in SMOOTH:
@@ -529,6 +587,7 @@ class _Checker:
         inner = self._scope_of(e.index, scope, reduction=True)
         if e.index.where is not None:
             self._cond(e.index.where, inner)
+        self._no_text(e.body, f"the body of {e.op}(...)")
         deg, open_ = self._expr_full(e.body, inner)
         if open_:
             raise MilkrunError("a '*' position is open inside this sum; use sum(*) for it", e.body.span)
@@ -624,6 +683,59 @@ class _Checker:
                 what = "name"
             raise MilkrunError(f"unknown {what} '{name}'", span, hint=did_you_mean(name, cands))
         return sym
+
+
+def chain(e: ast.BinOp) -> tuple[object, list[tuple[str, object, ast.BinOp]]]:
+    """`a + b - c` (or `a * b / c`) read left to right: (a, [("+", b, node), ("-", c, node)]).
+
+    The parser nests a chain to the left, one BinOp per operator; this walks that spine in a loop
+    so that a line of thousands of terms needs no deep recursion. `^` binds to the right and is
+    never chained. Each `node` is the BinOp whose right operand the item is (for spans)."""
+    if e.op not in CHAINS:
+        return e.left, [(e.op, e.right, e)]
+    family = CHAINS[e.op]
+    rest = []
+    while isinstance(e, ast.BinOp) and e.op in family:
+        rest.append((e.op, e.right, e))
+        e = e.left
+    rest.reverse()
+    return e, rest
+
+
+def _check_nesting(node) -> None:
+    """Refuse expressions nested deeper than MAX_NESTING (a chain `a + b + ...` is one level)."""
+    stack = [(node, 0)]
+    while stack:
+        n, depth = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend((x, depth) for x in n)
+            continue
+        if not isinstance(n, ast.Node):
+            continue
+        if depth > MAX_NESTING:
+            raise MilkrunError(f"this expression is nested too deeply: more than {MAX_NESTING} levels of brackets, "
+                               "signs, powers, sums or ifs inside one another", n.span,
+                               hint="compute the inner part as a parameter of its own")
+        if isinstance(n, ast.BinOp):
+            first, rest = chain(n)
+            stack.append((first, depth + 1))
+            stack.extend((right, depth + 1) for _, right, _ in rest)
+            continue
+        stack.extend((v, depth + 1) for k, v in vars(n).items() if k != "span")
+
+
+def _text_in(e):
+    """The quoted text (an element that is not a number) a value position holds, or None."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ast.Element) and not x.is_name and isinstance(normalize(x.value), str):
+            return x
+        if isinstance(x, ast.IfExpr):
+            stack += [x.otherwise, x.then]
+        elif isinstance(x, ast.Reduction):
+            stack.append(x.body)
+    return None
 
 
 def _a(noun: str) -> str:
