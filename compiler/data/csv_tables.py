@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line
 
 from ..ir import ModelIR
 from ..sets import normalize, normalize_column
@@ -29,15 +32,85 @@ from .records import Origin, ParamData, RawData, SetData, cell_span
 BAD_NUMBERS = {"nan", "NaN", "NAN", "inf", "-inf", "+inf", "Inf", "-Inf", "infinity", "-infinity", "Infinity"}
 
 
+CELL_LIMIT = 131_072  # characters in one cell (Python's csv field limit)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
+
+
 def read_directory(ir: ModelIR, directory: Path, raw: RawData) -> None:
-    if not directory.is_dir():
+    if not directory.exists():
         raise MilkrunError(f"data folder '{directory}' does not exist")
+    if not directory.is_dir():
+        raise MilkrunError(f"data folder '{directory}' is not a folder", hint="--data names a folder of .csv files")
     files = sorted(directory.glob("*.csv"))
     if not files:
         raise MilkrunError(f"data folder '{directory}' holds no .csv file")
     for f in files:
-        text = f.read_text(encoding="utf-8-sig")
-        read_table(ir, f.stem, text, str(f), 1, raw)
+        read_table(ir, f.stem, read_csv_file(f), str(f), 1, raw)
+
+
+def read_csv_file(path: Path) -> str:
+    """The text of a CSV file, which must be UTF-8 (a byte-order mark is dropped); never guessed."""
+    if path.is_dir():
+        raise MilkrunError(f"'{path}' is a folder, not a CSV file",
+                           hint="every *.csv in the data folder is read as a table; rename or move the folder")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise MilkrunError(f"cannot read '{path}': {e.strerror or e}") from None
+    return decode_csv(data, str(path))
+
+
+def decode_csv(data: bytes, file: str) -> str:
+    """UTF-8 text, or an error at the first byte that is not UTF-8, with the encoding it looks like."""
+    base = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[base:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = base + e.start
+        line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+        line = len(_LINE_BREAK.findall(data[base:line_start].decode("utf-8", errors="replace"))) + 1
+        column = len(data[max(line_start, base):offset].decode("utf-8", errors="replace")) + 1
+        # shown with the undecodable bytes as U+FFFD; the data itself is never read this way
+        register_source(file, data[base:].decode("utf-8", errors="replace"))
+        looks, iconv = _looks_like(data)
+        where = f"byte 0x{data[offset]:02x} at line {line}, column {column} (byte offset {offset})"
+        if iconv is None:  # not text at all
+            message = f"'{Path(file).name}' is not UTF-8: {where}; it is not a CSV file ({looks})"
+            hint = "open it in its program and export the sheet as 'CSV UTF-8'"
+        else:
+            message = f"'{Path(file).name}' is not UTF-8: {where}; save it as UTF-8 ({looks})"
+            hint = ("Excel: Save As, 'CSV UTF-8'; LibreOffice: Character set 'Unicode (UTF-8)'; or convert it: "
+                    f"iconv -f {iconv} -t UTF-8 OLD.csv > NEW.csv")
+        raise MilkrunError(message, Span(file, line, column, line, column + 1), hint=hint) from None
+    if "\0" in text:
+        offset = text.index("\0")
+        line = len(_LINE_BREAK.findall(text, 0, offset)) + 1
+        column = offset - max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset))
+        register_source(file, text.replace("\0", "\ufffd"))
+        raise MilkrunError(f"'{Path(file).name}' holds a NUL byte at line {line}, column {column}; a CSV table is "
+                           "text (it looks like UTF-16: save it as UTF-8)", Span(file, line, column, line, column + 1),
+                           hint="Excel: Save As, 'CSV UTF-8'; or convert it: "
+                                "iconv -f UTF-16 -t UTF-8 OLD.csv > NEW.csv")
+    return text
+
+
+def _looks_like(data: bytes) -> tuple[str, str | None]:
+    """What a file that is not UTF-8 looks like, and its name for iconv."""
+    if data.startswith(b"PK\x03\x04"):
+        return "it is a zip file, most likely an Excel workbook saved under a .csv name", None
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "it looks like an old Excel .xls workbook saved under a .csv name", None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(b"\0") > len(data) // 4:
+        return "it looks like UTF-16", "UTF-16"
+    high = np.frombuffer(data, dtype=np.uint8)
+    if ((high >= 0x80) & (high < 0xA0)).any():
+        try:
+            data.decode("cp1252")
+            return "it looks like Windows-1252", "WINDOWS-1252"
+        except UnicodeDecodeError:
+            return "it is in an 8-bit encoding other than Latin-1 or Windows-1252", "YOUR-ENCODING"
+    return "it looks like Latin-1", "LATIN1"
 
 
 def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, raw: RawData,
@@ -45,29 +118,10 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
     """Read one table; `first_line` is the file line of its header (inline tables start later)."""
     if first_line == 1:
         register_source(file, text)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
-                         skipinitialspace=True)
-    except pd.errors.ParserError as e:
-        raise MilkrunError(f"cannot read table '{name}' as CSV: {e}", declared_span or Span(file, first_line, 1)) from None
-    except pd.errors.EmptyDataError:
-        raise MilkrunError(f"table '{name}' is empty", declared_span or Span(file, first_line, 1)) from None
-    # the header as written (pandas renames a repeated column 'x' to 'x.1')
-    header_text = text.splitlines()[0] if text.strip() else ""
-    headers = [h.strip() for h in next(csv.reader(io.StringIO(header_text)), [])]
-    if len(headers) != len(df.columns):
-        headers = [h.strip() for h in df.columns]
-    lines = np.arange(len(df)) + first_line + 1
-    # cells keep no leading blanks (skipinitialspace); a cell of blanks only is then ""
-    blank = df.eq("").all(axis=1).to_numpy() if len(df) else np.zeros(0, bool)
-    df, lines = df[~blank], lines[~blank]
+    if not text.strip():
+        raise MilkrunError(f"table '{name}' is empty", declared_span or Span(file, first_line, 1))
+    headers, df, lines = _split(name, text, file, first_line)
     header_span = lambda k: cell_span(file, first_line, k)  # noqa: E731
-    for k, h in enumerate(headers):
-        if h.startswith("Unnamed:") or h == "":
-            raise MilkrunError(f"column {k + 1} of table '{name}' has no header", header_span(k))
-    if len(set(headers)) != len(headers):
-        dup = next(h for h in headers if headers.count(h) > 1)
-        raise MilkrunError(f"column '{dup}' appears twice in table '{name}'", header_span(headers.index(dup)))
 
     data_params = {s.name for s in ir.of_kind("param") if s.decl.definition is None}
     computed = {s.name for s in ir.of_kind("param") if s.decl.definition is not None}
@@ -77,7 +131,7 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
     value_cols = headers[nkeys:]
     sym = ir.symbols.get(name)
     if not value_cols and sym is not None and sym.kind == "param" and len(sym.positions) == 2 and nkeys >= 2:
-        _read_wide(sym.name, df, headers, lines, file, first_line, raw)
+        _read_wide(sym.name, df, headers, lines, file, first_line, raw, _unrestricted(sym))
         return
     for k, h in enumerate(value_cols, start=nkeys):
         if h in computed:
@@ -93,7 +147,8 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
             raise MilkrunError(f"key column '{headers[k]}' of table '{name}' has an empty cell",
                                cell_span(file, int(lines[empty[0]]), k))
 
-    if sym is not None and sym.kind == "set" and sym.decl.definition is None:
+    set_table = sym is not None and sym.kind == "set" and sym.decl.definition is None
+    if set_table:
         want = sym.arity + len(sym.positions)
         if nkeys != want:
             close = [k for k, h in enumerate(headers[:nkeys]) if did_you_mean(h, data_params)]
@@ -101,6 +156,10 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
             raise MilkrunError(f"table '{name}' lists the members of set {name}, which needs {want} key "
                                f"column{'s' if want > 1 else ''}; the table has {nkeys}", header_span(at),
                                hint=did_you_mean(headers[at], data_params) if close else None)
+        if not len(df):
+            raise MilkrunError(f"table '{name}' has only its header, so set {name} has no members", header_span(0),
+                               hint=f"list one member per row; a set that is empty on purpose is written in the model: "
+                                    f"set {name} = {{}}")
         raw.add_set(SetData(name, keys, Origin(file, lines, 0, span=declared_span, header_line=first_line)))
     elif not value_cols:
         close = [k for k, h in enumerate(headers[:nkeys]) if did_you_mean(h, data_params)]
@@ -113,6 +172,7 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
     if nkeys == 0 and len(df) != 1:
         raise MilkrunError(f"table '{name}' has no key column, so it holds scalar parameters in exactly one row; "
                            f"it has {len(df)} rows", header_span(0))
+    no_value = np.ones(len(df), dtype=bool)  # rows whose value cells are all empty
     for k, h in enumerate(value_cols, start=nkeys):
         psym = ir.symbols[h]
         if len(psym.positions) != nkeys:
@@ -122,9 +182,15 @@ def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, ra
                                f"column{'s' if nkeys != 1 else ''}", header_span(k))
         text_vals = _stripped(df.iloc[:, k])
         present = text_vals != ""
+        no_value &= ~present
         values = _values(h, psym.element_param, text_vals, file, lines, k)
         raw.add_param(ParamData(h, [c[present] for c in keys], values[present],
                                 Origin(file, lines[present], k, header_line=first_line), raw_text=text_vals[present]))
+    if nkeys and value_cols and not set_table and no_value.any() and not ir.symbols[value_cols[0]].element_param:
+        # A row that gives no value still names a key: the key must exist. Its entry is "no value"
+        # (the default applies), given in this table like any other.
+        raw.add_param(ParamData(value_cols[0], [c[no_value] for c in keys], np.full(int(no_value.sum()), np.nan),
+                                Origin(file, lines[no_value], nkeys, header_line=first_line)))
 
 
 def _stripped(col: pd.Series) -> np.ndarray:
@@ -161,7 +227,16 @@ def _values(name: str, element_param: bool, text_vals: np.ndarray, file: str, li
     return nums
 
 
-def _read_wide(name, df, headers, lines, file, first_line, raw):
+def _unrestricted(sym) -> bool:
+    """A parameter defined over the whole product of its sets (no `where`, no set of tuples)."""
+    index = sym.decl.index
+    names = [n for b in index.bindings for n in b.names] if index is not None else []
+    return index is None or (index.where is None and all(p.arity == 1 for p in sym.positions)
+                             and all(isinstance(b.set, ast.SetRef) for b in index.bindings)
+                             and len(set(names)) == len(names))
+
+
+def _read_wide(name, df, headers, lines, file, first_line, raw, unrestricted=True):
     """Row keys in the first column, column keys in the header; an empty cell is a missing entry."""
     empty = np.flatnonzero(df.iloc[:, 0].to_numpy() == "")
     if len(empty):
@@ -181,3 +256,253 @@ def _read_wide(name, df, headers, lines, file, first_line, raw):
     values = _values(name, False, flat_text, file, lines[r_idx], c_idx + 1) if len(flat_text) else np.zeros(0)
     origin = Origin(file, lines[r_idx], c_idx + 1, header_line=first_line, wide=True)
     raw.add_param(ParamData(name, [rows[r_idx], col_keys[c_idx]], values, origin, raw_text=flat_text))
+    # A row (or column) with no value still names its key, which must exist: its cells are entries
+    # with no value. Over a restricted domain (`where`, a set of tuples) its cells may rightly lie
+    # outside the domain, so there the key is not checked.
+    if unrestricted and text.size:
+        blank = ~present & ((~present).all(axis=1)[:, None] | (~present).all(axis=0)[None, :])
+        if blank.any():
+            r_idx, c_idx = np.nonzero(blank)
+            raw.add_param(ParamData(name, [rows[r_idx], col_keys[c_idx]], np.full(len(r_idx), np.nan),
+                                    Origin(file, lines[r_idx], c_idx + 1, header_line=first_line, wide=True)))
+
+
+# ------------------------------------------------------------------ the table's shape
+def _split(name: str, text: str, file: str, first_line: int) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+    """(header cells, the rows that are not blank as a frame of text, the file line of each row).
+
+    Every row must have as many cells as the header: a short row would otherwise read as empty
+    cells (and take a default), a long one would shift the cells. A blank line, or one of
+    empty cells only, is skipped. No cell may be longer than CELL_LIMIT characters.
+
+    The shape comes from one pass of array operations over the bytes (_scan) and the cells from
+    pandas; text whose quotes are not plain CSV quoting goes through the csv module instead."""
+    scan = _scan(text)
+    if scan is not None:
+        header_text, counts, blank, starts, long_cells = scan
+        for offset in long_cells:
+            _at_long_cell(name, text, file, first_line, offset)
+        headers = next(csv.reader(io.StringIO(header_text), skipinitialspace=True), [""]) or [""]
+        headers = _checked(name, headers, counts, blank, starts + first_line, file, first_line)
+        n = len(headers)
+        over = blank & (counts > n)  # blank rows of more commas than the header: pandas leaves them out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), header=None, skiprows=1, names=list(range(n)), dtype=str,
+                             keep_default_na=False, skip_blank_lines=False, skipinitialspace=True, index_col=False,
+                             on_bad_lines="skip" if over.any() else "error")
+        if len(df) == int((~over).sum()):
+            keep = ~blank[~over]
+            return headers, (df if keep.all() else df[keep].reset_index(drop=True)), starts[~blank] + first_line
+        # pandas saw other rows than the scan: read the table the csv module's way
+    headers, body, starts = _records(name, text, file, first_line)
+    counts = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    blank = np.fromiter(("".join(r).strip() == "" for r in body), dtype=bool, count=len(body))
+    headers = _checked(name, headers, counts, blank, starts, file, first_line)
+    rows = [r for r, k in zip(body, blank) if not k]
+    df = pd.DataFrame(rows, columns=range(len(headers)), dtype=str) if rows else \
+        pd.DataFrame({k: pd.Series([], dtype=str) for k in range(len(headers))})
+    return headers, df, starts[~blank]
+
+
+def _checked(name, headers, counts, blank, lines, file, first_line) -> list[str]:
+    """The header cells, stripped, once the header and the number of cells of every row are right."""
+    headers = [h.strip() for h in headers]
+    _check_header(name, headers, file, first_line)
+    bad = np.flatnonzero((counts != len(headers)) & ~blank)
+    if len(bad):
+        k = int(bad[0])
+        _shape_error(name, headers, int(counts[k]), file, int(lines[k]))
+    return headers
+
+
+_SPACE, _TAB, _LF, _CR, _QUOTE, _COMMA = 32, 9, 10, 13, 34, 44
+_CONTENT = np.ones(256, dtype=bool)  # bytes that make a row not blank
+_CONTENT[[_SPACE, _TAB, _LF, _CR, _QUOTE, _COMMA]] = False
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[_SPACE, _TAB]] = True
+
+
+def _scan(text: str):
+    """The table's records by array operations on its UTF-8 bytes (where ',', '"' and line breaks
+    are single bytes): (header text, cells per row, blank rows, line of each row counted from 0
+    at the header, offsets of cells longer than CELL_LIMIT). None when a quote is not where CSV
+    quoting puts one (opening a cell, doubled inside it, closing it before a comma or the end
+    of the line), or is never closed: the csv module then reads the table."""
+    data = text.encode("utf-8")
+    b = np.frombuffer(data, dtype=np.uint8)
+    size = len(b)
+    lf, cr, quote = b == _LF, b == _CR, b == _QUOTE
+    breaks = lf | (cr & ~np.append(lf[1:], False))  # \n, \r\n (at its \n) and a lone \r
+    if quote.any():
+        inside = np.logical_xor.accumulate(quote)  # after each byte: within quotes
+        if inside[-1]:
+            return None
+        q = np.flatnonzero(quote)
+        opens = inside[q]
+        before = q - 1  # the byte before an opening quote, blanks skipped
+        while True:
+            blank = (before >= 0) & _BLANK[b[np.maximum(before, 0)]] & opens
+            if not blank.any():
+                break
+            before = np.where(blank, before - 1, before)
+        prev = np.where(before >= 0, b[np.maximum(before, 0)], _COMMA)
+        doubled = (q > 0) & (b[np.maximum(q - 1, 0)] == _QUOTE)
+        ok_open = (prev == _COMMA) | (prev == _LF) | (prev == _CR) | doubled
+        after = q + 1  # the byte after a closing quote, blanks skipped
+        while True:
+            blank = (after < size) & _BLANK[b[np.minimum(after, size - 1)]] & ~opens
+            if not blank.any():
+                break
+            after = np.where(blank, after + 1, after)
+        nxt = np.where(after < size, b[np.minimum(after, size - 1)], _COMMA)
+        ok_close = (nxt == _COMMA) | (nxt == _LF) | (nxt == _CR) | ((after == q + 1) & (nxt == _QUOTE))
+        if not np.all(np.where(opens, ok_open, ok_close)):
+            return None
+        free = ~inside & ~quote
+        rec_break = breaks & free
+        comma = (b == _COMMA) & free
+    else:
+        rec_break = breaks
+        comma = b == _COMMA
+    rec_breaks = np.flatnonzero(rec_break)
+    starts = np.concatenate(([0], rec_breaks + 1))
+    if len(starts) > 1 and starts[-1] >= size:  # the text ends with a line break
+        starts = starts[:-1]
+    counts = np.add.reduceat(comma, starts, dtype=np.int64) + 1
+    blank = np.add.reduceat(_CONTENT[b], starts, dtype=np.int64) == 0
+    if quote.any():  # a record may span lines: count the line breaks inside each
+        per = np.add.reduceat(breaks, starts, dtype=np.int64)
+        lines = np.concatenate(([0], np.cumsum(per)[:-1]))
+    else:
+        lines = np.arange(len(starts))
+    # cells lie between separators; only the long ones are looked at
+    seps = np.flatnonzero(comma | rec_break)
+    cell_start = np.concatenate(([0], seps + 1))
+    cell_len = np.append(seps, size) - cell_start
+    long_cells = []
+    for k in np.flatnonzero(cell_len > CELL_LIMIT):  # bytes: such a cell may be this many characters
+        chars = data[cell_start[k]:cell_start[k] + cell_len[k]].decode("utf-8").strip()
+        if len(chars) > CELL_LIMIT:
+            long_cells.append(len(data[:cell_start[k]].decode("utf-8")))
+            break
+    end = rec_breaks[0] if len(rec_breaks) else size
+    header = data[:end].decode("utf-8").rstrip("\r")
+    return header, counts[1:], blank[1:], lines[1:], long_cells
+
+
+def _at_long_cell(name: str, text: str, file: str, first_line: int, offset: int):
+    """The error for the cell of more than CELL_LIMIT characters that starts at `offset`."""
+    m = _CELL.match(text, offset)
+    cell = m.group()
+    body = cell.lstrip()
+    line, column = _position(text, offset + len(cell) - len(body))
+    quoted = body.startswith('"') and not _closed(body)
+    _long_cell(name, len(body.strip()), Span(file, first_line + line - 1, column), quoted,
+               text if first_line == 1 else None)
+
+
+def _records(name: str, text: str, file: str, first_line: int) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """(header, rows, file line where each row starts) by the csv module, for text with quotes."""
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
+    rows: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            ends.append(reader.line_num)
+    except csv.Error as e:
+        start = (ends[-1] if ends else 0)  # the failing record starts on the line after the last one read
+        _record_error(name, text, file, first_line, start, str(e))
+    starts = np.asarray([0] + ends[:-1], dtype=np.int64) + first_line  # line of each record, the header's first
+    return rows[0] or [""], rows[1:], starts[1:]
+
+
+def _record_error(name: str, text: str, file: str, first_line: int, start: int, reason: str):
+    """A record the csv module cannot read: a cell over the limit, a quote never closed, text after a quote."""
+    pieces = _LINE_BREAK.split(text, maxsplit=start)
+    offset = len(text) - len(pieces[-1]) if len(pieces) > start else len(text)
+    limit, unclosed, after = "field limit" in reason, "end of data" in reason, "expected after" in reason
+    found = None
+    for cell_start, cell in _cells(text, offset):
+        body = cell.lstrip()
+        quoted = body.startswith('"')
+        if (limit and len(cell) > CELL_LIMIT) or (unclosed and quoted and not _closed(body)) or \
+                (after and quoted and _closed(body) and not body.rstrip().endswith('"')):
+            found = (cell_start + len(cell) - len(body), cell)
+            break
+    line, column = _position(text, found[0] if found else offset)
+    at = Span(file, first_line + line - 1, column)
+    if limit:
+        _long_cell(name, len(found[1].strip()) if found else CELL_LIMIT + 1, at,
+                   bool(found) and found[1].lstrip()[:1] == '"' and not _closed(found[1].lstrip()),
+                   text if first_line == 1 else None)
+    if unclosed:
+        raise MilkrunError(f"table '{name}': the quote that opens this cell is never closed", at,
+                           hint="close it with a second '\"'; a '\"' inside a quoted cell is written twice: \"\"")
+    raise MilkrunError(f"cannot read table '{name}' as CSV: {reason}", at,
+                       hint="a cell that holds a quote is quoted as a whole, with the quote doubled: \"12\"\" pipe\"")
+
+
+_CELL = re.compile(r'[ \t]*(?:"(?:[^"]|"")*"?[^,\r\n]*|[^,\r\n]*)')
+
+
+def _cells(text: str, offset: int):
+    """(start, text) of each cell of the record that starts at `offset` (for locating errors only)."""
+    pos = offset
+    while True:
+        m = _CELL.match(text, pos)
+        yield pos, m.group()
+        pos = m.end()
+        if pos >= len(text) or text[pos] != ",":
+            return
+        pos += 1
+
+
+def _closed(body: str) -> bool:
+    """Whether a cell that opens with a quote closes it (a doubled quote inside stands for one)."""
+    m = re.match(r'"(?:[^"]|"")*"', body)
+    return m is not None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    line = len(_LINE_BREAK.findall(text, 0, offset)) + 1
+    return line, offset - max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset))
+
+
+def _long_cell(name: str, length: int, at: Span, quoted: bool, text: str | None = None):
+    if text is not None:  # a CSV file: show its lines cut short, not a screenful of one cell
+        cut = max(at.column + 80, 400)
+        register_source(at.file, "\n".join(x if len(x) <= cut else x[:cut] + " …"
+                                           for x in _LINE_BREAK.split(text)))
+    raise MilkrunError(f"a cell of table '{name}' is {length:,} characters long; cells hold at most "
+                       f"{CELL_LIMIT:,}", at,
+                       hint="a quote that is never closed makes one cell of the rest of the file" if quoted else
+                       "a key or a value is short text; check how this file was written")
+
+
+def _check_header(name: str, headers: list[str], file: str, first_line: int):
+    for k, h in enumerate(headers):
+        if h == "":
+            raise MilkrunError(f"column {k + 1} of table '{name}' has no header", cell_span(file, first_line, k))
+    if len(set(headers)) != len(headers):
+        dup = next(h for h in headers if headers.count(h) > 1)
+        raise MilkrunError(f"column '{dup}' appears twice in table '{name}'",
+                           cell_span(file, first_line, headers.index(dup, headers.index(dup) + 1)))
+
+
+def _shape_error(name: str, headers: list[str], count: int, file: str, line: int):
+    n = len(headers)
+    cells = f"{count} cell{'s' if count != 1 else ''}"
+    if count < n:
+        text = source_line(file, line) or ""
+        missing = ", ".join(f"'{h}'" for h in headers[count:])
+        example = text.rstrip() + "," * (n - count)
+        raise MilkrunError(f"this row of table '{name}' has {cells}, but the header has {n}: no cell for {missing}",
+                           Span(file, line, len(text.rstrip()) + 1),
+                           hint=(f"to leave a value empty, write its comma: '{example}'" if len(example) <= 60 else
+                                 "to leave a value empty, write its comma (an empty cell between two commas)"))
+    raise MilkrunError(f"this row of table '{name}' has {cells}, but the header has {n}", cell_span(file, line, n),
+                       hint="a decimal comma splits a number in two (write 1.5, not 1,5); a cell that holds a "
+                       "comma is quoted: \"a, b\"")

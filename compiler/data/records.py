@@ -67,7 +67,10 @@ def cell_span(file: str, line: int, cell: int) -> Span:
     text = source_line(file, line)
     if text is None:
         return Span(file, line, 1)
-    row = next(csv.reader(io.StringIO(text)), [])
+    try:
+        row = next(csv.reader(io.StringIO(text), skipinitialspace=True), [])
+    except csv.Error:  # a cell beyond the csv module's field limit: locate by the commas alone
+        row = text.split(",")
     col = 1
     pos = 0
     for k, value in enumerate(row):
