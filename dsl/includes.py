@@ -160,8 +160,9 @@ class _Resolver:
             also = ", the include path" if self.folders else ""
             raise MilkrunError(
                 f"include \"{target}\" is refused: it leads outside the model's folder ({self.model_dir}){also} "
-                "and the standard library", inc.span, hint="milkrun includes only files in the model's folder and its subfolders, the "
-                "standard library, and folders named with --include-path DIR or " + INCLUDE_PATH_ENV)
+                "and the standard library", inc.span,
+                hint="milkrun includes only files in the model's folder and its subfolders, the standard library, "
+                     f"and folders named with --include-path DIR or {INCLUDE_PATH_ENV}")
         if is_path:
             looked = ", ".join(str(f) for f, _ in candidates)
             raise MilkrunError(f"included file '{target}' not found (looked at {looked})", inc.span)
