@@ -21,6 +21,14 @@ from .instance import Instance, _full
 from .ir import ModelIR, Symbol
 
 
+# Solvers read numbers of this size as infinite (SCIP's numerics/infinity, HiGHS's infinite_bound and
+# infinite_cost): a coefficient this large stops SCIP with an error from C, and a right-hand side or
+# a cost this large silently means "no limit". Such numbers are refused while building, located.
+SOLVER_INFINITY = 1e20
+_INFINITE = "solvers read numbers of 1e20 and more as infinite (SCIP refuses them)"
+_SCALE_HINT = "scale the model: measure in larger units (thousands of litres, say) so its numbers stay below 1e20"
+
+
 class InfeasibleByConstruction(MilkrunError):
     """A constraint row without variables that cannot hold: the model is infeasible as written."""
 
@@ -63,11 +71,12 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
         dropped.update(_add_constraint(m, sym, ev))
     objectives, senses, constants = {}, {}, {}
     for sym in ir.objectives:
-        expr = ev.expr(sym.decl.expr, Scope({}))
+        expr = ev.number(sym.decl.expr, Scope({}), "an objective")
         if not is_linear(expr):
             raise MilkrunError(f"objective '{sym.name}' has no variables", sym.span)
         if isinstance(expr, linopy.Variable):
             expr = expr.to_linexpr()
+        _refuse_infinite_coefficients(m, expr, None, f"objective '{sym.name}'", sym.span)
         constants[sym.name] = float(expr.const.item()) if expr.const.ndim == 0 else 0.0
         objectives[sym.name] = expr
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
@@ -94,7 +103,7 @@ def variable_domain(sym: Symbol, ev: Evaluator):
         scope = scope.restrict(ev.cond(d.where, scope))
     lower, upper = (0.0, 1.0) if d.kind == "binary" else (-np.inf, np.inf)
     for b in d.bounds:
-        v = ev.expr(b.value, scope)
+        v = ev.number(b.value, scope, "a variable's bound")
         if b.op == ">=":
             lower = v
         else:
@@ -120,6 +129,15 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
         where = ", ".join(f"{dim}={at.coords[dim].values[0]}" for dim in at.dims) if crossed.ndim else ""
         raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound"
                            f"{' at ' + where if where else ''}", d.span)
+    for value, op, wrong in ((lower, ">=", lambda v: v >= SOLVER_INFINITY), (upper, "<=", lambda v: v <= -SOLVER_INFINITY)):
+        bad = wrong(xr.DataArray(value))
+        if mask is not None and bad.ndim:
+            bad = bad & mask
+        if bool(bad.any()):
+            v = float(xr.DataArray(value).where(bad, drop=True).values.ravel()[0]) if bad.ndim else float(value)
+            bound = next((b for b in d.bounds if b.op == op), None)
+            raise MilkrunError(f"variable '{sym.name}' has the bound {op} {v:g}: {_INFINITE}",
+                               bound.span if bound is not None else d.span, hint=_SCALE_HINT)
     if d.kind == "binary":
         return m.add_variables(name=sym.name, mask=mask, binary=True, **kw)
     return m.add_variables(lower=lower, upper=upper, name=sym.name, mask=mask, integer=d.kind == "integer", **kw)
@@ -128,7 +146,7 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
 def _add_constraint(m: linopy.Model, sym: Symbol, ev: Evaluator) -> dict[str, int]:
     d: ast.Constraint = sym.decl
     scope = ev.declaration_scope(sym)
-    terms = [ev.expr(t, scope) for t in d.terms]
+    terms = [ev.number(t, scope, "each side of a constraint") for t in d.terms]
     if len(terms) == 2:
         parts = [(sym.name, terms[0], d.ops[0], terms[1])]
     else:  # low <= e <= high (or high >= e >= low)  →  two families, _lo the lower bound
@@ -177,11 +195,53 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
     bad_coeff = ~np.isfinite(coeffs) & (expr.vars.values != -1)
     if bad_coeff.any() and bool((xr.DataArray(bad_coeff, dims=expr.coeffs.dims).any("_term") & live).any()):
         raise MilkrunError(f"constraint '{name}' has a coefficient that is not a finite number", sym.span)
+    _refuse_infinite_coefficients(m, expr, live, f"constraint '{sym.name}'", sym.span)
+    side = -const if isinstance(const, xr.DataArray) else xr.DataArray(-const)
+    # past the infinity, `>= 1e23` would silently hold for any plan (HiGHS) or for none (SCIP);
+    # `>= -1e23` means no limit either way and is left alone
+    big = {">=": side >= SOLVER_INFINITY, "<=": side <= -SOLVER_INFINITY, "==": np.abs(side) >= SOLVER_INFINITY}[op]
+    big = big & live
+    if bool(big.any()):
+        at = big.where(big, drop=True) if big.ndim else big
+        where = {dim: at.coords[dim].values[0] for dim in at.dims} if big.ndim else {}
+        value = float(side.sel(where)) if where else float(side)
+        idx = ", ".join(f"{k}={_plain(v)}" for k, v in where.items())
+        raise MilkrunError(f"constraint '{sym.name}'{f' at {idx}' if idx else ''} has the right-hand side "
+                           f"{value:g}: {_INFINITE}", sym.span, hint=_SCALE_HINT)
     kwargs = {"name": name}
     if live.ndim and not bool(live.all()):  # a mask costs linopy a pass over every term: only when needed
         kwargs["mask"] = live
     m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, **kwargs)
     return n_empty
+
+
+def _refuse_infinite_coefficients(m, expr, live, what: str, span) -> None:
+    """A coefficient of SOLVER_INFINITY or more: SCIP stops with a C error, HiGHS reads it as infinite."""
+    coeffs, labels = expr.coeffs, expr.vars
+    big = (np.abs(coeffs) >= SOLVER_INFINITY) & (labels != -1)
+    if not bool(big.values.any()):
+        return
+    if live is not None and getattr(live, "ndim", 0):
+        big = big & live
+        if not bool(big.values.any()):
+            return
+    pos = tuple(int(k[0]) for k in np.nonzero(big.transpose(*coeffs.dims).values))
+    value = float(coeffs.transpose(*coeffs.dims).values[pos])
+    label = int(labels.transpose(*coeffs.dims).values[pos])
+    row = {d: coeffs.indexes[d][k] for d, k in zip(coeffs.dims, pos) if d != "_term" and d in coeffs.indexes}
+    at = f" at {', '.join(f'{k}={_plain(v)}' for k, v in row.items())}" if row else ""
+    raise MilkrunError(f"{what}{at} has the coefficient {value:g} on {_variable_name(m, label)}: {_INFINITE}", span,
+                       hint=_SCALE_HINT)
+
+
+def _variable_name(m, label: int) -> str:
+    try:
+        name, coords = m.variables.get_label_position(label)
+    except Exception:  # pragma: no cover - a label linopy cannot place
+        return "a variable"
+    if not coords:
+        return str(name)
+    return f"{name}[{', '.join(str(_plain(v)) for v in coords.values())}]"
 
 
 def _plain(v):

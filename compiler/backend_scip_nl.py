@@ -22,7 +22,8 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from .evaluate import Evaluator, Scope, broadcast
+from .backend_linopy import _INFINITE, _SCALE_HINT, SOLVER_INFINITY
+from .evaluate import Evaluator, Scope, broadcast, reduction_domain
 from .instance import Instance, _full
 from .ir import ModelIR, Symbol
 from .result import Result
@@ -76,7 +77,7 @@ class NonlinearEvaluator(Evaluator):
     def _e_Reduction(self, e, scope):
         if e.op != "sum" or e.index is None:
             return super()._e_Reduction(e, scope)
-        inner = self.scope_of(e.index, scope)
+        inner = self.scope_of(e.index, scope, reduction_domain(e))
         body = self.expr(e.body, inner)
         if not _is_object(body):
             return super()._e_Reduction(e, scope)
@@ -107,6 +108,19 @@ class NonlinearEvaluator(Evaluator):
                 p = float(b)
                 return _map(a, lambda v: v ** p if not isinstance(v, (int, float)) else float(v) ** p)
         return super()._e_BinOp(e, scope)
+
+
+def _too_large(x):
+    """The first number in a SCIP polynomial (or a plain number) that SCIP would read as infinite."""
+    import pyscipopt as scip
+
+    if isinstance(x, (int, float, np.number)):
+        return float(x) if abs(float(x)) >= SOLVER_INFINITY else None
+    if isinstance(x, scip.Expr):
+        for c in x.terms.values():
+            if abs(c) >= SOLVER_INFINITY:
+                return float(c)
+    return None
 
 
 def _is_object(v) -> bool:
@@ -171,7 +185,11 @@ def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = Non
         _add_rows(model, sym, ev, probe, report, robust_rows)
     objectives, senses, epigraphs = {}, {}, {}
     for sym in ir.objectives:
-        objectives[sym.name] = _scalar(ev.expr(sym.decl.expr, Scope({})))
+        objectives[sym.name] = _scalar(ev.number(sym.decl.expr, Scope({}), "an objective"))
+        big = _too_large(objectives[sym.name])
+        if big is not None:
+            raise MilkrunError(f"objective '{sym.name}' holds the number {big:g}: {_INFINITE}", sym.span,
+                               hint=_SCALE_HINT)
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
         if probe is not None:
             t = _robust_objective(model, sym, senses[sym.name], probe, report, robust_rows)
@@ -225,6 +243,12 @@ def _add_variables(model, sym: Symbol, ev: Evaluator) -> xr.DataArray:
     active = scope.full_mask().values if scope.coords else np.asarray(True)
     if np.any((lo > hi) & active):
         raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound", d.span)
+    for values, op, wrong in ((lo, ">=", lo >= SOLVER_INFINITY), (hi, "<=", hi <= -SOLVER_INFINITY)):
+        wrong = wrong & active
+        if np.any(wrong):
+            bound = next((b for b in d.bounds if b.op == op), None)
+            raise MilkrunError(f"variable '{sym.name}' has the bound {op} {float(values[wrong].ravel()[0]):g}: "
+                               f"{_INFINITE}", bound.span if bound is not None else d.span, hint=_SCALE_HINT)
     vtype = {"binary": "B", "integer": "I"}.get(d.kind, "C")
     out = np.empty(active.shape, dtype=object)
     keys = _keys(scope)
@@ -265,7 +289,7 @@ def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust
             for t in d.terms:
                 _refuse_unsafe(t, probe.tainted, f"constraint '{sym.name}'")
     source = probe.ev if touched else ev
-    terms = [source.expr(t, scope) for t in d.terms]
+    terms = [source.number(t, scope, "each side of a constraint") for t in d.terms]
     if len(terms) == 2:
         parts = [(sym.name, terms[0], d.ops[0], terms[1])]
     else:
@@ -297,6 +321,11 @@ def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust
                                        f"{b:g}, which is false: the model is infeasible as written", sym.span,
                                        kind="infeasible")
                 continue
+            for x in (a, b):
+                big = _too_large(x)
+                if big is not None:
+                    raise MilkrunError(f"constraint '{sym.name}'{keys(k)} holds the number {big:g}: {_INFINITE}",
+                                       sym.span, hint=_SCALE_HINT)
             row = {"<=": a <= b, ">=": a >= b, "==": a == b}[op] if not isinstance(a, (int, float)) else \
                 {"<=": b >= a, ">=": b <= a, "==": b == a}[op]
             model.addCons(row, name=f"{name}{keys(k)}")

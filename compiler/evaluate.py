@@ -11,6 +11,7 @@ Values are Python numbers, `xr.DataArray`s (data), or linopy `Variable` /
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -23,9 +24,12 @@ from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
 from . import sets as S
+from .check import chain
 from .ir import BUILTIN_SETS, Symbol
 
 SLICE_PREFIX = "__slice"
+_NOUNS = {"var": "variable", "param": "parameter"}
+LONG_CHAIN = 16  # a chain of + and - with this many operators is gathered in one pass (Evaluator._terms)
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for haversine
 
 # milkrun's meaning of a sparse variable is AMPL's: an entry that a `where` leaves out does
@@ -99,6 +103,12 @@ class Evaluator:
         self.instance = instance
         self.variables = variables if variables is not None else {}
 
+    @property
+    def limit(self) -> int:
+        """The most entries a domain may have (sets.MAX_ENTRIES unless the instance was given another)."""
+        given = getattr(self.instance, "max_entries", None)
+        return given if given is not None else S.max_entries()
+
     # ------------------------------------------------------------------ scopes
     def declaration_scope(self, sym: Symbol) -> Scope:
         """The domain of a declared item, with its positions' dimension names."""
@@ -107,6 +117,7 @@ class Evaluator:
             return Scope({})
         scope = Scope({})
         k = 0
+        size = (f"the domain of {_NOUNS.get(sym.kind, sym.kind)} '{sym.name}'", index.span)
         for b in index.bindings:
             if b.names:  # named: the names are the dimensions (a repeated one filters)
                 dims = list(b.names)
@@ -115,20 +126,21 @@ class Evaluator:
                 arity = sym.positions[k].arity
                 dims = [p.dim for p in sym.positions[k:k + arity]]
                 k += arity
-            scope = self._bind(dims, b.set, scope, b)
+            scope = self._bind(dims, b.set, scope, b, size)
         if index.where is not None:
             scope = scope.restrict(self.cond(index.where, scope))
         return scope
 
-    def scope_of(self, index: ast.IndexList, outer: Scope) -> Scope:
+    def scope_of(self, index: ast.IndexList, outer: Scope, what: str = "this index list (with the indices around it)"
+                 ) -> Scope:
         scope = outer
         for b in index.bindings:
-            scope = self._bind(list(b.names), b.set, scope, b)
+            scope = self._bind(list(b.names), b.set, scope, b, (what, index.span))
         if index.where is not None:
             scope = scope.restrict(self.cond(index.where, scope))
         return scope
 
-    def _bind(self, names: list[str], set_expr: ast.SetExpr, scope: Scope, b) -> Scope:
+    def _bind(self, names: list[str], set_expr: ast.SetExpr, scope: Scope, b, size=None) -> Scope:
         if isinstance(set_expr, ast.IndexedSetRef):
             # `l in L[k]` is `(k, l) in L` with k taken from the subscript
             sym = self.instance.ir.symbols[set_expr.name]
@@ -147,11 +159,18 @@ class Evaluator:
             members = members.droplevel([c for c, _ in const]) if const else members
             value = S.SetValue(sym.name, members)
             names = [x for x in lead if not isinstance(x, tuple)] + names
-            return self._bind_value(names, value, scope, b)
+            return self._bind_value(names, value, scope, b, size)
         value = self.set_value(set_expr, scope)
-        return self._bind_value(names, value, scope, b)
+        return self._bind_value(names, value, scope, b, size)
 
-    def _bind_value(self, names, value: S.SetValue, scope: Scope, b) -> Scope:
+    def _bind_value(self, names, value: S.SetValue, scope: Scope, b, size=None) -> Scope:
+        # the scope's arrays hold one entry per combination of its indices: count them first
+        sizes = [(d, len(c)) for d, c in scope.coords.items()]
+        for c, n in enumerate(names):
+            if n not in scope.coords:
+                sizes.append((n, len(value.members) if value.arity == 1 else len(value.component(c))))
+        what, span = size if size is not None else ("this index list (with the indices around it)", b.span)
+        S.check_size(sizes, self.limit, span, what)
         if value.arity == 1:
             n = names[0]
             if n in scope.coords:  # already bound: acts as a filter
@@ -179,15 +198,29 @@ class Evaluator:
         if isinstance(s, ast.SetLiteral):
             return S.from_elements("", [self._literal(e) for e in s.elements])
         if isinstance(s, ast.SetRange):
-            lo, hi = (self._scalar(x, scope, "a range bound") for x in (s.low, s.high))
+            lo, hi = (x.value if isinstance(x, ast.Number) and isinstance(x.value, int)  # exact, however large
+                      else self._scalar(x, scope, "a range bound") for x in (s.low, s.high))
+            for x, v in ((s.low, lo), (s.high, hi)):
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                    raise MilkrunError(f"a range bound must be a number, got '{v}'", x.span)
+                if not math.isfinite(v):
+                    raise MilkrunError(f"a range bound must be a finite number, got {v}", x.span)
             if lo != int(lo) or hi != int(hi):
                 raise MilkrunError(f"a range needs whole numbers, got {lo}..{hi}", s.span)
-            return S.SetValue("", S.make_index(range(int(lo), int(hi) + 1)))
+            lo, hi = int(lo), int(hi)
+            S.check_size([("", max(hi - lo + 1, 0))], self.limit, s.span, f"the range {lo}..{hi}")
+            if -2 ** 62 < lo and hi < 2 ** 62:
+                return S.SetValue("", pd.Index(np.arange(lo, hi + 1, dtype=np.int64)))
+            return S.SetValue("", S.make_index(range(lo, hi + 1)))  # beyond 64 bits: Python integers
         if isinstance(s, ast.SetOp):
             a, b = self.set_value(s.left, scope), self.set_value(s.right, scope)
+            if s.op == "cross":
+                S.check_size([(_set_label(s.left), len(a)), (_set_label(s.right), len(b))], self.limit, s.span,
+                             "this product of sets")
             return {"union": S.union, "diff": S.diff, "inter": S.inter, "cross": S.cross}[s.op](a, b)
         if isinstance(s, ast.SetFilter):
-            inner = self.scope_of(ast.IndexList(s.bindings, s.condition, span=s.span), Scope({}))
+            inner = self.scope_of(ast.IndexList(s.bindings, s.condition, span=s.span), Scope({}),
+                                  "the domain of this filtered set")
             names = [n for b in s.bindings for n in b.names]
             mask = inner.full_mask().transpose(*names)
             idx = np.nonzero(mask.values)
@@ -231,6 +264,16 @@ class Evaluator:
         return v
 
     # ------------------------------------------------------------------ expressions
+    def number(self, e, scope: Scope, what: str):
+        """`expr` where a number is needed (a bound, a default, a side of a constraint): an element
+        that is text (a parameter declared `in SET`, an index over names) is refused, located."""
+        v = self.expr(e, scope)
+        text = _text_value(v)
+        if text is not None:
+            raise MilkrunError(f"{what} must be a number, but here it is the element '{text}'", e.span,
+                               hint="elements of sets can be compared (==, !=, in) but not used as numbers")
+        return v
+
     def expr(self, e, scope: Scope):
         m = getattr(self, "_e_" + type(e).__name__)
         return m(e, scope)
@@ -254,26 +297,113 @@ class Evaluator:
         return -1 * v if is_linear(v) else -v
 
     def _e_BinOp(self, e, scope):
-        a, b = self.expr(e.left, scope), self.expr(e.right, scope)
-        op = e.op
+        # `a + b - c ...` is a BinOp as deep as the line is long: its left spine is walked in a loop
+        first, rest = chain(e)
+        if e.op in ("+", "-"):
+            return self._terms(first, rest, scope)
+        acc = self.expr(first, scope)
+        for op, right, node in rest:
+            acc = self._binop(node, op, acc, self.expr(right, scope), scope)
+        return acc
+
+    def _terms(self, first, rest, scope):
+        """A chain of + and -. A short one is added pair by pair; in a long one the terms that are a
+        number times one entry of a variable are gathered into a single linear expression, the
+        other linear terms are merged at once and the data summed, so that a line of thousands
+        of terms costs a few array operations instead of one linopy operation per term."""
+        if len(rest) < LONG_CHAIN or not self._linear_backend():
+            acc = self.expr(first, scope)
+            for op, right, node in rest:
+                acc = self._binop(node, op, acc, self.expr(right, scope), scope)
+            return acc
+        const, data, linear = 0.0, None, []
+        labels, coeffs = [], []
+        for sign, node in [(1.0, first)] + [(1.0 if op == "+" else -1.0, right) for op, right, _ in rest]:
+            entry = self._entry_term(node, scope)
+            if entry is not None:
+                labels.append(entry[1])
+                coeffs.append(sign * entry[0])
+                continue
+            v = self.expr(node, scope)
+            if is_linear(v):
+                linear.append(v if sign > 0 else -1 * v)
+            elif isinstance(v, xr.DataArray):
+                data = (v if sign > 0 else -v) if data is None else self._binop(node, "+" if sign > 0 else "-",
+                                                                                   data, v, scope)
+            else:
+                const = self._binop(node, "+" if sign > 0 else "-", const, v, scope)
+        if labels:
+            model = next(iter(self.variables.values())).model
+            ds = xr.Dataset({"coeffs": ("_term", np.asarray(coeffs, dtype=float)),
+                             "vars": ("_term", np.asarray(labels, dtype=np.int64))})
+            linear.insert(0, linopy.LinearExpression(ds, model))
+        out = _add_all(linear)
+        if data is not None:
+            out = data if out is None else out + data
+        if out is None:
+            return const
+        return out + const if const else out
+
+    def _linear_backend(self) -> bool:
+        return bool(self.variables) and all(isinstance(v, linopy.Variable) for v in self.variables.values())
+
+    def _entry_term(self, node, scope):
+        """(coefficient, label) when `node` is one entry of a variable, maybe times a number: `3 * x['a']`."""
+        coef = 1.0
+        while True:
+            if isinstance(node, ast.Neg):
+                coef, node = -coef, node.operand
+            elif isinstance(node, ast.BinOp) and node.op == "*" and isinstance(node.left, ast.Number):
+                coef, node = coef * float(node.left.value), node.right
+            elif isinstance(node, ast.BinOp) and node.op == "*" and isinstance(node.right, ast.Number):
+                coef, node = coef * float(node.right.value), node.left
+            else:
+                break
+        if isinstance(node, ast.Name) and node.name not in scope.coords:
+            var = self.variables.get(node.name)
+            if isinstance(var, linopy.Variable) and var.ndim == 0:
+                return coef, int(var.labels.item())
+            return None
+        if not isinstance(node, ast.Subscript) or not isinstance(self.variables.get(node.name), linopy.Variable):
+            return None
+        var = self.variables[node.name]
+        sym = self.instance.ir.symbols[node.name]
+        at = []
+        for item, pos in zip(node.items, sym.positions):
+            if isinstance(item, ast.Slice) or (isinstance(item, ast.Name) and item.name in scope.coords):
+                return None
+            k = var.labels.indexes[pos.dim].get_indexer([self._element(item, scope)])[0]
+            if k < 0:
+                return None  # not an element: the general path says so, located
+            at.append(k)
+        return coef, int(var.labels.values[tuple(at)])
+
+    def _binop(self, e, op, a, b, scope):
+        """`a op b` for the node `e` whose operator it is."""
         if op == "/":
             self._check_divisor(b, scope, e)
         try:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 if op == "+":
-                    return b + a if is_linear(b) and not is_linear(a) else a + b
-                if op == "-":
-                    return (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
-                if op == "*":
-                    return b * a if is_linear(b) and not is_linear(a) else a * b
-                if op == "/":
-                    return a / b
-                if op == "^":
-                    return a ** b
+                    out = b + a if is_linear(b) and not is_linear(a) else a + b
+                elif op == "-":
+                    out = (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
+                elif op == "*":
+                    out = b * a if is_linear(b) and not is_linear(a) else a * b
+                elif op == "/":
+                    out = a / b
+                elif op == "^":
+                    out = a ** b
+                else:
+                    raise TypeError(op)
+        except OverflowError:
+            raise MilkrunError(f"the result of '{op}' here is too large for a number (it overflows)", e.span,
+                               hint="numbers go up to about 1.8e308; write the value in other units") from None
         except (TypeError, ValueError) as err:
             raise MilkrunError(f"cannot compute '{op}' here: {err}", e.span,
                                hint="set elements that are text cannot take part in arithmetic") from None
-        raise TypeError(op)
+        _check_overflow(out, (a, b), scope, e, f"the result of '{op}'")
+        return out
 
     def _check_divisor(self, b, scope: Scope, e):
         """A zero divisor where the expression is in use is the modeller's mistake, not an inf to solve with."""
@@ -331,7 +461,16 @@ class Evaluator:
             self._check_domain(args[0], lambda v: v >= 0, e, "sqrt() needs values >= 0")
         fn = {"sqrt": np.sqrt, "abs": np.abs, "ceil": np.ceil, "floor": np.floor, "round": np.round,
               "exp": np.exp, "log": np.log}[f]
-        return fn(args[0])
+        if f == "exp" and isinstance(args[0], (int, float)):
+            try:
+                return math.exp(args[0])
+            except OverflowError:
+                raise MilkrunError("exp() of this value is too large for a number (it overflows)", e.span) from None
+        with np.errstate(over="ignore"):
+            out = fn(args[0])
+        if f == "exp":
+            _check_overflow(out, (args[0],), scope, e, "exp()")
+        return out
 
     def _check_domain(self, v, ok, e, msg):
         arr = np.asarray(v.values if isinstance(v, xr.DataArray) else v, dtype=float)
@@ -344,7 +483,7 @@ class Evaluator:
             body = self.expr(e.body, scope)
             dims = [d for d in body.dims if str(d).startswith(SLICE_PREFIX)]
             return body.sum(dims)
-        inner = self.scope_of(e.index, scope)
+        inner = self.scope_of(e.index, scope, reduction_domain(e))
         body = self.expr(e.body, inner)
         new = {d: c for d, c in inner.coords.items() if d not in scope.coords}
         body = broadcast(body, new)
@@ -363,6 +502,12 @@ class Evaluator:
                 body = body.where(mask, 0.0)
             return body.sum(dims)
         # prod / min / max over data
+        if e.op != "prod" and any(len(new[d]) == 0 for d in dims):
+            empty = next(b for b in e.index.bindings if any(n in new and len(new[n]) == 0 for n in b.names))
+            raise MilkrunError(f"{e.op}() over an empty set has no value", e.span,
+                               notes=[("this set has no elements", empty.span)],
+                               hint=f"guard it with 'if card(...) > 0 then ... else ...', or give {e.op}() a "
+                                    "second argument")
         fill = {"prod": 1.0, "min": np.inf, "max": -np.inf}[e.op]
         if mask is not None:
             body = body.where(mask, fill)
@@ -495,6 +640,67 @@ class Evaluator:
                 return ~parts[0]
             return parts[0] & parts[1] if c.op == "and" else parts[0] | parts[1]
         raise TypeError(c)
+
+
+def _text_value(v):
+    """The first text element in a value, or None (numbers, linear expressions, SCIP expressions)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, xr.DataArray) and v.dtype.kind in "OUS" and v.size:
+        flat = v.values.ravel()
+        if v.dtype.kind in "US" or pd.api.types.infer_dtype(flat, skipna=True) == "string":
+            return str(flat[0])
+    return None
+
+
+def reduction_domain(e: ast.Reduction) -> str:
+    return f"the domain of this {e.op}(...) (its indices with those around it)"
+
+
+def _set_label(s) -> str:
+    return s.name if isinstance(s, ast.SetRef) else ""
+
+
+def _add_all(linear: list):
+    """Sum linear expressions: those of the same shape in one merge each, then the groups pairwise."""
+    if not linear:
+        return None
+    groups: dict = {}
+    for v in linear:
+        v = v.to_linexpr() if isinstance(v, linopy.Variable) else v
+        key = tuple((d, n) for d, n in v.sizes.items() if d != "_term")
+        groups.setdefault(key, []).append(v)
+    parts = [g[0] if len(g) == 1 else linopy.merge(g, cls=linopy.LinearExpression) for g in groups.values()]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
+    return out
+
+
+def _check_overflow(out, inputs, scope, e, what: str) -> None:
+    """A number that became infinite although what it came from is finite: an overflow, located."""
+    if isinstance(out, float):
+        if math.isinf(out) and all(not isinstance(x, float) or math.isfinite(x) for x in inputs):
+            raise MilkrunError(f"{what} here is too large for a number (it overflows)", e.span,
+                               hint="numbers go up to about 1.8e308; write the value in other units")
+        return
+    if not isinstance(out, xr.DataArray) or out.dtype.kind != "f":
+        return
+    inf = np.isinf(out)
+    if not bool(inf.any()):
+        return
+    for x in inputs:
+        if isinstance(x, xr.DataArray) and x.dtype.kind == "f":
+            inf = inf & np.isfinite(x)
+        elif isinstance(x, float) and not math.isfinite(x):
+            return
+    if scope.mask is not None:
+        inf = inf & scope.mask
+    if bool(inf.any()):
+        at = inf.where(inf, drop=True)
+        where = ", ".join(f"{d}={at.coords[d].values[0]}" for d in at.dims)
+        raise MilkrunError(f"{what} here is too large for a number (it overflows){' at ' + where if where else ''}",
+                           e.span, hint="numbers go up to about 1.8e308; write the value in other units")
 
 
 def _drop_coord(arr, name: str):

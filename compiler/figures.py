@@ -85,7 +85,7 @@ def evaluate_kpis(ir: ModelIR, instance: Instance, solution: xr.Dataset) -> dict
     for sym in kpis:
         scope = ev.declaration_scope(sym)
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = ev.expr(sym.decl.expr, scope)
+            v = ev.number(sym.decl.expr, scope, "a kpi")
         v = v if isinstance(v, xr.DataArray) else xr.DataArray(float(v))
         v = broadcast(v, scope.coords)
         v = v.where(~(np.abs(v) < 1e-9), 0.0)  # solver residues (2.6e-15) are zeros

@@ -26,9 +26,12 @@ _WORDS = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less tha
 
 
 class Instance:
-    def __init__(self, ir: ModelIR, raw: RawData):
+    def __init__(self, ir: ModelIR, raw: RawData, max_entries: int | None = None):
+        """`max_entries`: the most entries one domain may have (default sets.MAX_ENTRIES, or
+        the environment variable MILKRUN_MAX_ENTRIES)."""
         self.ir = ir
         self.raw = raw
+        self.max_entries = S.max_entries(max_entries)
         self._sets: dict[str, S.SetValue] = {}
         self._params: dict[str, object] = {}
         self._holes: set[str] = set()  # params defined on only part of the product of their sets
@@ -181,7 +184,7 @@ class Instance:
         scope = self.ev.declaration_scope(sym)
         dims = list(scope.coords)
         if d.definition is not None:
-            value = self.ev.expr(d.definition, scope)
+            value = self.ev.number(d.definition, scope, "a parameter's formula")
             value = _full(value, scope)
             src = None
         else:
@@ -205,7 +208,7 @@ class Instance:
         The robust pass gives the value an extra dimension (one nominal-plus-unit-step per
         uncertain entry), so one evaluation of a constraint yields every entry's effect. The
         copy's values are not re-checked: they are probes, not data."""
-        shadow = Instance(self.ir, self.raw)
+        shadow = Instance(self.ir, self.raw, self.max_entries)
         shadow._sets = self._sets
         shadow._ranges = self._ranges
         shadow._preset = {**self._preset, name: value}  # earlier probes stay in place
@@ -247,13 +250,13 @@ class Instance:
         """Keep the range; with a realisation asked for, draw the value uniformly within it."""
         u = sym.decl.uncertain
         if u.deviation is not None:
-            dev = _full(self.ev.expr(u.deviation, scope), scope)
+            dev = _full(self.ev.number(u.deviation, scope, "an uncertainty range"), scope)
             if bool((dev < 0).any()):
                 raise MilkrunError(f"the deviation of '{sym.name}' must not be negative", u.span)
             lo, hi = value - dev, value + dev
         else:
             # an absolute range: the nominal value may lie outside it (a --set what-if), the draws never do
-            lo, hi = (_full(self.ev.expr(e, scope), scope) for e in (u.lo, u.hi))
+            lo, hi = (_full(self.ev.number(e, scope, "an uncertainty range"), scope) for e in (u.lo, u.hi))
         if bool((hi < lo).any()):
             raise MilkrunError(f"the uncertainty range of '{sym.name}' is empty somewhere (its upper end is below its "
                                "lower end)", u.span)
@@ -351,7 +354,7 @@ class Instance:
         missing = np.isnan(values) if mask is None else (np.isnan(values) & mask)
         if missing.any():
             if d.default is not None:
-                default = _full(self.ev.expr(d.default, scope), scope)
+                default = _full(self.ev.number(d.default, scope, "a default value"), scope)
                 value = value.fillna(default)
             else:
                 idx = np.argwhere(missing)
@@ -400,7 +403,7 @@ class Instance:
         if d.binary:
             checks.append((np.isin(vals, [0, 1]) | ~live, "must be 0 or 1", None))
         for b in d.bounds:
-            bound = _full(self.ev.expr(b.value, scope), scope)
+            bound = _full(self.ev.number(b.value, scope, "a parameter's bound"), scope)
             bvals = np.broadcast_to(bound.values, vals.shape) if isinstance(bound, xr.DataArray) else bound
             ok = _OPS[b.op](vals, bvals) | ~live
             checks.append((ok, f"must be {_WORDS[b.op]}", (b, bvals)))

@@ -61,7 +61,7 @@ def load_model(path: str | Path, include_path: list[str | Path] | None = None) -
 
 def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None,
               scenario: str | None = None, realisation: tuple[int, int] | None = None,
-              perturb: list[str] | None = None) -> tuple[Instance, Path | None]:
+              perturb: list[str] | None = None, max_entries: int | None = None) -> tuple[Instance, Path | None]:
     """Data in the order it applies: the model's data, the tables, the scenario, --set, --perturb;
     then, with `realisation=(seed, k)`, each `uncertain` parameter drawn within its range."""
     raw = RawData()
@@ -80,19 +80,20 @@ def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None 
             raise MilkrunError("random realisations need parameters declared 'uncertain'; this model has none",
                                Span(ir.file, 1, 1))
         raw.realisation = (int(realisation[0]), int(realisation[1]))
-    return Instance(ir, raw).bind_all(), data_dir
+    return Instance(ir, raw, max_entries).bind_all(), data_dir
 
 
 def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
                   objective: str | None = None, tour_method: str | None = None, scenario: str | None = None,
                   realisation: tuple[int, int] | None = None, perturb: list[str] | None = None,
-                  robust=None, include_path: list[str | Path] | None = None) -> Compiled:
+                  robust=None, include_path: list[str | Path] | None = None,
+                  max_entries: int | None = None) -> Compiled:
     """`robust`: a passes.robust.RobustOptions; every row and objective an uncertain parameter
     touches is then replaced by its robust counterpart (box or budget)."""
     t0 = time.perf_counter()
     ir = load_model(resolve_model_path(path), include_path)
     t1 = time.perf_counter()
-    instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb)
+    instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb, max_entries=max_entries)
     run_checks(ir, instance)
     t2 = time.perf_counter()
     if ir.nonlinear:
@@ -117,13 +118,13 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
                 gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
                 scenario: str | None = None, realisation: tuple[int, int] | None = None,
                 perturb: list[str] | None = None, fixed: dict | None = None, robust=None,
-                include_path: list[str | Path] | None = None) -> Result:
+                include_path: list[str | Path] | None = None, max_entries: int | None = None) -> Result:
     """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
     from .passes.fix import fix_variables
     from .passes.tour import default_method
 
     compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
-                             realisation, perturb, robust, include_path)
+                             realisation, perturb, robust, include_path, max_entries=max_entries)
     if fixed:
         fix_variables(compiled.built, fixed)
     result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)

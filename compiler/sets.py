@@ -6,11 +6,56 @@ seen as a boolean mask over the product of its components' distinct values.
 """
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from milkrun.dsl.diagnostics import MilkrunError
+
+# The most entries one domain may have: a set, or the combinations of indices a declaration, a
+# sum or a filter ranges over. Every array built over a domain (a parameter's values, a
+# variable's labels and bounds, a constraint's terms) holds one number or more per entry, so a
+# domain past this is refused, with its size, before anything is allocated for it, instead of
+# running the machine out of memory. 50 million entries is some gigabytes once a variable and a
+# constraint are built over it. Raise it with compile_model(..., max_entries=N) (Instance's
+# `max_entries`) or the environment variable MILKRUN_MAX_ENTRIES.
+MAX_ENTRIES = 50_000_000
+ENV_MAX_ENTRIES = "MILKRUN_MAX_ENTRIES"
+
+
+def max_entries(given: int | None = None) -> int:
+    """The limit in force: the one given, else MILKRUN_MAX_ENTRIES, else MAX_ENTRIES."""
+    if given is not None:
+        if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 1:
+            raise MilkrunError(f"the limit on entries must be a whole number of at least 1, got {given!r}")
+        return int(given)
+    text = os.environ.get(ENV_MAX_ENTRIES, "").strip().replace("_", "")
+    if not text:
+        return MAX_ENTRIES
+    try:
+        value = float(text)
+        ok = math.isfinite(value) and value >= 1 and value == int(value)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise MilkrunError(f"{ENV_MAX_ENTRIES} must be a whole number of at least 1, got '{os.environ[ENV_MAX_ENTRIES]}'")
+    return int(value)
+
+
+def check_size(sizes: list[tuple[str, int]], limit: int, span, what: str) -> None:
+    """Refuse a domain of more than `limit` entries; `sizes` are (label, count) of its factors."""
+    total = math.prod(int(n) for _, n in sizes)
+    if total <= limit:
+        return
+    factors = " × ".join(f"{label}: {n:,}" if label else f"{n:,}" for label, n in sizes)
+    detail = f" ({factors})" if len(sizes) > 1 else ""
+    raise MilkrunError(f"{what} has {total:,} entries{detail}, more than the limit of {limit:,}", span,
+                       hint=f"every array built over it needs memory for each entry; if the machine has it, raise "
+                            f"the limit with --max-entries N (or the environment variable {ENV_MAX_ENTRIES})")
 
 
 def normalize(value):
@@ -55,7 +100,10 @@ def normalize_column(values) -> np.ndarray:
 def make_index(values) -> pd.Index:
     vals = list(values)
     if vals and all(isinstance(v, (int, np.integer)) for v in vals):
-        return pd.Index(np.asarray(vals, dtype=np.int64))
+        try:
+            return pd.Index(np.asarray(vals, dtype=np.int64))
+        except OverflowError:  # whole numbers beyond 64 bits stay Python integers
+            pass
     return pd.Index(vals, dtype=object)
 
 
