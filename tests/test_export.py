@@ -156,15 +156,18 @@ EDGE = '''
     var pick[Towns] binary
     var free >= 0
     var end[Towns] integer >= -2
+    var trips[Towns] integer >= 0
+    var idle >= 1 <= 2
 
     maximize gain: 100 - sum(t) 0.1 * send[t] - sum(t) spare[t] + u - fixed + below - 3 * free
-                   + sum(t) pick[t] - sum(t) end[t]
+                   + sum(t) pick[t] - sum(t) end[t] - sum(t) trips[t]
 
     subject to
       meet[t in Towns]: send[t] + spare[t] + end[t] >= need[t]
       cap: u <= 12.5
       picks: sum(t) pick[t] <= 2
       empty: 0 * u <= 1
+      enough_trips: sum(t) trips[t] >= 9
 
     data Towns """
     Towns, need
@@ -180,23 +183,25 @@ EDGE = '''
 def test_colliding_names_keyword_names_bounds_and_constant(write_model, tmp_path, fmt):
     """Three towns map to `new_york`: the first keeps the name, the others get ~2 and ~3 (in the
     order of the set). `free` and `end` are words of the LP format: a `_` is added. Every bound
-    kind (upper only, integer range, free, fixed, negative, binary, integer unbounded above), a
-    row with only a zero coefficient, and the constant 100 of a maximised objective survive."""
+    kind (upper only, integer range, free, fixed, negative, binary, integer unbounded above:
+    trips must sum to 9, which MPS readers would cap at 1 each without an explicit bound), a
+    variable used nowhere (idle), a row with only a zero coefficient, and the constant 100 of a
+    maximised objective survive."""
     model = write_model(EDGE)
     expected = solve_model(model, solver="highs")
-    assert expected.objective == pytest.approx(108.1)
+    assert expected.objective == pytest.approx(99.1)
     path = tmp_path / f"edge.{fmt}"
     info = export_model(compile_model(model), path, fmt)
     text = path.read_text()
     for name in ("send(new_york)", "send(new_york)~2", "send(new_york)~3", "send(Sao_Paulo)", "free_",
                  "end_(new_york)~3", "meet(new_york)~2"):
         assert re.search(rf"(^|\s){re.escape(name)}(\s|:|$)", text, re.M), name
-    assert info["variables"] == 20 and info["constraints"] == 7
+    assert info["variables"] == 25 and info["constraints"] == 8
     for reader in READERS.values():
         back = reader(path, relax=False)
-        assert back["objective"] == pytest.approx(108.1, rel=1e-12)
-        assert back["columns"] == 20 and back["integers"] == 12
-        assert len(set(back["names"])) == 20
+        assert back["objective"] == pytest.approx(99.1, rel=1e-12)
+        assert back["columns"] == 25 and back["integers"] == 16
+        assert len(set(back["names"])) == 25
 
 
 def test_a_plain_linopy_model_can_be_written(tmp_path):
