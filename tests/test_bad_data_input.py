@@ -253,6 +253,15 @@ def test_a_known_key_with_empty_cells_still_takes_the_default(plants):
     assert limit.sel(Plants="P2", Markets="M2").item() == 9
 
 
+def test_a_row_of_empty_cells_gives_its_entry_so_another_table_may_not(cli, plants):
+    (data_dir(plants) / "limits.csv").write_text("Plants,Markets,limit\nP2,M2,9\nP1,M1,\n")
+    f = data_dir(plants) / "more.csv"
+    f.write_text("Plants,Markets,limit\nP1,M1,5\n")
+    code, err = check(cli, plants)
+    assert code == 2
+    located(err, f"{f}:2:7", "parameter 'limit' is given twice for (P1, M1)", "limits.csv:3:7")
+
+
 # ------------------------------------------------------------------ data folder entries
 def test_a_folder_named_like_a_csv_file(cli, plants):
     (data_dir(plants) / "old.csv").mkdir()
