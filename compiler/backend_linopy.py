@@ -7,6 +7,7 @@ makes the model infeasible and is reported with its source line and index.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import linopy
@@ -27,6 +28,20 @@ from .ir import ModelIR, Symbol
 SOLVER_INFINITY = 1e20
 _INFINITE = "solvers read numbers of 1e20 and more as infinite (SCIP refuses them)"
 _SCALE_HINT = "scale the model: measure in larger units (thousands of litres, say) so its numbers stay below 1e20"
+
+
+# The declaration behind each constraint family of a built model, for messages about rows found
+# after building (backend_scip refuses numbers SCIP reads as infinite before handing rows over).
+ORIGINS: "weakref.WeakKeyDictionary[linopy.Model, dict]" = weakref.WeakKeyDictionary()
+
+
+def origin(m, family: str):
+    """The span of the declaration a constraint family comes from (`name`, `name_lo`, `name_hi`)."""
+    spans = ORIGINS.get(m, {})
+    for name in (family, family.removesuffix("_lo"), family.removesuffix("_hi")):
+        if name in spans:
+            return spans[name]
+    return None
 
 
 class InfeasibleByConstruction(MilkrunError):
@@ -57,6 +72,7 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
     from .passes import GLOBAL_CONSTRAINTS
 
     m = linopy.Model()
+    ORIGINS[m] = {s.name: s.span for s in ir.of_kind("constraint")}  # for backend_scip's last check
     variables: dict[str, linopy.Variable] = {}
     ev = Evaluator(instance, variables)
     for sym in ir.of_kind("var"):

@@ -14,6 +14,7 @@ def to_scip(m, quiet: bool = True):
     import pyscipopt as scip
 
     M = m.matrices
+    refuse_infinite(m, M)
     model = scip.Model()
     model.hideOutput(quiet)
     vlabels = np.asarray(M.vlabels)
@@ -47,6 +48,50 @@ def to_scip(m, quiet: bool = True):
             model.addCons(expr == float(b[r]), name=f"c{int(clabels[r])}")
     model.setMinimize() if m.objective.sense == "min" else model.setMaximize()
     return model, by_label
+
+
+def refuse_infinite(m, M) -> None:
+    """The last check before SCIP: a number it reads as infinite stops it with an error from C
+    (printed straight to the terminal), so it is refused here, named. The build refuses those the
+    model writes, located; this catches any a pass added afterwards (robust rows, objective rows)."""
+    from milkrun.dsl.diagnostics import MilkrunError
+
+    from .backend_linopy import _INFINITE, _SCALE_HINT, SOLVER_INFINITY, _variable_name, origin
+
+    def row_name(r: int) -> tuple[str, object]:
+        family, coords = m.constraints.get_label_position(int(np.asarray(M.clabels)[r]))
+        at = f" at {', '.join(f'{k}={v}' for k, v in coords.items())}" if coords else ""
+        return f"constraint '{family}'{at}", origin(m, str(family))
+
+    c = np.asarray(M.c, float) if M.c is not None else np.zeros(0)
+    big = np.flatnonzero(np.abs(c) >= SOLVER_INFINITY)
+    if len(big):
+        k = int(big[0])
+        raise MilkrunError(f"the objective has the coefficient {c[k]:g} on "
+                           f"{_variable_name(m, int(np.asarray(M.vlabels)[k]))}: {_INFINITE}", hint=_SCALE_HINT)
+    lb, ub = np.asarray(M.lb, float), np.asarray(M.ub, float)
+    big = np.flatnonzero((lb >= SOLVER_INFINITY) | (ub <= -SOLVER_INFINITY))
+    if len(big):
+        k = int(big[0])
+        raise MilkrunError(f"{_variable_name(m, int(np.asarray(M.vlabels)[k]))} has a bound of "
+                           f"{(lb[k] if lb[k] >= SOLVER_INFINITY else ub[k]):g}: {_INFINITE}", hint=_SCALE_HINT)
+    if M.A is None:
+        return
+    A = M.A.tocoo()
+    big = np.flatnonzero(np.abs(A.data) >= SOLVER_INFINITY)
+    if len(big):
+        k = int(big[0])
+        what, span = row_name(int(A.row[k]))
+        raise MilkrunError(f"{what} has the coefficient {A.data[k]:g} on "
+                           f"{_variable_name(m, int(np.asarray(M.vlabels)[A.col[k]]))}: {_INFINITE}", span,
+                           hint=_SCALE_HINT)
+    b, sense = np.asarray(M.b, float), np.asarray(M.sense).astype(str)
+    wrong = ((sense == ">") & (b >= SOLVER_INFINITY)) | ((sense == "<") & (b <= -SOLVER_INFINITY)) | \
+        ((sense == "=") & (np.abs(b) >= SOLVER_INFINITY))
+    big = np.flatnonzero(wrong)
+    if len(big):
+        what, span = row_name(int(big[0]))
+        raise MilkrunError(f"{what} has the right-hand side {b[big[0]]:g}: {_INFINITE}", span, hint=_SCALE_HINT)
 
 
 def add_start(model, by_label: list, start: np.ndarray) -> None:
