@@ -374,3 +374,19 @@ def test_a_planted_parser_cache_is_never_loaded(tmp_path, write_model, milkrun_p
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists(), "milkrun unpickled a file from the shared temp folder"
     assert sorted(tmp.glob(".lark_cache_*.tmp")) == planted  # and wrote no cache of its own
+
+
+def test_scip_gets_no_infinite_number_a_pass_added_after_building(write_model):
+    # the build refuses what the model writes; rows changed afterwards (robust and tour passes,
+    # Pareto's objective rows) meet a last check before SCIP, located at the family's declaration
+    from milkrun.compiler.backend_scip import to_scip
+    from milkrun.compiler.pipeline import compile_model
+    from milkrun.dsl.diagnostics import MilkrunError
+
+    path = write_model(BASE + "r[i in I]: x[i] >= 1\n")
+    compiled = compile_model(path)
+    compiled.linopy.constraints["r"].update(coeffs=compiled.linopy.constraints["r"].coeffs * 1e25)
+    with pytest.raises(MilkrunError) as info:
+        to_scip(compiled.linopy)
+    assert (info.value.span.line, info.value.span.column) == (4, 1)
+    assert "constraint 'r' at i=a has the coefficient 1e+25 on x[a]" in info.value.message
