@@ -145,7 +145,8 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
         where = ", ".join(f"{dim}={at.coords[dim].values[0]}" for dim in at.dims) if crossed.ndim else ""
         raise MilkrunError(f"variable '{sym.name}' has a lower bound above its upper bound"
                            f"{' at ' + where if where else ''}", d.span)
-    for value, op, wrong in ((lower, ">=", lambda v: v >= SOLVER_INFINITY), (upper, "<=", lambda v: v <= -SOLVER_INFINITY)):
+    for value, op, wrong in ((lower, ">=", lambda v: v >= SOLVER_INFINITY),
+                             (upper, "<=", lambda v: v <= -SOLVER_INFINITY)):
         bad = wrong(xr.DataArray(value))
         if mask is not None and bad.ndim:
             bad = bad & mask

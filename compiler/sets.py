@@ -42,7 +42,8 @@ def max_entries(given: int | None = None) -> int:
     except ValueError:
         ok = False
     if not ok:
-        raise MilkrunError(f"{ENV_MAX_ENTRIES} must be a whole number of at least 1, got '{os.environ[ENV_MAX_ENTRIES]}'")
+        raise MilkrunError(f"{ENV_MAX_ENTRIES} must be a whole number of at least 1, "
+                           f"got '{os.environ[ENV_MAX_ENTRIES]}'")
     return int(value)
 
 

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer_NonRecursive
-from lark.exceptions import GrammarError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (GrammarError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken,
+                             VisitError)
 
 from . import ast
 from .diagnostics import MilkrunError, Span, register_source
