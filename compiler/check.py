@@ -714,7 +714,7 @@ def _check_nesting(node) -> None:
             continue
         if depth > MAX_NESTING:
             raise MilkrunError(f"this expression is nested too deeply: more than {MAX_NESTING} levels of brackets, "
-                               "signs, powers, sums or ifs inside one another", n.span,
+                               "signs, powers, sums, ifs or set operations inside one another", n.span,
                                hint="compute the inner part as a parameter of its own")
         if isinstance(n, ast.BinOp):
             first, rest = chain(n)

@@ -638,7 +638,10 @@ class Evaluator:
             parts = [self.cond(a, scope) for a in c.args]
             if c.op == "not":
                 return ~parts[0]
-            return parts[0] & parts[1] if c.op == "and" else parts[0] | parts[1]
+            out = parts[0]
+            for p in parts[1:]:
+                out = out & p if c.op == "and" else out | p
+            return out
         raise TypeError(c)
 
 

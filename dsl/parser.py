@@ -271,6 +271,14 @@ def _unquote(s: str) -> str:
     return s[1:-1]
 
 
+def _bool(op: str, c: list, span: Span) -> ast.BoolOp:
+    """`a or b or c` as one BoolOp of three, not nested: a generated condition may list hundreds."""
+    left, right = c
+    if isinstance(left, ast.BoolOp) and left.op == op and len(left.args) > 1:
+        return ast.BoolOp(op, [*left.args, right], span=span)
+    return ast.BoolOp(op, [left, right], span=span)
+
+
 def _number(text: str, span: Span | None = None):
     v = int(text) if not any(c in text for c in ".eE") else float(text)
     if not math.isfinite(v) or (isinstance(v, int) and abs(v) > _LARGEST):
@@ -629,10 +637,10 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Member(items, set_expr, span=self.S(meta))
 
     def or_(self, meta, c):
-        return ast.BoolOp("or", list(c), span=self.S(meta))
+        return _bool("or", c, self.S(meta))
 
     def and_(self, meta, c):
-        return ast.BoolOp("and", list(c), span=self.S(meta))
+        return _bool("and", c, self.S(meta))
 
     def not_(self, meta, c):
         return ast.BoolOp("not", list(c), span=self.S(meta))

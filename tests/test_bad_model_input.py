@@ -170,6 +170,15 @@ def test_a_long_kpi(write_model, cli):
     assert json.loads(out)["kpis"]["k"] == 60
 
 
+def test_a_long_condition(write_model, cli):
+    # 100 alternatives joined by `or`: one condition of 100 parts, not 100 levels deep
+    cond = " or ".join(f"i == {k}" for k in range(1, 301, 3))
+    path = write_model(f"set A = 1..300\nvar x[A] >= 0\nminimize o: sum(i) x[i]\nr[i in A where {cond}]: x[i] >= 1\n")
+    code, out, err = cli("solve", path)
+    assert code == 0, err
+    assert "objective o (minimise): 100" in out
+
+
 def test_a_statement_past_the_operator_limit_is_refused_while_read(bad, monkeypatch):
     monkeypatch.setattr(parser, "MAX_OPERATORS", 1000)
     text = f"var x >= 0\nminimize o: x\nc: {_terms(1500)} >= 1\n"
