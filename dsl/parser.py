@@ -283,7 +283,7 @@ def _number(text: str, span: Span | None = None):
     v = int(text) if not any(c in text for c in ".eE") else float(text)
     if not math.isfinite(v) or (isinstance(v, int) and abs(v) > _LARGEST):
         raise MilkrunError(f"the number {text.lstrip('+')} is too large: numbers go up to about 1.8e308", span,
-                           hint="write the value in smaller units, or leave the bound out if none is meant")
+                           hint="write the value in larger units; for no limit at all, leave the bound out")
     return v  # a whole number stays exact, however long (a range's bound is checked where used)
 
 
