@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--producers", type=int, default=22, help="first N producers of models/location (default 22)")
     ap.add_argument("--json", action="store_true", help="also print one line 'JSON {...}'")
     args = ap.parse_args()
-    from milkrun.compiler.sweep.manifest import solver_versions, versions
+    from milkrun.compiler.provenance import solver_versions, versions
 
     with tempfile.TemporaryDirectory(prefix="milkrun-sweep-bench-") as tmp:
         tmp = Path(tmp)

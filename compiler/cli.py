@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from milkrun.compiler.solvers import SOLVER_HELP
+from milkrun.compiler.arguments import (at_least_one, output_args, positive_seconds, solver_args,
+                                         solver_options_from)
 from milkrun.dsl.diagnostics import MilkrunError, render
 
 EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -33,16 +34,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # raised, so that main() can answer in JSON when --json was asked
         raise UsageError(message, self.format_usage())
-
-
-def solver_args(sp, per_solve: bool = True) -> None:
-    """--solver, --time-limit, --gap and --option: the same for every command that solves."""
-    each = " per solve" if per_solve else ""
-    sp.add_argument("--solver", default="auto", help=SOLVER_HELP)
-    sp.add_argument("--time-limit", type=float, metavar="S", help=f"time limit{each}, seconds")
-    sp.add_argument("--gap", type=float, metavar="G", help=f"relative MIP gap{each}")
-    sp.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
-                    help="a solver option, checked against the solver's own list (repeatable)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,14 +78,15 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="write the compiled model as an LP or MPS file with readable names")
     model_args(e)
-    e.add_argument("--format", choices=["lp", "mps"], default="lp")
+    e.add_argument("--format", choices=["lp", "mps"], default="lp", help="LP (CPLEX LP format, default) or free MPS")
     e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
     e.add_argument("--json", action="store_true", help="print what was written as JSON")
     pa = sub.add_parser("pareto", help="the Pareto front of a model with two or more objectives")
     model_args(pa)
     pa.add_argument("--primary", metavar="NAME", help="the objective optimised at each ε point (default: the first)")
-    pa.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2")
-    pa.add_argument("--points", type=int, default=10, metavar="N",
+    pa.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2",
+                    help="augmecon2 (default: the augmented ε-constraint method) or weighted sums")
+    pa.add_argument("--points", type=at_least_one, default=10, metavar="N",
                     help="grid points per secondary objective (augmecon2) or weight steps (weighted); "
                          "for integer objectives, range + 1 points give the exact front")
     pa.add_argument("--weights", metavar="A,B,...", help="weighted: one weight per objective (primary first)")
@@ -126,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                                       "every scenario, robustness requirements, features and radius")
     model_args(fe)
     fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
-    fe.add_argument("--points", type=int, default=10, metavar="N", help="grid points of each front (default 10)")
+    fe.add_argument("--points", type=at_least_one, default=10, metavar="N", help="grid points of each front (default 10)")
     fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
     solver_args(fe)
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
@@ -141,9 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     fe.add_argument("--perturbation", metavar="NAME", help="the perturbed parameter (default: the one the scenarios change)")
     fe.add_argument("--radius-range", metavar="LO:HI", help="values of the perturbation scanned for the radius "
                                                             "(default: its uncertain range, or the scenarios')")
-    fe.add_argument("--radius-steps", type=int, default=10, metavar="N", help="scan intervals over the range (default 10)")
+    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N", help="scan intervals over the range (default 10)")
     fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
-    fe.add_argument("--workers", type=int, default=1, metavar="N",
+    fe.add_argument("--workers", type=at_least_one, default=1, metavar="N",
                     help="compute N scenarios' fronts at once, each in its own process (default 1)")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
@@ -151,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
     from milkrun.compiler.sweep import add_sweep_arguments
 
     add_sweep_arguments(sub)
+    for command in sub.choices.values():
+        output_args(command)
     return p
 
 
@@ -179,18 +173,36 @@ def main(argv: list[str] | None = None) -> int:
         doc = {"status": "infeasible" if e.kind == "infeasible" else "error", "message": e.message,
                "location": str(e.span) if e.span else None, "hint": e.hint,
                "why": [text for text, _ in e.notes]}
+    except OSError as e:
+        if e.filename is None:  # not about a path the user gave: a bug
+            return _internal(e, as_json, command)
+        where = e.filename if e.filename2 is None else f"{e.filename} → {e.filename2}"
+        message = f"cannot use {where}: {e.strerror or e}"
+        sys.stderr.write(f"error: {message}\n")
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": message, "location": str(e.filename)}
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         code, doc = EXIT_INTERRUPTED, {"status": "interrupted", "message": "interrupted before any result"}
     except Exception as e:  # a bug in milkrun, not the user's mistake
-        if os.environ.get("MILKRUN_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n"
-                         "(set MILKRUN_DEBUG=1 for the traceback and report it)\n")
-        code, doc = EXIT_INTERNAL, {"status": "internal_error", "message": f"{type(e).__name__}: {e}"}
+        return _internal(e, as_json, command)
     if as_json:
-        print(json.dumps({"command": command, "exit_code": code, **_EMPTY_RESULT.get(command, {}), **doc}))
+        _json_outcome(command, code, doc)
     return code
+
+
+def _internal(e: Exception, as_json: bool, command: str | None) -> int:
+    """A bug in milkrun: exit 3, the traceback only when MILKRUN_DEBUG asks for it."""
+    if os.environ.get("MILKRUN_DEBUG"):
+        traceback.print_exception(e)
+    sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n"
+                     "(set MILKRUN_DEBUG=1 for the traceback and report it)\n")
+    if as_json:
+        _json_outcome(command, EXIT_INTERNAL, {"status": "internal_error", "message": f"{type(e).__name__}: {e}"})
+    return EXIT_INTERNAL
+
+
+def _json_outcome(command: str | None, code: int, doc: dict) -> None:
+    print(json.dumps({"command": command, "exit_code": code, **_EMPTY_RESULT.get(command, {}), **doc}))
 
 
 # The keys a command's --json document always has, so that a reader finds them on failure too.
@@ -230,16 +242,6 @@ def _robust(args):
     return RobustOptions(args.robust, args.level, args.budget)
 
 
-def _options(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for p in pairs:
-        if "=" not in p:
-            raise MilkrunError(f"--option expects KEY=VALUE, got '{p}'")
-        k, v = p.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
@@ -263,9 +265,13 @@ def _check(args) -> int:
         return EXIT_SOLVED
     out = _stdout()
     out.print(f"[bold]{info['model'] or args.model}[/bold]: ok")
+    if args.quiet:
+        return EXIT_SOLVED
     out.print("  sets: " + ", ".join(f"{k} ({v})" for k, v in info["sets"].items()))
     out.print(f"  {info['variables']:,} variables, {info['constraints']:,} constraints, "
               f"objectives: {', '.join(info['objectives']) or 'none'}")
+    if args.verbose:
+        out.print("  seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in compiled.seconds.items()))
     for name, n in info["dropped_empty_rows"].items():
         out.print(f"  note: {n} row(s) of '{name}' have no variable after indexing and always hold; left out")
     if nonlinear:
@@ -276,7 +282,7 @@ def _check(args) -> int:
 
 def _solve(args) -> int:
     from milkrun.compiler.pipeline import compile_model, finish
-    from milkrun.compiler.report import print_result
+    from milkrun.compiler.report import MAX_ROWS, print_result
     from milkrun.compiler.solve import solve
 
     import time
@@ -284,40 +290,57 @@ def _solve(args) -> int:
     t0 = time.perf_counter()
     from milkrun.compiler.passes.tour import default_method
 
+    if args.out:  # a folder that cannot be made is refused before the solve, not after it
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+
     compiled = compile_model(args.model, args.data, args.overrides, args.objective,
                              args.tour or default_method(args.solver), scenario=args.scenario, robust=_robust(args))
-    options = _options(args.options)
+    options = solver_options_from(args.options)
     start = None
     if args.start:
         from milkrun.compiler.start import read_start, start_problems
 
         start, _ = read_start(compiled.linopy, args.start)
         problems = start_problems(compiled.linopy, start)
-        if problems:
+        if problems and not args.quiet:
             sys.stderr.write(f"note: the start in {args.start} breaks the model, so the solver will likely "
                              "discard it:\n" + "".join(f"  {p}\n" for p in problems))
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
-                   ir=compiled.ir, progress=not args.log, start=start)
+                   ir=compiled.ir, progress=not (args.log or args.quiet), start=start)
     finish(compiled, result)
     if compiled.robust is not None and result.robust is not None:
         _price_of_robustness(args, result, options)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
+        result.provenance = provenance(compiled)
         result.write(Path(args.out))
         if result.has_solution and result.tours:
             from milkrun.compiler.plots import route_map
 
             drawn = route_map(result, compiled.instance, Path(args.out) / "routes.png")
-            if drawn is None:
+            if drawn is None and not args.quiet:
                 sys.stderr.write("note: no route map: the tour's nodes have no x/y (or lon/lat) parameters\n")
     if args.json:
         print(result.to_json())
     else:
-        print_result(result, _stdout())
+        print_result(result, _stdout(), max_rows=None if args.verbose else MAX_ROWS, verbose=args.verbose,
+                     quiet=args.quiet)
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return result.exit_code
+
+
+def provenance(compiled) -> dict:
+    """What summary.json records of where a result came from: versions, and hashes of the inputs."""
+    import platform
+
+    from milkrun.compiler.provenance import hashes, solver_versions, versions
+
+    return {"command": ["milkrun", *sys.argv[1:]], "model": str(Path(compiled.ir.file).resolve()),
+            "data": str(Path(compiled.data_dir).resolve()) if compiled.data_dir else None,
+            "files": hashes(Path(compiled.ir.file), compiled.data_dir), "versions": versions(),
+            "solvers": solver_versions(), "python": sys.version.split()[0], "platform": platform.platform()}
 
 
 def _price_of_robustness(args, result, options) -> None:
@@ -352,15 +375,15 @@ def _pareto(args) -> int:
             nadir[name.strip()] = float(value)
         except ValueError:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
-    compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, _options(args.options),
+    compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, solver_options_from(args.options),
                                  args.time_limit, args.gap, args.primary, args.method, args.points, weights,
-                                 progress=True, nadir=nadir, scenario=args.scenario, robust=_robust(args))
+                                 progress=not args.quiet, nadir=nadir, scenario=args.scenario, robust=_robust(args))
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
         print(json.dumps(front.summary()))
     else:
-        print_front(compiled, front, _stdout())
+        print_front(compiled, front, _stdout(), max_rows=100000 if args.verbose else 60, quiet=args.quiet)
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return EXIT_SOLVED if front.points else EXIT_NO_SOLUTION
@@ -380,13 +403,13 @@ def _twin(args) -> int:
                            "(solve the robust design with milkrun solve --robust, or sweep the perturbation)")
 
     twin = run_twin(args.model, args.perturb, args.data, args.overrides, args.scenario, args.solver,
-                    _options(args.options), args.time_limit, args.gap, args.objective, args.tour)
+                    solver_options_from(args.options), args.time_limit, args.gap, args.objective, args.tour)
     if args.out:
         write_twin(twin, Path(args.out))
     if args.json:
         print(json.dumps(twin.summary()))
     else:
-        print_twin(twin, _stdout())
+        print_twin(twin, _stdout(), quiet=args.quiet)
         if args.out:
             _stdout().print(f"  written to {args.out}/")
     return EXIT_SOLVED if twin.columns[-1].result.has_solution else EXIT_NO_SOLUTION
@@ -420,6 +443,8 @@ def _convert(args) -> int:
     if args.json:
         print(json.dumps({"status": "written", "folder": str(out), "tables": ["Nodes.csv", "dist.csv", "scalars.csv"]}))
         return EXIT_SOLVED
+    if args.quiet:
+        return EXIT_SOLVED
     _stdout().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
                     f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
     return EXIT_SOLVED
@@ -428,7 +453,7 @@ def _convert(args) -> int:
 def _fepia(args) -> int:
     from milkrun.compiler.fepia_cli import run_cli
 
-    return run_cli(args, _options(args.options), _stdout())
+    return run_cli(args, solver_options_from(args.options), _stdout())
 
 if __name__ == "__main__":
     console_main()

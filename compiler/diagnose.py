@@ -141,7 +141,14 @@ def _list(items: list[str]) -> str:
 
 
 def _where(ir: ModelIR | None, name: str) -> str:
-    base = name[:-3] if name.endswith(("_lo", "_hi")) and ir and name[:-3] in ir.symbols else name
-    if ir is None or base not in ir.symbols:
+    """Where the family is written; for rows and variables a pass added (`minimum_use_price_dev`),
+    the declaration they were derived from, so that they are not taken for the user's own."""
+    if ir is None:
         return ""
-    return f" (line {ir.symbols[base].span.line})"
+    base = name[:-3] if name.endswith(("_lo", "_hi")) and name[:-3] in ir.symbols else name
+    if base in ir.symbols:
+        return f" (line {ir.symbols[base].span.line})"
+    origin = max((n for n in ir.symbols if name.startswith(n + "_")), key=len, default=None)
+    if origin is None:
+        return " (added by milkrun)"
+    return f" (added by milkrun for {origin}, line {ir.symbols[origin].span.line})"

@@ -49,7 +49,7 @@ def spec_from_args(args, options: dict) -> FepiaSpec:
                      args.group_distance, tuple(coords) if coords else None, list(args.fixed_set),
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
-                     progress=sys.stderr.isatty(), workers=args.workers)
+                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers)
 
 
 def run_cli(args, options: dict, console: Console) -> int:
@@ -57,7 +57,7 @@ def run_cli(args, options: dict, console: Console) -> int:
     spec = spec_from_args(args, options)
     err = Console(stderr=True, highlight=False)
     out = Path(args.out)
-    res = run_fepia(spec, out, lambda text: err.print(text, markup=False))
+    res = run_fepia(spec, out, (lambda text: None) if args.quiet else (lambda text: err.print(text, markup=False)))
     res.written += write(res, out)
     if args.json:
         print(json.dumps(summary(res)))

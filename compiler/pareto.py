@@ -76,10 +76,14 @@ def _title(compiled, front: Front) -> str:
     return f"{compiled.ir.name or 'model'}: {front.method}, {len(front.points)} points"
 
 
-def print_front(compiled, front: Front, console: Console | None = None, max_rows: int = 60) -> None:
+def print_front(compiled, front: Front, console: Console | None = None, max_rows: int = 60,
+                quiet: bool = False) -> None:
+    """The front as tables; `quiet`: its first line only (how many points, how long)."""
     console = console or Console()
     console.print(f"[bold]{compiled.ir.name or 'model'}[/bold]: {len(front.points)} Pareto point(s) by "
                   f"{front.method} ({front.seconds:.2f} s)")
+    if quiet:
+        return
     console.print(f"  {front.solves} solves ({len(front.objectives) ** 2} for the payoff table); "
                   f"{front.skipped_bypass} grid points skipped by the bypass rule, "
                   f"{front.skipped_infeasible} after an infeasible point; "

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from milkrun.dsl.diagnostics import MilkrunError, Span
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
 
 from .backend_linopy import BuiltModel, build
@@ -42,11 +42,19 @@ class Compiled:
 def resolve_model_path(model: str | Path) -> Path:
     """A path, or the name of a shipped model (`milkrun solve transport`)."""
     p = Path(model)
-    if p.exists() or p.suffix == ".mcp":
+    if p.exists():
         return p
-    from milkrun.models import shipped
+    from milkrun.models import available, shipped
 
-    return shipped(str(model)) or p
+    if len(p.parts) > 1:  # a path, not a name
+        raise MilkrunError(f"model file '{model}' does not exist")
+    found = shipped(str(model))
+    if found is not None:
+        return found
+    names = available()
+    guess = did_you_mean(p.stem, names)
+    raise MilkrunError(f"model file '{model}' does not exist, and no shipped model is called '{p.stem}'",
+                       hint=guess or f"shipped models: {', '.join(names)}")
 
 
 def default_data_dir(model: Path) -> Path | None:
@@ -138,6 +146,7 @@ def finish(compiled: Compiled, result: Result) -> Result:
     """What every solve adds to the solver's answer: the model's name and its kpis."""
     result.model = compiled.ir.name
     result.tour_families = compiled.built.tours
+    result.added = added_variables(compiled, list(result.solution.data_vars))
     if compiled.robust is not None:
         from .passes.robust import describe
 
@@ -146,3 +155,23 @@ def finish(compiled: Compiled, result: Result) -> Result:
         result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)
         result.kpi_docs = {s.name: s.decl.doc for s in compiled.ir.of_kind("kpi")}
     return result
+
+
+def added_variables(compiled: Compiled, names: list[str]) -> dict[str, str]:
+    """The variable families milkrun's passes added (a tour's flow or order, a robust
+    counterpart's deviations), by name, with what they stand for: reports keep them apart from
+    the model's own variables."""
+    declared = {s.name for s in compiled.ir.of_kind("var")}
+    tours = {t.name: t.method for t in compiled.built.tours}
+    out = {}
+    for name in names:
+        if name in declared:
+            continue
+        tour = next((t for t in tours if name.startswith(t + "_")), None)
+        if tour is not None:
+            out[name] = f"tour '{tour}', {tours[tour]} formulation"
+        elif compiled.robust is not None:
+            out[name] = "robust counterpart"
+        else:
+            out[name] = "added by a compiler pass"
+    return out

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .result import Result
+from .result import Result, shown
 
 MAX_ROWS = 40
 
@@ -38,7 +38,12 @@ def _nonzero(da) -> pd.Series:
     return s[s.abs() > 1e-9]
 
 
-def print_result(result: Result, console: Console | None = None, max_rows: int = MAX_ROWS) -> None:
+def print_result(result: Result, console: Console | None = None, max_rows: int | None = MAX_ROWS,
+                 verbose: bool = False, quiet: bool = False) -> None:
+    """The report of a solve. Variables a pass added (a tour's flow, a robust counterpart's
+    deviations) are not the user's: named on one line, shown with `verbose`. `quiet`: the
+    status and the objectives only. `max_rows=None`: every row of every table."""
+    max_rows = max_rows if max_rows is not None else 10**12
     console = console or Console()
     colour = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow"}.get(result.status, "red")
     seconds = result.seconds.get("total", result.seconds.get("solve", 0))
@@ -62,9 +67,13 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
     for name, value in result.objectives.items():
         if name != result.primary:
             console.print(f"  objective {name} (not optimised): {_fmt(value)}")
+    if quiet:
+        return
     if result.size:
         console.print(f"  size: {result.size.get('variables', 0):,} variables, "
                       f"{result.size.get('constraints', 0):,} constraints")
+    if verbose and result.seconds:
+        console.print("  seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in result.seconds.items()))
     if result.robust:
         _robust(console, result)
     lazy = result.extra.get("lazy")
@@ -82,13 +91,20 @@ def print_result(result: Result, console: Console | None = None, max_rows: int =
         else:
             _table(console, f"{name}{unit}", da.dims, _nonzero(da), max_rows)
     for name in result.solution.data_vars:
-        da = result.solution[name]
+        if name in result.added and not verbose:
+            continue
+        da = shown(result.solution[name])
+        if name in result.added:
+            console.print(f"  {name}: added by milkrun ({result.added[name]})", markup=False)
         if da.ndim == 0:
             console.print(f"  {name} = {_fmt(da.item())}")
             continue
         s = _nonzero(da)
         if len(s):
             _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows)
+    if result.added and not verbose:
+        what = "; ".join(f"{n} ({why})" for n, why in result.added.items())
+        console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)
 
 
 def _robust(console: Console, result: Result) -> None:

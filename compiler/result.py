@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "interrupted", "error")
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT (compiler/cli.py uses the same)
+
+
+def interrupted_message(has_plan: bool) -> str:
+    """What a solve stopped by Ctrl-C (SIGINT) says, with or without a plan to report."""
+    if has_plan:
+        return "interrupted (Ctrl-C): the best plan found so far is reported, not proven optimal"
+    return "interrupted (Ctrl-C) before the solver found any plan"
 
 
 @dataclass
@@ -37,18 +45,32 @@ class Result:
     tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
     robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
     solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
+    added: dict[str, str] = field(default_factory=dict)  # variables a pass added (not the user's): what they are
+    provenance: dict | None = None  # versions and input hashes (compiler/provenance.py), for summary.json
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "feasible", "time_limit") and len(self.solution.data_vars) > 0
+        return (self.status in ("optimal", "feasible", "time_limit", "interrupted")
+                and len(self.solution.data_vars) > 0)
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C stopped the solver: with a plan (the best found so far) or without one. Solver
+        paths say so by the status "interrupted"; the termination text catches the others
+        (HiGHS's "interrupted by user", SCIP's "userinterrupt")."""
+        return (self.status == "interrupted" or bool(self.extra.get("interrupted"))
+                or "interrupt" in self.termination.lower())
 
     @property
     def exit_code(self) -> int:
+        """0 a plan, 1 none, 130 stopped by Ctrl-C (whether or not it has a plan to report)."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return 0 if self.has_solution else 1
 
     def summary(self) -> dict:
         return {
-            "status": self.status,
+            "status": "interrupted" if self.interrupted else self.status,
             "objective": _num(self.objective),
             "bound": _num(self.bound),
             "gap": _num(self.gap),
@@ -69,6 +91,7 @@ class Result:
                        for name, routes in self.tours.items()},
             "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
             "robust": self.robust,
+            "added_variables": self.added,
             "details": self.extra,
         }
 
@@ -86,7 +109,12 @@ class Result:
     def write(self, out: Path) -> list[Path]:
         """One CSV per variable, a NetCDF file of all of them, and the JSON summary."""
         out.mkdir(parents=True, exist_ok=True)
-        written = [_write_csv(out / f"{name}.csv", name, da) for name, da in self.solution.data_vars.items()]
+        written = [_write_csv(out / f"{name}.csv", name, da) for name, da in self.solution.data_vars.items()
+                   if name not in self.added]
+        if self.added:  # the passes' own variables, apart from the model's (a --start may still read them)
+            (out / "added").mkdir(exist_ok=True)
+            written += [_write_csv(out / "added" / f"{name}.csv", name, shown(self.solution[name]))
+                        for name in self.added]
         written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
         if self.tours:
             rows = ["tour,index,stop,node"]
@@ -105,9 +133,15 @@ class Result:
         ds.to_netcdf(nc, engine="netcdf4")
         written.append(nc)
         js = out / "summary.json"
-        js.write_text(self.to_json() + "\n")
+        js.write_text(json.dumps({**self.summary(), "provenance": self.provenance}, indent=2) + "\n")
         written.append(js)
         return written
+
+
+def shown(da: xr.DataArray) -> xr.DataArray:
+    """A pass's variable as shown to people: the robust pass's entry dimension `_u` (values such as
+    `price[p1,m2]`) is called `entry`."""
+    return da.rename({"_u": "entry"}) if "_u" in da.dims and "entry" not in da.dims else da
 
 
 def _write_csv(path: Path, name: str, da: xr.DataArray) -> Path:

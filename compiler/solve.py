@@ -6,16 +6,17 @@ time-limited run keeps its best plan, and an unknown outcome is an error.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
+from milkrun.dsl.diagnostics import MilkrunError, Span
 
 from .backend_linopy import BuiltModel
 from .diagnose import explain_infeasible
-from .result import Result
+from .result import Result, interrupted_message
 from .solvers import choose_solver, solver_options
 from .stdout_guard import silenced
 
@@ -30,11 +31,23 @@ def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | Non
     from .backend_scip_nl import NonlinearBuilt
 
     nonlinear = isinstance(built, NonlinearBuilt)
+    if not nonlinear and int(built.linopy.nvars) == 0:
+        raise empty_model_error(ir)
     solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [])
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     result = _solve_with(built, solver, opts, time_limit, quiet, ir, progress, start)
     result.solver_choice = chosen_because
     return result
+
+
+def empty_model_error(ir) -> MilkrunError:
+    """A model without a single variable (none declared, or every entry left out by `where`)."""
+    declared = [s.name for s in ir.of_kind("var")] if ir is not None else []
+    why = (f"every entry of {', '.join(declared)} is left out by its index sets or `where`" if declared
+           else "it declares no variable")
+    return MilkrunError(f"nothing to solve: the model has no variables ({why})",
+                        Span(ir.file, 1, 1) if ir is not None else None,
+                        hint="declare decisions with `var NAME[...] >= 0`" if not declared else None)
 
 
 def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, progress: bool, start) -> Result:
@@ -132,14 +145,14 @@ def _solve_highs(built, opts, progress=None, start=None):
     if start is not None:
         highs_start(h, m, start)
     watch_highs(h, progress)
-    h.HandleKeyboardInterrupt = True
-    h.solve()
+    h.HandleKeyboardInterrupt = True  # Ctrl-C stops the solve and keeps its incumbent (compiler/result.py: exit 130)
+    _solve_interruptible(h)
     ms = h.getModelStatus()
     condition = h.modelStatusToString(ms).lower()
     values = highs_values(h, m)
     state = {highspy.HighsModelStatus.kOptimal: "optimal", highspy.HighsModelStatus.kInfeasible: "infeasible",
              highspy.HighsModelStatus.kUnbounded: "unbounded", highspy.HighsModelStatus.kTimeLimit: "time_limit",
-             highspy.HighsModelStatus.kInterrupt: "feasible" if values is not None else "error",
+             highspy.HighsModelStatus.kInterrupt: "interrupted",
              highspy.HighsModelStatus.kSolutionLimit: "feasible", highspy.HighsModelStatus.kIterationLimit: "feasible",
              highspy.HighsModelStatus.kObjectiveBound: "feasible", highspy.HighsModelStatus.kObjectiveTarget: "feasible",
              }.get(ms, "error")
@@ -153,12 +166,46 @@ def _solve_highs(built, opts, progress=None, start=None):
         state = "unbounded" if ms2 == highspy.HighsModelStatus.kUnbounded else "infeasible"
         condition += f", then without presolve: {h.modelStatusToString(ms2).lower()}"
     if ms == highspy.HighsModelStatus.kInterrupt:
-        extra["message"] = "interrupted: the best plan found so far is reported"
+        extra["message"] = interrupted_message(values is not None)
     bound = None
     info = h.getInfo()
     if np.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e30:
         bound = float(info.mip_dual_bound)
     return values, state, bound, f"highs/{condition}", extra
+
+
+def _solve_interruptible(h) -> None:
+    """h.solve() with HandleKeyboardInterrupt: highspy print()s what it does on Ctrl-C; that goes
+    to stderr, so that stdout keeps exactly the report (one JSON document with --json)."""
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        h.solve()
+
+
+@contextlib.contextmanager
+def _sigint_noted():
+    """Notes a Ctrl-C (SIGINT) that a solver path handles itself (HiGHS rounds of lazy cuts stop
+    and keep their incumbent), then lets it act as usual. Only where SIGINT has its default
+    handler: a sweep's worker ignores it (its coordinator handles Ctrl-C) and keeps ignoring it."""
+    import signal
+    import threading
+
+    caught: list[int] = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield caught
+        return
+
+    def note(signum, frame):
+        caught.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def watch_highs(h, progress) -> None:
@@ -234,6 +281,8 @@ def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
     state = STATUS.get(condition) or ("feasible" if vals is not None else "error")
     if state == "time_limit" and vals is None:
         state = "time_limit"
+    if state == "interrupted":  # SCIP caught Ctrl-C itself (misc/catchctrlc) and kept its best solution
+        extra["message"] = interrupted_message(vals is not None)
     try:
         bound = float(model.getDualbound())
         bound = bound if np.isfinite(bound) and abs(bound) < 1e19 else None  # SCIP: ±1e20 is infinity
@@ -246,8 +295,14 @@ def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None, start=Non
     from .passes.tour_lazy import solve_highs
 
     if solver == "highs":
-        values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress, start)
-        return values, state, bound, f"row generation/{state}", {"lazy": vars(report)}
+        import sys
+
+        with _sigint_noted() as ctrl_c, contextlib.redirect_stdout(sys.stderr):  # highspy print()s on Ctrl-C
+            values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress, start)
+        extra = {"lazy": vars(report)}
+        if ctrl_c and state in ("feasible", "error"):  # the round Ctrl-C stopped ended the loop
+            state, extra["message"] = "interrupted", interrupted_message(values is not None)
+        return values, state, bound, f"row generation/{state}", extra
     if solver == "scip":
         values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True, progress=progress,
                                                                start=start)

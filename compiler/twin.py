@@ -160,7 +160,8 @@ def write_twin(twin: Twin, out: Path) -> list[Path]:
     return written
 
 
-def print_twin(twin: Twin, console) -> None:
+def print_twin(twin: Twin, console, quiet: bool = False) -> None:
+    """The three columns side by side; `quiet`: each column's status only."""
     from rich.table import Table
 
     from .report import _fmt
@@ -169,6 +170,8 @@ def print_twin(twin: Twin, console) -> None:
                   f"{', '.join(twin.design)} ({twin.seconds:.1f} s)")
     for c in twin.columns:
         console.print(f"  {c.label}: {c.status}" + (f" — {c.message}" if c.message else ""), markup=False)
+    if quiet:
+        return
     frame = twin.table()
     t = Table(show_header=True, header_style="bold")
     t.add_column("figure")

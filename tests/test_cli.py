@@ -216,7 +216,7 @@ def test_export_writes_readable_names(tmp_path, cli, fmt):
     code, out, err = cli("export", "transport", "--format", fmt, "-o", target)
     assert code == 0, err
     text = target.read_text()
-    for word in ("ship", "seattle", "new-york", "supply", "meet"):
+    for word in ("ship(seattle,new_york)", "supply(seattle)", "meet(new_york)"):
         assert word in text, f"{word!r} missing from the {fmt} file"
     assert "6 variables, 5 constraints" in flat(out)
 

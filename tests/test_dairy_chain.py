@@ -50,7 +50,7 @@ def test_model_checks_and_names_its_nonlinear_rows(capsys):
     assert "143 variables, 187 constraints, objectives: profit, weighted" in out
     # the nonlinearity is where the model says it is: x * milk, RF(x) * milkfat, FDM(x)
     text = MODEL.read_text().splitlines()
-    first = int(out.split("nonlinear (solve with --solver scip): ")[1].split(":")[0])
+    first = int(out.split("nonlinear (solved with SCIP by default): ")[1].split(":")[0])
     assert text[first - 1].lstrip().startswith("fat_content[")
 
 

@@ -441,12 +441,12 @@ def test_quoted_element_that_is_not_in_the_set(write_model, expect_error):
 # located at the construct that made it nonlinear.
 @pytest.fixture
 def linear_solver_error(write_model, expect_error):
-    """linear_solver_error(src, line, column, *contains): solving with HiGHS must fail there."""
+    """linear_solver_error(src, line, column, *contains): solving with HiGHS named (not auto) must fail there."""
 
     def run(src, line, column, *contains):
         path = write_model(src)
         milkrun.load_model(path)  # the model itself is fine
-        return expect_error(milkrun.solve_model, path, line=line, column=column, file=path,
+        return expect_error(milkrun.solve_model, path, solver="highs", line=line, column=column, file=path,
                             contains=contains + ("solver 'highs' solves linear models only",))
 
     return run

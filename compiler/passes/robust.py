@@ -170,10 +170,13 @@ class _Probe:
         r = entry_ranges(inst, name, level)
         base, n = r.base, int(r.base.size)
         self.labels = r.labels
+        # each entry is named as the user writes it (price[p1,m2]), so that the variables this pass
+        # adds along U show which parameter entry they stand for
+        entries = [name if not k else f"{name}[{','.join(map(str, k))}]" for k in self.labels]
         eye = xr.DataArray(np.eye(n).reshape(base.shape + (n,)), dims=base.dims + (U,),
-                           coords={**{d: base.coords[d] for d in base.dims}, U: np.arange(n)})
-        self.up = xr.DataArray(r.up, dims=[U], coords={U: np.arange(n)})
-        self.down = xr.DataArray(r.down, dims=[U], coords={U: np.arange(n)})
+                           coords={**{d: base.coords[d] for d in base.dims}, U: entries})
+        self.up = xr.DataArray(r.up, dims=[U], coords={U: entries})
+        self.down = xr.DataArray(r.down, dims=[U], coords={U: entries})
         self.plus = Evaluator(inst.with_param(name, base + eye), variables)
         self.minus = Evaluator(inst.with_param(name, base - eye), variables)
         self.nominal = Evaluator(inst, variables)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from milkrun.compiler.solvers import SOLVER_HELP
+from milkrun.compiler.arguments import at_least_one, solver_args, solver_options_from
 from milkrun.dsl.diagnostics import MilkrunError
 
 
@@ -32,14 +32,10 @@ def add_sweep_arguments(sub) -> None:
     mode.add_argument("--budget", type=float, metavar="GAMMA", help="--robust budget: the budget Γ")
     mode.add_argument("--objective", metavar="NAME", help="the objective to optimise (default: the first)")
     mode.add_argument("--pareto", action="store_true", help="a Pareto front per point instead of one solve")
-    mode.add_argument("--points", type=int, default=10, metavar="N", help="--pareto: grid points per objective")
+    mode.add_argument("--points", type=at_least_one, default=10, metavar="N", help="--pareto: grid points per objective")
     mode.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2", help="--pareto method")
     mode.add_argument("--primary", metavar="NAME", help="--pareto: the objective optimised at each ε point")
-    mode.add_argument("--solver", default="auto", help=SOLVER_HELP)
-    mode.add_argument("--time-limit", type=float, metavar="S", help="time limit per solve, seconds")
-    mode.add_argument("--gap", type=float, metavar="G", help="relative MIP gap per solve")
-    mode.add_argument("--option", dest="options", metavar="KEY=VALUE", action="append", default=[],
-                      help="a solver option, checked against the solver's list (repeatable)")
+    solver_args(mode)
     keep = mode.add_mutually_exclusive_group()
     keep.add_argument("--keep-variables", dest="keep_variables", action="store_true", default=None,
                       help="store every decision variable of every point (default: when the sweep stays under "
@@ -63,7 +59,6 @@ def add_sweep_arguments(sub) -> None:
 
 
 def spec_from_args(args):
-    from ..cli import _options
     from .runner import SweepSpec
 
     if args.workers < 1:
@@ -86,10 +81,10 @@ def spec_from_args(args):
         seed=args.seed if args.realisations is not None else None,
         mode="pareto" if args.pareto else "solve", objective=args.objective,
         pareto={"primary": args.primary, "method": args.method, "points": args.points} if args.pareto else {},
-        solver=args.solver, options=_options(args.options), time_limit=args.time_limit, gap=args.gap,
+        solver=args.solver, options=solver_options_from(args.options), time_limit=args.time_limit, gap=args.gap,
         tour=args.tour, keep_variables=args.keep_variables, workers=args.workers, scheduler=args.scheduler,
         cluster=args.cluster, resume=args.resume, retry_failed=args.retry_failed, force=args.force,
-        progress=args.progress, record=record, robust=robust, robust_axes=robust_axes)
+        progress=args.progress and not args.quiet, record=record, robust=robust, robust_axes=robust_axes)
 
 
 def _robust(args):
