@@ -8,6 +8,8 @@ before anything is compiled.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -76,3 +78,38 @@ def solver_options_from(pairs: list[str]) -> dict[str, str]:
         k, v = p.split("=", 1)
         out[k.strip()] = v.strip()
     return out
+
+
+def input_args(sp) -> None:
+    """Where includes may come from and how large a model may grow: for every command that reads one."""
+    sp.add_argument("--include-path", dest="include_path", metavar="DIR", action="append", default=[],
+                    help="a folder that `include` may read from besides the model's own folder tree and the "
+                         "standard library (repeatable; also MILKRUN_INCLUDE_PATH)")
+    sp.add_argument("--max-entries", dest="max_entries", type=at_least_one, metavar="N",
+                    help="refuse a set, domain or sum with more than N entries before building it "
+                         "(default 50,000,000; also MILKRUN_MAX_ENTRIES)")
+
+
+@contextlib.contextmanager
+def input_environment(args):
+    """--include-path and --max-entries as the environment the compiler reads while the command
+    runs, so that they reach every compile of the run, those in worker processes included; the
+    environment is as before afterwards."""
+    from milkrun.compiler.sets import ENV_MAX_ENTRIES
+    from milkrun.dsl.includes import INCLUDE_PATH_ENV
+
+    saved = {k: os.environ.get(k) for k in (INCLUDE_PATH_ENV, ENV_MAX_ENTRIES)}
+    folders = [os.path.abspath(d) for d in getattr(args, "include_path", None) or []]
+    if folders:
+        before = saved[INCLUDE_PATH_ENV]
+        os.environ[INCLUDE_PATH_ENV] = os.pathsep.join(folders + ([before] if before else []))
+    if getattr(args, "max_entries", None) is not None:
+        os.environ[ENV_MAX_ENTRIES] = str(args.max_entries)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from milkrun.compiler.arguments import (at_least_one, output_args, positive_seconds, solver_args,
+from milkrun.compiler.arguments import (at_least_one, input_args, input_environment, output_args, solver_args,
                                          solver_options_from)
 from milkrun.dsl.diagnostics import MilkrunError, render
 
@@ -143,8 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     from milkrun.compiler.sweep import add_sweep_arguments
 
     add_sweep_arguments(sub)
-    for command in sub.choices.values():
+    for name, command in sub.choices.items():
         output_args(command)
+        if name != "convert":
+            input_args(command)
     return p
 
 
@@ -160,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         command = args.command
-        return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
-                "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
+        with input_environment(args):
+            return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
+                    "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
     except UsageError as e:
         if not as_json:
             sys.stderr.write(e.usage)

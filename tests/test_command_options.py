@@ -139,3 +139,22 @@ def test_an_out_folder_that_cannot_be_made_is_refused_before_the_solve(cli, tmp_
     code, out, err = cli("solve", "transport", "--out", blocker / "o")
     assert code == 2
     assert f"cannot use {blocker / 'o'}" in err and out == ""
+
+
+def test_include_path_and_max_entries_reach_the_compiler_and_are_undone(cli, tmp_path):
+    import os
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "common.mcp").write_text("param speed default 50\n")
+    (tmp_path / "m").mkdir()
+    model = tmp_path / "m" / "m.mcp"
+    model.write_text('include "common.mcp"\nvar x >= 0 <= speed\nmaximize f: x\n')
+    code, _, err = cli("solve", model)
+    assert code == 2 and f"{model}:1:1: error: included file 'common.mcp' not found" in err
+    code, out, _ = cli("solve", model, "--include-path", tmp_path / "lib", "--json")
+    assert code == 0 and json.loads(out)["objective"] == pytest.approx(50)
+    code, _, err = cli("check", "transport", "--max-entries", "2")
+    assert code == 2 and "has 3 entries, more than the limit of 2" in err and "--max-entries N" in err
+    assert "MILKRUN_MAX_ENTRIES" not in os.environ and "MILKRUN_INCLUDE_PATH" not in os.environ
+    code, _, _ = cli("check", "transport")
+    assert code == 0
