@@ -75,6 +75,9 @@ def render(err: MilkrunError, color: bool = False) -> str:
     return "\n".join(out)
 
 
+EXCERPT_WIDTH = 160  # longer source lines are shown as this many characters around the error
+
+
 def _excerpt(span: Span | None, blue: str, red: str, reset: str) -> list[str]:
     if span is None:
         return []
@@ -91,6 +94,12 @@ def _excerpt(span: Span | None, blue: str, red: str, reset: str) -> list[str]:
     else:
         width = 1
     expanded = text.replace("\t", " ")
+    if len(expanded) > EXCERPT_WIDTH:  # a generated line of megabytes: a window around the column
+        left = max(0, min(start - EXCERPT_WIDTH // 3, len(expanded) - EXCERPT_WIDTH))
+        right = left + EXCERPT_WIDTH
+        width = max(1, min(width, right - start))
+        expanded = ("…" if left else "") + expanded[left:right] + ("…" if right < len(expanded) else "")
+        start = start - left + (1 if left else 0)
     return [
         f"{blue}{pad} |{reset}",
         f"{blue}{gutter} |{reset} {expanded}",

@@ -158,3 +158,16 @@ def test_include_path_and_max_entries_reach_the_compiler_and_are_undone(cli, tmp
     assert "MILKRUN_MAX_ENTRIES" not in os.environ and "MILKRUN_INCLUDE_PATH" not in os.environ
     code, _, _ = cli("check", "transport")
     assert code == 0
+
+
+def test_a_very_long_source_line_is_shown_as_a_window_around_the_error():
+    from milkrun.dsl.diagnostics import MilkrunError, Span, register_source, render
+
+    line = "x = " + " + ".join(f"a{i}" for i in range(5000))
+    register_source("long.mcp", "model m\n" + line + "\n")
+    col = line.index("a2500") + 1
+    shown = render(MilkrunError("bad", Span("long.mcp", 2, col, 2, col + 5))).splitlines()
+    assert shown[0] == f"long.mcp:2:{col}: error: bad"
+    assert len(shown[2]) < 200 and shown[2].startswith("2 | …") and shown[2].endswith("…")
+    caret = shown[3].index("^")
+    assert shown[2][caret:caret + 5] == "a2500" and shown[3].count("^") == 5
