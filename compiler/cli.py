@@ -420,10 +420,13 @@ def _twin(args) -> int:
 
 def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
+    from milkrun.compiler.solve import empty_model_error
 
     compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
                              scenario=args.scenario, robust=_robust(args))
-    if compiled.built.lazy_tours:
+    if getattr(compiled.built, "linopy", None) is not None and int(compiled.linopy.nvars) == 0:
+        raise empty_model_error(compiled.ir, "export")
+    if compiled.built.lazy_tours and not args.quiet:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
                          "front); export with --tour mtz or flow for a complete model\n")
     target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
@@ -434,7 +437,7 @@ def _export(args) -> int:
     info = {"status": "written", **write_model(compiled.built, target, args.format)}
     if args.json:
         print(json.dumps(info))
-    else:
+    elif not args.quiet:
         _stdout().print(f"wrote {target} ({info['variables']:,} variables, {info['constraints']:,} constraints)")
     return EXIT_SOLVED
 

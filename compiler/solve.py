@@ -40,12 +40,12 @@ def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | Non
     return result
 
 
-def empty_model_error(ir) -> MilkrunError:
+def empty_model_error(ir, what: str = "solve") -> MilkrunError:
     """A model without a single variable (none declared, or every entry left out by `where`)."""
     declared = [s.name for s in ir.of_kind("var")] if ir is not None else []
     why = (f"every entry of {', '.join(declared)} is left out by its index sets or `where`" if declared
            else "it declares no variable")
-    return MilkrunError(f"nothing to solve: the model has no variables ({why})",
+    return MilkrunError(f"nothing to {what}: the model has no variables ({why})",
                         Span(ir.file, 1, 1) if ir is not None else None,
                         hint="declare decisions with `var NAME[...] >= 0`" if not declared else None)
 

@@ -106,6 +106,9 @@ def test_a_model_without_variables_is_refused(cli, write_model):
     code, _, err = cli("solve", path)
     assert code == 2
     assert err.startswith(f"{path}:1:1: error: nothing to solve: the model has no variables (it declares no variable)")
+    code, _, err = cli("export", path, "-o", path.with_suffix(".lp"))
+    assert code == 2 and err.startswith(f"{path}:1:1: error: nothing to export: the model has no variables")
+    assert not path.with_suffix(".lp").exists()
     path = write_model("set S = 1..3\nvar x[s in S] >= 0 where s > 5\nminimize f: sum(s) x[s]\n", "masked.mcp")
     code, _, err = cli("solve", path)
     assert code == 2 and "every entry of x is left out" in err
