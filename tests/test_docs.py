@@ -1,0 +1,379 @@
+"""Docs that cannot go stale: the commands shown in README.md and docs/**/*.md are run, and
+their documented output is compared with what milkrun prints now.
+
+The marking convention (HTML comments, invisible when the Markdown is rendered)
+---------------------------------------------------------------------------------
+A mark is an HTML comment on the line(s) just before a fenced block (blank lines may stand
+between them, prose may not). A fenced block whose lines start with `$ ` (a shell prompt) is a
+*console block*: each `$ COMMAND` line is a command, and the lines after it, up to the next
+`$ ` line, are its documented output. A command may go on over lines that end in `\\`.
+
+    <!-- checked -->              the block's commands are run and their output compared
+    <!-- checked: figures NAME -->  not run (too slow); the figures it quotes are checked by the
+                                  function `figures_NAME` below against a faster computation or a
+                                  data file committed with the docs. Also allowed before a
+                                  Markdown table or paragraph (the text up to the next blank line).
+    <!-- not checked: REASON -->  not run, not checked; the doc says why in its text as well
+                                  (e.g. "measured on ..., 25 minutes")
+    <!-- file: NAME -->           the block is the file NAME (e.g. a model shown in the doc)
+    <!-- append: NAME -->         the block is added to the end of the file NAME
+    <!-- run: COMMAND -->         a hidden setup command (must succeed; its output is not shown)
+    <!-- file: NAME               a hidden file: the comment's other lines are its text
+    ...
+    -->
+
+Every console block in README.md and docs/ must carry one of the first three marks
+(`test_every_console_block_is_marked`), so a command cannot be added to the docs unchecked
+without saying why. docs/design.md is exempt: its examples belong to the design discussion.
+
+How a document runs
+-------------------
+A document is one shell session, read top to bottom. It gets its own scratch folder that
+mirrors the repository root (every top-level entry is a symbolic link to the repository's, and
+`../shared` is the repository's neighbour `shared/`), so `milkrun solve models/transport.mcp`
+works as from the repository root while the files a command writes (`results/`, `slots.lp`)
+stay out of the working tree. `file`, `append` and `run` marks and checked blocks act in
+document order. Each command is run by bash, with the `milkrun` console script next to
+sys.executable first on PATH, COLUMNS=80, stdout and stderr merged (as a terminal shows them).
+
+How output is compared
+----------------------
+Line by line and exactly, after trailing spaces are dropped, except for:
+  * a line `...` or `…` (alone on its line, at any indentation) stands for any number of lines,
+    including none;
+  * durations: a number followed by `s` or ` s` (`0.73 s`, `(linear → highs, 1.06 s)`,
+    `101.39 s`) matches any duration;
+  * absolute paths (`/home/ana/sites`) match any absolute path;
+  * versions: `1.2.3` (three or more dotted numbers) match any version;
+  * the solver's progress lines (`highs    5.2 s | best plan ...`, written to stderr every
+    5 s when the output is not a terminal) are dropped from the output before comparing.
+Everything else (status, objective, bound, gap, size lines, table rows, error messages,
+hints) must match exactly. The exit code is checked where the doc shows it
+(`...; echo "exit $?"`).
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, milkrun_command
+
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+EXEMPT = {REPO / "docs" / "design.md"}  # not checked: see the module docstring
+SHARED = REPO.parent / "shared"
+COMMAND_TIMEOUT = 180
+
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+COMMENT_START = re.compile(r"^\s*<!--(.*)$")
+WILDCARD_LINE = re.compile(r"^\s*(\.\.\.|…)\s*$")
+PROGRESS_LINE = re.compile(r"^\s*\w+\s+\d+\.\d s \| ")
+VOLATILE = [
+    (re.compile(r"(?<![\w.])/[^\s/)'\",:]+(?:/[^\s/)'\",:]*)*"), "‹path›"),
+    (re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\d.])"), "‹version›"),
+    (re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)? ?s(?!\w)"), "‹seconds›"),
+]
+
+
+# --------------------------------------------------------------------------- parsing
+@dataclass
+class Command:
+    line: int                 # line of the `$ ` in the doc
+    text: str                 # the command as bash gets it
+    expected: list[str]       # the documented output
+
+
+@dataclass
+class Step:
+    doc: Path
+    line: int                 # 1-based line of the block (or hidden comment) in the doc
+    kind: str                 # checked, figures, not_checked, file, append, run, unmarked
+    arg: str = ""             # the file name, the command, the figures name or the reason
+    text: str = ""            # the block's text (dedented)
+    commands: list[Command] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc.relative_to(REPO)}:{self.line}"
+
+
+def _commands(text: str, first_line: int) -> list[Command]:
+    out: list[Command] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("$ "):
+            start = i
+            parts = [line[2:]]
+            while parts[-1].endswith("\\") and i + 1 < len(lines):
+                i += 1
+                parts.append(lines[i])
+            out.append(Command(first_line + start, "\n".join(parts), []))
+        elif out:
+            out[-1].expected.append(line)
+        i += 1
+    for c in out:
+        while c.expected and not c.expected[-1].strip():
+            c.expected.pop()
+    return out
+
+
+def parse(doc: Path) -> list[Step]:
+    """The marks and the blocks of one Markdown file, in order."""
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    steps: list[Step] = []
+    pending: tuple[int, str] | None = None   # (line, text) of a mark waiting for its block
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = COMMENT_START.match(line)
+        if m and not FENCE.match(line):
+            start = i
+            body = m.group(1)
+            while "-->" not in body and i + 1 < len(lines):
+                i += 1
+                body += "\n" + lines[i]
+            body = body.split("-->", 1)[0]
+            head, _, rest = body.strip("\n").partition("\n")
+            head = head.strip()
+            if rest.strip() and head.startswith("file:"):          # a hidden file
+                steps.append(Step(doc, start + 1, "file", head[5:].strip(), rest.rstrip("\n") + "\n"))
+            elif head.startswith("run:"):
+                steps.append(Step(doc, start + 1, "run", head[4:].strip()))
+            elif re.match(r"(checked|not checked|file:|append:)", head):
+                pending = (start + 1, head)
+            i += 1
+            continue
+        f = FENCE.match(line)
+        if f:
+            indent, fence = f.group(1), f.group(2)
+            j = i + 1
+            body_lines = []
+            while j < len(lines) and not (lines[j].strip().startswith(fence) and lines[j].strip().strip(fence[0]) == ""):
+                body_lines.append(lines[j][len(indent):] if lines[j].startswith(indent) else lines[j].lstrip())
+                j += 1
+            text = "\n".join(body_lines) + "\n"
+            step = Step(doc, i + 1, "unmarked", text=text)
+            if pending is not None:
+                kind, arg = _mark(pending[1])
+                step.kind, step.arg = kind, arg
+                pending = None
+            step.commands = _commands(text, i + 2)
+            if step.kind != "unmarked" or step.commands:
+                steps.append(step)
+            i = j + 1
+            continue
+        if line.strip() and pending is not None:
+            kind, arg = _mark(pending[1])
+            if kind == "figures":   # a table or a paragraph: up to the next blank line
+                j = i
+                while j < len(lines) and lines[j].strip():
+                    j += 1
+                steps.append(Step(doc, i + 1, kind, arg, "\n".join(lines[i:j]) + "\n"))
+                pending = None
+                i = j
+                continue
+            raise AssertionError(f"{doc.relative_to(REPO)}:{pending[0]}: the mark '{pending[1]}' is not followed "
+                                 f"by a fenced block")
+        i += 1
+    return steps
+
+
+def _mark(head: str) -> tuple[str, str]:
+    if head == "checked":
+        return "checked", ""
+    if head.startswith("checked: figures"):
+        return "figures", head[len("checked: figures"):].strip()
+    if head.startswith("not checked"):
+        return "not_checked", head.partition(":")[2].strip()
+    if head.startswith("file:"):
+        return "file", head[5:].strip()
+    if head.startswith("append:"):
+        return "append", head[7:].strip()
+    raise AssertionError(f"unknown mark: {head}")
+
+
+ALL_STEPS = {doc: parse(doc) for doc in DOCS}
+CHECKED = [s for doc in DOCS for s in ALL_STEPS[doc] if s.kind == "checked"]
+FIGURE_STEPS = [s for doc in DOCS for s in ALL_STEPS[doc] if s.kind == "figures"]
+
+
+# --------------------------------------------------------------------------- comparing
+def normalise(line: str) -> str:
+    line = line.rstrip()
+    for pattern, token in VOLATILE:
+        line = pattern.sub(token, line)
+    return line
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    pattern = "".join(r"(?:[^\n]*\n)*?" if WILDCARD_LINE.match(e) else re.escape(normalise(e)) + r"\n"
+                      for e in expected)
+    text = "".join(normalise(a) + "\n" for a in actual)
+    return re.fullmatch(pattern, text) is not None
+
+
+# --------------------------------------------------------------------------- running
+class Session:
+    """One document's shell session: its scratch folder and the steps run so far."""
+
+    def __init__(self, doc: Path, root: Path):
+        self.doc = doc
+        self.root = root
+        self.cwd = root / "repo"
+        self.cwd.mkdir(parents=True)
+        for entry in REPO.iterdir():
+            if entry.name not in {".git", "__pycache__"}:
+                (self.cwd / entry.name).symlink_to(entry)
+        if SHARED.is_dir():
+            (root / "shared").symlink_to(SHARED)
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / "milkrun"
+        script.write_text("#!/bin/sh\nexec " + " ".join(f"'{p}'" for p in milkrun_command()) + ' "$@"\n')
+        script.chmod(0o755)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MILKRUN_")}
+        self.env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                        COLUMNS="80", LC_ALL="C.UTF-8", PYTHONIOENCODING="utf-8")
+        self.env.pop("LINES", None)
+        self.done = 0
+        self.results: dict[int, list[tuple[Command, str]]] = {}
+
+    def shell(self, command: str) -> subprocess.CompletedProcess:
+        if "../shared" in command and not SHARED.is_dir():
+            pytest.skip(f"{SHARED} is not there")
+        return subprocess.run(["bash", "-c", command], cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT)
+
+    def run_until(self, step: Step) -> list[tuple[Command, str]]:
+        steps = ALL_STEPS[self.doc]
+        target = steps.index(step)
+        while self.done <= target:
+            s = steps[self.done]
+            self.done += 1
+            if s.kind == "file":
+                p = self.cwd / s.arg
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(s.text)
+            elif s.kind == "append":
+                p = self.cwd / s.arg
+                with p.open("a") as fh:
+                    fh.write(s.text)
+            elif s.kind == "run":
+                proc = self.shell(s.arg)
+                assert proc.returncode == 0, f"{s.id}: setup `{s.arg}` failed:\n{proc.stdout}"
+            elif s.kind == "checked":
+                self.results[steps.index(s)] = [(c, self.shell(c.text).stdout) for c in s.commands]
+        return self.results[target]
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    made: dict[Path, Session] = {}
+
+    def get(doc: Path) -> Session:
+        if doc not in made:
+            made[doc] = Session(doc, tmp_path_factory.mktemp(doc.stem))
+        return made[doc]
+
+    return get
+
+
+@pytest.mark.parametrize("step", CHECKED, ids=[s.id for s in CHECKED])
+def test_documented_output(step, sessions):
+    assert step.commands, f"{step.id}: a block marked checked has no `$ ` command"
+    failures = []
+    for command, output in sessions(step.doc).run_until(step):
+        actual = [line for line in output.rstrip("\n").split("\n") if not PROGRESS_LINE.match(line)]
+        if output == "":
+            actual = []
+        if not matches(command.expected, actual):
+            diff = "\n".join(difflib.unified_diff([normalise(e) for e in command.expected],
+                                                  [normalise(a) for a in actual], "documented", "printed now",
+                                                  lineterm=""))
+            failures.append(f"{step.doc.relative_to(REPO)}:{command.line}: $ {command.text}\n{diff}\n"
+                            f"--- the whole output, to paste:\n{output}")
+    assert not failures, "\n\n".join(failures)
+
+
+# --------------------------------------------------------------------------- the rules
+def test_every_console_block_is_marked():
+    unmarked = [s.id for doc in DOCS if doc not in EXEMPT for s in ALL_STEPS[doc]
+                if s.kind in ("unmarked", "file", "append") and s.commands]
+    assert not unmarked, ("console blocks without <!-- checked -->, <!-- checked: figures NAME --> or "
+                          f"<!-- not checked: REASON -->: {unmarked}")
+
+
+def test_not_checked_blocks_say_why():
+    silent = [s.id for doc in DOCS for s in ALL_STEPS[doc] if s.kind == "not_checked" and not s.arg]
+    assert not silent, f"<!-- not checked --> needs a reason: {silent}"
+
+
+def test_every_figures_mark_has_its_check_and_back():
+    names = [s.arg for s in FIGURE_STEPS]
+    missing = [n for n in names if f"figures_{n}" not in globals()]
+    unused = [n[len("figures_"):] for n in globals() if n.startswith("figures_") and n[len("figures_"):] not in names]
+    assert not missing and not unused, f"no function figures_NAME for {missing}; functions without a mark: {unused}"
+
+
+@pytest.mark.parametrize("step", FIGURE_STEPS, ids=[f"{s.id}:{s.arg}" for s in FIGURE_STEPS])
+def test_documented_figures(step):
+    globals()[f"figures_{step.arg}"](step.text)
+
+
+def test_the_marks_are_read():
+    """The parser itself, on a small document."""
+    doc = REPO / "tests" / "_docs_sample.md"
+    steps = parse_text("""
+<!-- file: m.mcp -->
+```
+var x >= 0
+```
+
+<!-- checked -->
+```
+$ milkrun check m.mcp \\
+    --quiet
+m: ok
+...
+$ echo hi
+hi
+```
+<!-- not checked: takes an hour -->
+```
+$ milkrun sweep big
+```
+<!-- run: cp m.mcp n.mcp -->
+""", doc)
+    assert [s.kind for s in steps] == ["file", "checked", "not_checked", "run"]
+    assert steps[0].arg == "m.mcp" and steps[0].text == "var x >= 0\n"
+    c = steps[1].commands
+    assert [x.text for x in c] == ["milkrun check m.mcp \\\n    --quiet", "echo hi"]
+    assert c[0].expected == ["m: ok", "..."] and c[1].expected == ["hi"]
+    assert steps[2].arg == "takes an hour" and steps[3].arg == "cp m.mcp n.mcp"
+    assert matches(["m: optimal (linear → highs, 0.73 s)", "...", "end"],
+                   ["m: optimal (linear → highs, 12.5 s)", "a", "b", "end"])
+    assert matches(["error: cannot read /home/ana/x.csv"], ["error: cannot read /tmp/p/x.csv"])
+    assert not matches(["  objective c (minimise): 153.675"], ["  objective c (minimise): 153.676"])
+    assert not matches(["size: 383 variables, 399 constraints"], ["size: 671 variables, 495 constraints"])
+
+
+def parse_text(text: str, doc: Path) -> list[Step]:
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"milkrun_docs_sample_{os.getpid()}.md"
+    tmp.write_text(text)
+    try:
+        steps = parse(tmp)
+    finally:
+        tmp.unlink()
+    for s in steps:
+        s.doc = doc
+    return steps
