@@ -16,7 +16,7 @@ between them, prose may not). A fenced block whose lines start with `$ ` (a shel
     <!-- not checked: REASON -->  not run, not checked; the doc says why in its text as well
                                   (e.g. "measured on ..., 25 minutes")
     <!-- file: NAME -->           the block is the file NAME (e.g. a model shown in the doc)
-    <!-- append: NAME -->         the block is added to the end of the file NAME
+    <!-- append: NAME -->         the block is added to the end of the file NAME, after a blank line
     <!-- run: COMMAND -->         a hidden setup command (must succeed; its output is not shown)
     <!-- file: NAME               a hidden file: the comment's other lines are its text
     ...
@@ -60,6 +60,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +73,8 @@ DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 EXEMPT = {REPO / "docs" / "design.md"}  # not checked: see the module docstring
 SHARED = REPO.parent / "shared"
 COMMAND_TIMEOUT = 180
+# documents run at once (each in order, in its own scratch folder); the commands are processes
+WORKERS = int(os.environ.get("MILKRUN_DOCS_WORKERS", min(2, os.cpu_count() or 1)))
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 COMMENT_START = re.compile(r"^\s*<!--(.*)$")
@@ -145,8 +149,10 @@ def parse(doc: Path) -> list[Step]:
             body = body.split("-->", 1)[0]
             head, _, rest = body.strip("\n").partition("\n")
             head = head.strip()
-            if rest.strip() and head.startswith("file:"):          # a hidden file
-                steps.append(Step(doc, start + 1, "file", head[5:].strip(), rest.rstrip("\n") + "\n"))
+            if rest.strip() and head.startswith("file:"):          # a hidden file, dedented like its comment
+                indent = len(line) - len(line.lstrip())
+                text = "\n".join(r[indent:] if r[:indent].strip() == "" else r for r in rest.rstrip("\n").split("\n"))
+                steps.append(Step(doc, start + 1, "file", head[5:].strip(), text + "\n"))
             elif head.startswith("run:"):
                 steps.append(Step(doc, start + 1, "run", head[4:].strip()))
             elif re.match(r"(checked|not checked|file:|append:)", head):
@@ -247,6 +253,8 @@ class Session:
         self.env.pop("LINES", None)
         self.done = 0
         self.results: dict[int, list[tuple[Command, str]]] = {}
+        self.lock = threading.Lock()
+        self.errors: dict[int, BaseException] = {}
 
     def shell(self, command: str) -> subprocess.CompletedProcess:
         if "../shared" in command and not SHARED.is_dir():
@@ -255,37 +263,59 @@ class Session:
                               stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT)
 
     def run_until(self, step: Step) -> list[tuple[Command, str]]:
+        with self.lock:
+            return self._run_until(step)
+
+    def _run_until(self, step: Step) -> list[tuple[Command, str]]:
         steps = ALL_STEPS[self.doc]
         target = steps.index(step)
         while self.done <= target:
-            s = steps[self.done]
+            index, s = self.done, steps[self.done]
             self.done += 1
-            if s.kind == "file":
-                p = self.cwd / s.arg
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_text(s.text)
-            elif s.kind == "append":
-                p = self.cwd / s.arg
-                with p.open("a") as fh:
-                    fh.write(s.text)
-            elif s.kind == "run":
-                proc = self.shell(s.arg)
-                assert proc.returncode == 0, f"{s.id}: setup `{s.arg}` failed:\n{proc.stdout}"
-            elif s.kind == "checked":
-                self.results[steps.index(s)] = [(c, self.shell(c.text).stdout) for c in s.commands]
+            try:
+                self._do(index, s)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # kept for the test of this block (and of later ones, for a setup step)
+                self.errors[index] = e
+        for index, e in self.errors.items():
+            if index == target or (index < target and steps[index].kind != "checked"):
+                raise e
         return self.results[target]
+
+    def _do(self, index: int, s: Step) -> None:
+        if s.kind == "file":
+            p = self.cwd / s.arg
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(s.text)
+        elif s.kind == "append":
+            with (self.cwd / s.arg).open("a") as fh:
+                fh.write("\n" + s.text)
+        elif s.kind == "run":
+            proc = self.shell(s.arg)
+            assert proc.returncode == 0, f"{s.id}: setup `{s.arg}` failed:\n{proc.stdout}"
+        elif s.kind == "checked":
+            self.results[index] = [(c, self.shell(c.text).stdout) for c in s.commands]
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory):
-    made: dict[Path, Session] = {}
-
-    def get(doc: Path) -> Session:
-        if doc not in made:
-            made[doc] = Session(doc, tmp_path_factory.mktemp(doc.stem))
-        return made[doc]
-
-    return get
+def sessions(request, tmp_path_factory):
+    """The documents' sessions. The selected blocks of different documents run in WORKERS
+    threads at once (each document's blocks in order, in one thread), started when the first
+    test asks; each test then waits for its own block's output."""
+    made = {doc: Session(doc, tmp_path_factory.mktemp(doc.stem)) for doc in DOCS}
+    last: dict[Path, Step] = {}
+    for item in request.session.items:
+        step = getattr(item, "callspec", None) and item.callspec.params.get("step")
+        if item.originalname == "test_documented_output" and step is not None:
+            if step.doc not in last or ALL_STEPS[step.doc].index(step) > ALL_STEPS[step.doc].index(last[step.doc]):
+                last[step.doc] = step
+    order = sorted(last, key=lambda d: -sum(len(s.commands) for s in ALL_STEPS[d] if s.kind == "checked"))
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    for doc in order:
+        pool.submit(made[doc].run_until, last[doc])
+    yield lambda doc: made[doc]
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.mark.parametrize("step", CHECKED, ids=[s.id for s in CHECKED])
