@@ -115,8 +115,9 @@ def values(model, by_label: list) -> np.ndarray | None:
     return out
 
 
+# "userinterrupt": SCIP caught Ctrl-C itself (misc/catchctrlc) and kept its best solution, if any
 STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",
-          "timelimit": "time_limit", "gaplimit": "optimal", "memlimit": "error", "userinterrupt": "error"}
+          "timelimit": "time_limit", "gaplimit": "optimal", "memlimit": "error", "userinterrupt": "interrupted"}
 
 
 def watch_scip(model, progress) -> None:

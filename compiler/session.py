@@ -143,9 +143,14 @@ class Session:
             h.changeRowBounds(row, float(lower[k]) if np.isfinite(lower[k]) else -np.inf, np.inf)
         if self._start_fits(lower):
             h.setSolution(n, np.arange(n, dtype=np.int32), self.last)
-        h.solve()
+        from .solve import _solve_interruptible
+
+        h.HandleKeyboardInterrupt = True  # Ctrl-C stops this solve at once, not after it
+        _solve_interruptible(h)
         ms = h.getModelStatus()
         S = highspy.HighsModelStatus
+        if ms == S.kInterrupt:  # the whole run stops (exit 130), not only this one of its solves
+            raise KeyboardInterrupt
         has = int(h.getInfo().primal_solution_status) == 2
         cols = np.asarray(h.getSolution().col_value, dtype=float)[:n] if has else None
         if ms == S.kOptimal:
@@ -173,6 +178,8 @@ class Session:
             model.addSol(sol, free=True)
         model.optimize()
         status = model.getStatus()
+        if status == "userinterrupt":  # SCIP caught Ctrl-C: the whole run stops (exit 130), not only this solve
+            raise KeyboardInterrupt
         cols = None
         if model.getNSols() > 0:
             best = model.getBestSol()

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -31,10 +34,44 @@ class WorkerLost(Exception):
     """The process running a point died (a crash, the OOM killer, a lost dask worker)."""
 
 
-def _init_local_worker() -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL = 0.5     # seconds between checks that the coordinator is alive, where prctl is not there
+
+
+def _init_local_worker(coordinator: int | None = None) -> None:
     # Ctrl-C is the coordinator's to handle: it stops the pool and keeps what is finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if coordinator is not None:
+        die_with(coordinator)
     warm_up()
+
+
+def die_with(coordinator: int) -> None:
+    """End this worker when the coordinator process ends, however it ends: a SIGKILL gives it no
+    chance to stop its pool, and a worker left behind would solve on, or wait forever for work.
+    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a
+    thread notices that the parent changed (os.getppid()). Either way a parent already gone is
+    noticed at once."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != coordinator:  # it died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == coordinator:
+            threading.Event().wait(PARENT_POLL)
+        os._exit(1)
+
+    if os.getppid() != coordinator:
+        os._exit(1)
+    threading.Thread(target=watch, name="milkrun-parent-watch", daemon=True).start()
 
 
 class LocalExecutor:
@@ -57,7 +94,7 @@ class LocalExecutor:
 
     def start(self) -> "LocalExecutor":
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_init_local_worker)
+                                        initializer=_init_local_worker, initargs=(os.getpid(),))
         return self
 
     def submit(self, task: dict, on_done):
@@ -84,14 +121,19 @@ class LocalExecutor:
     def abort(self) -> None:
         if self.pool is None:
             return
-        procs = list((getattr(self.pool, "_processes", None) or {}).values())
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        pool, self.pool = self.pool, None
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
         for p in procs:  # the points they run are lost anyway; do not wait for the solver
             if p.is_alive():
                 p.terminate()
         for p in procs:
             p.join(timeout=5)
-        self.pool = None
+        # The pool's manager thread then cleans up, writing to the dead workers' pipe: let it finish
+        # while the coordinator still ignores SIGPIPE (runner._pipes_raise), or that write ends it.
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=10)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -127,10 +169,8 @@ class DaskExecutor:
         return f"{self._slots} Dask worker thread(s) on {where}"
 
     def start(self) -> "DaskExecutor":
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise MilkrunError("--scheduler and --cluster need dask.distributed: pip install 'dask[distributed]'")
+        require_distributed("--cluster local" if self.address is None else "--scheduler")
+        from distributed import Client, LocalCluster
         if self.address is None:
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
@@ -183,6 +223,18 @@ class DaskExecutor:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+CLUSTER_EXTRA = "pip install 'milkrun[cluster]'"
+
+
+def require_distributed(flag: str = "--scheduler and --cluster") -> None:
+    """dask.distributed is an extra (`cluster`): only --scheduler and --cluster use it. Without it
+    installed, one line says what to install (exit 2), before anything is run or written."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise MilkrunError(f"{flag} needs dask.distributed, which is not installed: {CLUSTER_EXTRA}") from None
 
 
 def make_executor(workers: int = 1, scheduler: str | None = None, cluster: str | None = None):

@@ -108,6 +108,10 @@ def prepare(spec: SweepSpec):
     from ..pipeline import bind_data, load_model, resolve_model_path
     from ..solvers import choose_solver, solver_options
 
+    if spec.scheduler or spec.cluster:  # the extra they need, said before anything is run or written
+        from .executors import require_distributed
+
+        require_distributed("--scheduler" if spec.scheduler else f"--cluster {spec.cluster}")
     model = resolve_model_path(spec.model)
     if not model.exists():
         raise MilkrunError(f"model file '{spec.model}' not found")
@@ -215,9 +219,42 @@ def _lost(p: Point, message: str) -> dict:
 
 def _run(spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
          outcome: SweepOutcome) -> None:
-    with _pipes_raise():
+    with _pipes_raise(), _terminate_as_interrupt():
         _run_on(make_executor(spec.workers, spec.scheduler, spec.cluster).start(), spec, plan, todo, model,
                 data_dir, store, outcome)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (`kill PID`, a batch scheduler ending a job) stops the sweep as Ctrl-C does: the
+    workers are stopped, not left solving for no one, and the finished points are assembled
+    (exit 130). A SIGKILL gives the coordinator no such chance: its workers notice it is gone
+    themselves (executors.die_with)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait until the block is done (they are acted on right after it)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 @contextlib.contextmanager
@@ -274,8 +311,9 @@ def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], model: Pat
                 except Exception as e:  # noqa: BLE001 - e.g. milkrun missing on a Dask worker
                     result = _lost(p, f"{type(e).__name__}: {e}")
                 result["attempt"] = attempts[p.key]
-                ds = store.save(p, result)
-                outcome.finished[p.key] = ds
+                with _signals_held():  # on disk and counted, or neither: "N finished point(s) kept" is exact
+                    ds = store.save(p, result)
+                    outcome.finished[p.key] = ds
                 outcome.ran += 1
                 outcome.task_seconds += float(result.get("seconds") or 0.0)
                 if "solve_seconds" in ds:

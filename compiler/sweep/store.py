@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -59,20 +60,43 @@ class PointStore:
         _atomic(self.path(point), lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
         return ds
 
-    def load(self) -> dict[str, xr.Dataset]:
-        """Every complete point file, by point key."""
+    def load(self, warn=None) -> dict[str, xr.Dataset]:
+        """Every complete point file, by point key. A file that cannot be read as a point (cut
+        short or garbled by a disk, a copy or a hand) is left out with a warning, so that its point
+        is run again (and its file replaced) rather than the whole sweep refused."""
+        warn = warn or (lambda text: sys.stderr.write(f"warning: {text}\n"))
         found = {}
         for f in sorted(self.dir.glob(".*.tmp")) if self.dir.is_dir() else []:
             f.unlink(missing_ok=True)  # a write cut short by a kill: the point was not finished
         for f in sorted(self.dir.glob("*.nc")) if self.dir.is_dir() else []:
             if f.name.startswith("."):
                 continue
-            ds = xr.load_dataset(f, engine="netcdf4")
-            found[str(ds.attrs.get("key", f.stem.split("-", 1)[-1]))] = ds
+            try:
+                ds = _read_point(f)
+            except Exception as e:  # noqa: BLE001 - netCDF/HDF5 report damage by many exception types
+                warn(f"{f}: damaged point file ({_first_line(e)}); its point is run again")
+                continue
+            found[str(ds.attrs["key"])] = ds
         return found
 
     def has_points(self) -> bool:
         return self.dir.is_dir() and any(f for f in self.dir.glob("*.nc") if not f.name.startswith("."))
+
+
+def _read_point(f: Path) -> xr.Dataset:
+    """A point file as PointStore.save wrote it, or an exception saying what is wrong with it."""
+    ds = xr.load_dataset(f, engine="netcdf4")
+    if "status" not in ds:
+        raise ValueError("no 'status' in it")
+    key = str(ds.attrs.get("key", ""))
+    if key != f.stem.split("-", 1)[-1]:
+        raise ValueError(f"its key {key!r} is not the one in its name")
+    return ds
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
 def _fills(datasets) -> dict:
