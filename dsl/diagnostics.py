@@ -6,6 +6,7 @@ Every mistake a user can make (syntax, names, index domains, data) is raised as 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,3 +124,38 @@ def nearest(name: str, candidates) -> str | None:
 def did_you_mean(name: str, candidates) -> str | None:
     best = nearest(name, candidates)
     return f"did you mean '{best}'?" if best else None
+
+
+# ------------------------------------------------------------------ files that are not UTF-8
+BOM = b"\xef\xbb\xbf"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def not_utf8(data: bytes, file: str, error: UnicodeDecodeError, base: int = 0) -> tuple[Span, str]:
+    """Where the first byte that is not UTF-8 stands in `data` (decoded from byte `base`, after a
+    byte-order mark) and its words: "byte 0xe9 at line 3, column 6 (byte offset 22)". The text
+    is registered with the bad bytes shown as U+FFFD; it is never read that way."""
+    offset = base + error.start
+    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    line = len(_LINE_BREAK.findall(data[base:line_start].decode("utf-8", errors="replace"))) + 1
+    column = len(data[max(line_start, base):offset].decode("utf-8", errors="replace")) + 1
+    register_source(file, data[base:].decode("utf-8", errors="replace").replace("\0", "\ufffd"))
+    where = f"byte 0x{data[offset]:02x} at line {line}, column {column} (byte offset {offset})"
+    return Span(file, line, column, line, column + 1), where
+
+
+def looks_like(data: bytes) -> tuple[str, str | None]:
+    """What a file that is not UTF-8 looks like, and its name for iconv (None: not text at all)."""
+    if data.startswith(b"PK\x03\x04"):
+        return "it is a zip file, most likely an Excel workbook saved under a .csv name", None
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "it looks like an old Excel .xls workbook saved under a .csv name", None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(b"\0") > len(data) // 4:
+        return "it looks like UTF-16", "UTF-16"
+    if len(data.translate(None, bytes(range(0x80, 0xA0)))) < len(data):  # C1 bytes: Windows-1252
+        try:
+            data.decode("cp1252")
+            return "it looks like Windows-1252", "WINDOWS-1252"
+        except UnicodeDecodeError:
+            return "it is in an 8-bit encoding other than Latin-1 or Windows-1252", "YOUR-ENCODING"
+    return "it looks like Latin-1", "LATIN1"

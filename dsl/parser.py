@@ -14,7 +14,7 @@ from lark.exceptions import (GrammarError, UnexpectedCharacters, UnexpectedEOF, 
                              VisitError)
 
 from . import ast
-from .diagnostics import MilkrunError, Span, register_source
+from .diagnostics import BOM, MilkrunError, Span, looks_like, not_utf8, register_source
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -156,12 +156,35 @@ def parse_text(text: str, file: str = "<model>") -> ast.Model:
 def parse_file(path: str | Path) -> ast.Model:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise MilkrunError(f"model file '{path}' does not exist") from None
+    return parse_text(decode_model(data, str(path)), str(path))
+
+
+def decode_model(data: bytes, file: str) -> str:
+    """The text of a model file: UTF-8 (a byte-order mark is dropped), else an error located at
+    the first byte that is not, saying which encoding the file looks like; never guessed."""
+    base = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[base:].decode("utf-8")
     except UnicodeDecodeError as e:
-        raise MilkrunError(f"model file '{path}' is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return parse_text(text, str(path))
+        span, where = not_utf8(data, file, e, base)
+        looks, iconv = looks_like(data)
+        hint = ("a model is a text file: save it as UTF-8 from your editor"
+                + (f", or convert it: iconv -f {iconv} -t UTF-8 OLD.mcp > NEW.mcp" if iconv else ""))
+        raise MilkrunError(f"model file '{Path(file).name}' is not UTF-8: {where} ({looks})", span,
+                           hint=hint) from None
+    if "\0" in text:
+        offset = text.index("\0")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - text.rfind("\n", 0, offset)
+        register_source(file, text.replace("\0", "\ufffd"))
+        raise MilkrunError(f"model file '{Path(file).name}' holds a NUL byte at line {line}, column {column}; a model "
+                           "is text (a file with NUL bytes is most likely UTF-16: save it as UTF-8)",
+                           Span(file, line, column, line, column + 1),
+                           hint="convert it: iconv -f UTF-16 -t UTF-8 OLD.mcp > NEW.mcp")
+    return text
 
 
 def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line
+from milkrun.dsl.diagnostics import BOM as _BOM
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, looks_like, not_utf8, register_source, source_line
 
 from ..ir import ModelIR
 from ..sets import normalize, normalize_column
@@ -34,7 +35,6 @@ BAD_NUMBERS = {"nan", "NaN", "NAN", "inf", "-inf", "+inf", "Inf", "-Inf", "infin
 
 CELL_LIMIT = 131_072  # characters in one cell (Python's csv field limit)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_BOM = b"\xef\xbb\xbf"
 
 
 def read_directory(ir: ModelIR, directory: Path, raw: RawData) -> None:
@@ -67,14 +67,8 @@ def decode_csv(data: bytes, file: str) -> str:
     try:
         text = data[base:].decode("utf-8")
     except UnicodeDecodeError as e:
-        offset = base + e.start
-        line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
-        line = len(_LINE_BREAK.findall(data[base:line_start].decode("utf-8", errors="replace"))) + 1
-        column = len(data[max(line_start, base):offset].decode("utf-8", errors="replace")) + 1
-        # shown with the undecodable bytes as U+FFFD; the data itself is never read this way
-        register_source(file, data[base:].decode("utf-8", errors="replace"))
-        looks, iconv = _looks_like(data)
-        where = f"byte 0x{data[offset]:02x} at line {line}, column {column} (byte offset {offset})"
+        span, where = not_utf8(data, file, e, base)
+        looks, iconv = looks_like(data)
         if iconv is None:  # not text at all
             message = f"'{Path(file).name}' is not UTF-8: {where}; it is not a CSV file ({looks})"
             hint = "open it in its program and export the sheet as 'CSV UTF-8'"
@@ -82,7 +76,7 @@ def decode_csv(data: bytes, file: str) -> str:
             message = f"'{Path(file).name}' is not UTF-8: {where}; save it as UTF-8 ({looks})"
             hint = ("Excel: Save As, 'CSV UTF-8'; LibreOffice: Character set 'Unicode (UTF-8)'; or convert it: "
                     f"iconv -f {iconv} -t UTF-8 OLD.csv > NEW.csv")
-        raise MilkrunError(message, Span(file, line, column, line, column + 1), hint=hint) from None
+        raise MilkrunError(message, span, hint=hint) from None
     if "\0" in text:
         offset = text.index("\0")
         line = len(_LINE_BREAK.findall(text, 0, offset)) + 1
@@ -93,24 +87,6 @@ def decode_csv(data: bytes, file: str) -> str:
                            hint="Excel: Save As, 'CSV UTF-8'; or convert it: "
                                 "iconv -f UTF-16 -t UTF-8 OLD.csv > NEW.csv")
     return text
-
-
-def _looks_like(data: bytes) -> tuple[str, str | None]:
-    """What a file that is not UTF-8 looks like, and its name for iconv."""
-    if data.startswith(b"PK\x03\x04"):
-        return "it is a zip file, most likely an Excel workbook saved under a .csv name", None
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "it looks like an old Excel .xls workbook saved under a .csv name", None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(b"\0") > len(data) // 4:
-        return "it looks like UTF-16", "UTF-16"
-    high = np.frombuffer(data, dtype=np.uint8)
-    if ((high >= 0x80) & (high < 0xA0)).any():
-        try:
-            data.decode("cp1252")
-            return "it looks like Windows-1252", "WINDOWS-1252"
-        except UnicodeDecodeError:
-            return "it is in an 8-bit encoding other than Latin-1 or Windows-1252", "YOUR-ENCODING"
-    return "it looks like Latin-1", "LATIN1"
 
 
 def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, raw: RawData,
