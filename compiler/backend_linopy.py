@@ -18,6 +18,7 @@ from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
 from .evaluate import Evaluator, Scope, broadcast, is_linear
+from .figures import check_kpis
 from .instance import Instance, _full
 from .ir import ModelIR, Symbol
 
@@ -108,6 +109,7 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
     elif variables:  # no objective: any feasible point will do (the solver needs some objective)
         first = next(iter(variables.values()))
         m.add_objective((0 * first).sum())
+    check_kpis(ir, instance, variables)  # their data-dependent mistakes now, not after the solve
     return BuiltModel(m, objectives, senses, constants, dropped, tours)
 
 

@@ -24,6 +24,7 @@ from milkrun.dsl.diagnostics import MilkrunError
 
 from .backend_linopy import _INFINITE, _SCALE_HINT, SOLVER_INFINITY
 from .evaluate import Evaluator, Scope, broadcast, reduction_domain
+from .figures import check_kpis
 from .instance import Instance, _full
 from .ir import ModelIR, Symbol
 from .result import Result
@@ -201,6 +202,7 @@ def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = Non
             from milkrun.dsl.diagnostics import did_you_mean
             raise MilkrunError(f"no objective named '{objective}'", hint=did_you_mean(objective, objectives))
         objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
+    check_kpis(ir, instance, variables)  # their data-dependent mistakes now, not after the solve
     built = NonlinearBuilt(model, variables, objectives, senses, ir, instance, robust_epigraphs=epigraphs,
                            robust_rows=robust_rows, robust_report=report, robust_probe=probe)
     if objectives:

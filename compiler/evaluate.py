@@ -99,6 +99,10 @@ def index_array(dim: str, coords: pd.Index) -> xr.DataArray:
 
 
 class Evaluator:
+    # False when the variables' values are unknowns (figures.check_kpis): a zero divisor, log() of
+    # a number <= 0 or an overflow then says nothing about the model
+    check_values = True
+
     def __init__(self, instance, variables: dict | None = None):
         self.instance = instance
         self.variables = variables if variables is not None else {}
@@ -402,12 +406,13 @@ class Evaluator:
         except (TypeError, ValueError) as err:
             raise MilkrunError(f"cannot compute '{op}' here: {err}", e.span,
                                hint="set elements that are text cannot take part in arithmetic") from None
-        _check_overflow(out, (a, b), scope, e, f"the result of '{op}'")
+        if self.check_values:
+            _check_overflow(out, (a, b), scope, e, f"the result of '{op}'")
         return out
 
     def _check_divisor(self, b, scope: Scope, e):
         """A zero divisor where the expression is in use is the modeller's mistake, not an inf to solve with."""
-        if is_linear(b):
+        if is_linear(b) or not self.check_values:
             return
         if isinstance(b, xr.DataArray):
             if b.dtype == object:
@@ -468,11 +473,13 @@ class Evaluator:
                 raise MilkrunError("exp() of this value is too large for a number (it overflows)", e.span) from None
         with np.errstate(over="ignore"):
             out = fn(args[0])
-        if f == "exp":
+        if f == "exp" and self.check_values:
             _check_overflow(out, (args[0],), scope, e, "exp()")
         return out
 
     def _check_domain(self, v, ok, e, msg):
+        if not self.check_values:
+            return
         arr = np.asarray(v.values if isinstance(v, xr.DataArray) else v, dtype=float)
         bad = ~ok(arr) & ~np.isnan(arr)
         if np.any(bad):

@@ -76,13 +76,38 @@ def _show(v) -> str:
 
 def evaluate_kpis(ir: ModelIR, instance: Instance, solution: xr.Dataset) -> dict[str, xr.DataArray]:
     """Every kpi on the solution; variables that a `where` left out count as 0."""
-    kpis = ir.of_kind("kpi")
-    if not kpis:
+    if not ir.of_kind("kpi"):
         return {}
-    values = {name: solution[name].fillna(0.0) for name in solution.data_vars}
-    ev = Evaluator(instance, values)
+    return _kpis(ir, instance, {name: solution[name].fillna(0.0) for name in solution.data_vars}, 0.0)
+
+
+def check_kpis(ir: ModelIR, instance: Instance, variables: dict) -> None:
+    """Every kpi evaluated once when the model is built, each variable an array of unknowns (NaN)
+    over its domain: the mistakes that show only with the data (an index taking a value the item
+    is not defined for, a parameter without a value, a division by a zero parameter) are then
+    found by `milkrun check` and before a long solve, not after it. `variables`: the built
+    families by name (linopy variables, or arrays of SCIP variables)."""
+    if not ir.of_kind("kpi"):
+        return
+    values = {}
+    for name, v in variables.items():
+        like = getattr(v, "labels", v)  # a linopy.Variable's labels: its dims and coords
+        values[name] = xr.DataArray(np.full(like.shape, np.nan), dims=like.dims, coords=like.coords)
+    _kpis(ir, instance, values, np.nan, _Unknowns)
+
+
+class _Unknowns(Evaluator):
+    """An Evaluator over unknown variables: the checks on values (a zero divisor, log() of a
+    number <= 0, an overflow) wait for the solution, where they mean something (a sum of
+    unknowns is 0 here)."""
+
+    check_values = False
+
+
+def _kpis(ir: ModelIR, instance: Instance, values: dict, fill: float, evaluator=Evaluator) -> dict[str, xr.DataArray]:
+    ev = evaluator(instance, values)
     out = {}
-    for sym in kpis:
+    for sym in ir.of_kind("kpi"):
         scope = ev.declaration_scope(sym)
         with np.errstate(divide="ignore", invalid="ignore"):
             v = ev.number(sym.decl.expr, scope, "a kpi")
@@ -92,5 +117,5 @@ def evaluate_kpis(ir: ModelIR, instance: Instance, solution: xr.Dataset) -> dict
         if scope.mask is not None:
             v = v.where(scope.full_mask())
         out[sym.name] = v.transpose(*scope.coords.keys()) if scope.coords else v
-        values[sym.name] = out[sym.name].fillna(0.0)  # later kpis may use earlier ones
+        values[sym.name] = out[sym.name].fillna(fill)  # later kpis may use earlier ones
     return out

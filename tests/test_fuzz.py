@@ -928,3 +928,16 @@ def test_regression_model_file_with_random_bytes_or_utf16_is_located(tmp_path):
     outcome, found, folder = run_case(case, tmp_path)
     assert outcome.code == 0 and not found, describe(case, outcome, found, folder)
 
+
+def test_regression_a_kpi_subscript_off_its_domain_is_found_by_check(tmp_path):
+    """`share[k, i]` (indices swapped) in a kpi passed `milkrun check` and failed only after the
+    solve, behind its progress lines; kpis are now evaluated over unknowns when the model is built."""
+    case = edited("routing", "routing.mcp", "100 * share[i, k]", "100 * share[k, i]")
+    located_at(case, tmp_path, "routing.mcp", 82, 72, "index 'k' takes the value", "not defined for")
+
+
+def test_regression_checking_kpis_before_the_solve_leaves_value_checks_to_the_solution(tmp_path):
+    """Over unknowns a sum is 0: `… / installed` (a kpi of variables) is no division by zero yet."""
+    outcome, found, folder = run_case(shipped("location"), tmp_path)
+    assert outcome.code == 0 and not found, describe(shipped("location"), outcome, found, folder)
+
