@@ -86,9 +86,12 @@ def normalize(value):
 def normalize_column(values) -> np.ndarray:
     """Vectorised `normalize` for a column of keys read as text."""
     s = pd.Series(values, dtype=object).str.strip()
-    num = pd.to_numeric(s, errors="coerce")
+    num = pd.to_numeric(s, errors="coerce").astype(float)
     numeric = num.notna().to_numpy()
-    if numeric.all():
+    # the quick way only where a float holds the number exactly: '1e309' (infinite) stays text and
+    # whole numbers past 2**53 stay exact Python integers, as `normalize` makes them
+    exact = np.abs(num.to_numpy()) < 2.0 ** 53
+    if numeric.all() and exact.all():
         if (num == np.floor(num)).all():
             return num.astype(np.int64).to_numpy()
         return num.to_numpy()

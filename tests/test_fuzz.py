@@ -941,3 +941,10 @@ def test_regression_checking_kpis_before_the_solve_leaves_value_checks_to_the_so
     outcome, found, folder = run_case(shipped("location"), tmp_path)
     assert outcome.code == 0 and not found, describe(shipped("location"), outcome, found, folder)
 
+
+@pytest.mark.parametrize("key", ["1e309", "99999999999999999999999", "1e20"])
+def test_regression_a_set_key_beyond_int64_is_an_element(tmp_path, key):
+    """A column of keys with '1e309' was cast to int64: internal error IntCastingNaNError."""
+    case = shipped("knapsack2")
+    case.files["knapsack2/Resources.csv"] = f"Resources\n1\n{key}\n".encode()
+    located_at(case, tmp_path, "knapsack2/weight.csv", 3, 1, "'2' is not an element of Resources")
