@@ -54,7 +54,9 @@ hints) must match exactly. The exit code is checked where the doc shows it
 from __future__ import annotations
 
 import difflib
+import functools
 import json
+import math
 import os
 import re
 import shutil
@@ -407,3 +409,65 @@ def parse_text(text: str, doc: Path) -> list[Step]:
     for s in steps:
         s.doc = doc
     return steps
+
+
+# --------------------------------------------------------------------------- figures of slow runs
+# Each `<!-- checked: figures NAME -->` block is checked by `figures_NAME(text)`, in this process
+# (no process start-up per command): model sizes by compiling the model, optima by a faster
+# solve (usually SCIP with lazy tour cuts) or, for measurements that take minutes, against a data
+# file committed beside the doc.
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?"
+
+
+def num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def same(quoted: float, value: float, digits: int = 6) -> bool:
+    """A figure as milkrun prints it (6 significant digits) against the value computed now."""
+    if value == 0:
+        return quoted == 0
+    unit = 10 ** (math.floor(math.log10(abs(value))) - digits + 1)  # the last digit printed
+    return abs(quoted - value) <= 0.5 * unit * (1 + 1e-9)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_size(model: str, tour: str | None = None, overrides: tuple = ()) -> tuple[int, int]:
+    from milkrun import compile_model
+
+    c = compile_model(REPO / model, overrides=list(overrides), tour_method=tour)
+    return int(c.linopy.nvars), int(c.linopy.ncons)
+
+
+@functools.lru_cache(maxsize=None)
+def optimum(model: str, solver: str = "scip", overrides: tuple = (), objective: str | None = None) -> float:
+    from milkrun import solve_model
+
+    r = solve_model(REPO / model, overrides=list(overrides), solver=solver, objective=objective)
+    assert r.status == "optimal", f"{model} {overrides}: {r.status}"
+    return float(r.objective)
+
+
+def quoted(pattern: str, text: str) -> list[str]:
+    found = re.findall(pattern, text)
+    assert found, f"nothing like {pattern!r} in:\n{text}"
+    return found
+
+
+def check_size(text: str, model: str, tour: str | None = None, overrides: tuple = ()) -> None:
+    for v, c in quoted(rf"({NUMBER}) variables, ({NUMBER}) constraints", text):
+        assert (num(v), num(c)) == compiled_size(model, tour, overrides), f"{model} --tour {tour} {overrides}"
+
+
+def figures_routing_mtz(text):
+    check_size(text, "models/routing.mcp", "mtz")
+    (obj,) = quoted(rf"objective distance \(minimise\): ({NUMBER})", text)
+    assert same(num(obj), optimum("models/routing.mcp"))
+
+
+def figures_routing_tour_sizes(text):
+    rows = {m: (num(v), num(c)) for m, v, c in
+            re.findall(rf"\| `(\w+)`[^|]*\| ({NUMBER}) variables, ({NUMBER}) constraints \|", text)}
+    assert set(rows) == {"lazy", "mtz", "flow"}, rows
+    for method, size in rows.items():
+        assert size == compiled_size("models/routing.mcp", method), method
