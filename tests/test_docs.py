@@ -448,8 +448,8 @@ def optimum(model: str, solver: str = "scip", overrides: tuple = (), objective: 
     return float(r.objective)
 
 
-def quoted(pattern: str, text: str) -> list[str]:
-    found = re.findall(pattern, text)
+def quoted(pattern: str, text: str) -> list:
+    found = re.findall(pattern, text, re.M)
     assert found, f"nothing like {pattern!r} in:\n{text}"
     return found
 
@@ -471,3 +471,20 @@ def figures_routing_tour_sizes(text):
     assert set(rows) == {"lazy", "mtz", "flow"}, rows
     for method, size in rows.items():
         assert size == compiled_size("models/routing.mcp", method), method
+
+
+def figures_knapsack2_front(text):
+    """Against the published front and payoff table of 2kp50 (the instance models/knapsack2/ ships)."""
+    bench = SHARED / "benchmarks" / "multiobjective" / "2kp50"
+    if not bench.is_dir():
+        pytest.skip(f"{bench} is not there")
+
+    def rows(name):
+        return [tuple(int(x) for x in line.split(",")[1:]) for line in (bench / name).read_text().split()[1:]]
+
+    front, payoff = rows("pareto_sols.csv"), rows("payoff_table.csv")
+    (n,) = quoted(r"(\d+) Pareto point\(s\)", text)
+    assert int(n) == len(front)
+    assert [(num(a), num(b)) for a, b in quoted(rf"^ +z\d +│ +({NUMBER}) │ +({NUMBER})$", text)] == payoff
+    points = [(int(k), num(a), num(b)) for k, a, b in quoted(rf"^ +(\d+) │ +({NUMBER}) │ +({NUMBER})$", text)]
+    assert [(a, b) for _, a, b in points] == front[:len(points)] and [k for k, _, _ in points] == list(range(1, len(points) + 1))
