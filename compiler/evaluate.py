@@ -94,8 +94,20 @@ def _and(a, b):
 
 
 def index_array(dim: str, coords: pd.Index) -> xr.DataArray:
-    return xr.DataArray(np.asarray(coords, dtype=object if coords.dtype == object else None), dims=[dim],
-                        coords={dim: coords})
+    """The values an index takes, as an array over its dimension. Elements that are all numbers
+    (whole and fractional mixed, or none at all: an empty set) are floats when floats hold them
+    exactly, so that arithmetic on them gives numbers and not an object array; text elements and
+    whole numbers past 2**53 stay as they are."""
+    values = np.asarray(coords, dtype=object if coords.dtype == object else None)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) in (
+            "empty", "integer", "floating", "mixed-integer-float"):
+        try:
+            floats = values.astype(float)
+        except OverflowError:
+            floats = None
+        if floats is not None and bool((floats.astype(object) == values).all()):
+            values = floats
+    return xr.DataArray(values, dims=[dim], coords={dim: coords})
 
 
 class Evaluator:
@@ -213,7 +225,7 @@ class Evaluator:
                 raise MilkrunError(f"a range needs whole numbers, got {lo}..{hi}", s.span)
             lo, hi = int(lo), int(hi)
             S.check_size([("", max(hi - lo + 1, 0))], self.limit, s.span, f"the range {lo}..{hi}")
-            if -2 ** 62 < lo and hi < 2 ** 62:
+            if -2 ** 62 < lo < 2 ** 62 and -2 ** 62 < hi < 2 ** 62:
                 return S.SetValue("", pd.Index(np.arange(lo, hi + 1, dtype=np.int64)))
             return S.SetValue("", S.make_index(range(lo, hi + 1)))  # beyond 64 bits: Python integers
         if isinstance(s, ast.SetOp):
@@ -446,7 +458,14 @@ class Evaluator:
             n = e.args[0].name
             coords = scope.coords[n]
             return xr.DataArray(np.arange(1, len(coords) + 1, dtype=float), dims=[n], coords={n: coords})
-        args = [self.expr(a, scope) for a in e.args]
+        args = [_as_numbers(self.expr(a, scope)) for a in e.args]
+        try:
+            return self._call(f, args, e, scope)
+        except TypeError as err:
+            raise MilkrunError(f"cannot compute {f}() here: {err}", e.span,
+                               hint="set elements that are text cannot take part in arithmetic") from None
+
+    def _call(self, f, args, e, scope):
         if f == "euclid":
             x1, y1, x2, y2 = args
             return np.hypot(x1 - x2, y1 - y2)
@@ -650,6 +669,18 @@ class Evaluator:
                 out = out & p if c.op == "and" else out | p
             return out
         raise TypeError(c)
+
+
+def _as_numbers(v):
+    """An object array of numbers (set elements past 2**53 kept exact) as floats, for numpy's
+    functions; anything else (text, SCIP expressions, numbers too large) as it is."""
+    if isinstance(v, xr.DataArray) and v.dtype == object and v.size and pd.api.types.infer_dtype(
+            v.values.ravel(), skipna=True) in ("integer", "floating", "mixed-integer-float"):
+        try:
+            return v.astype(float)
+        except OverflowError:
+            return v
+    return v
 
 
 def _text_value(v):

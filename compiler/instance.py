@@ -186,6 +186,12 @@ class Instance:
         if d.definition is not None:
             value = self.ev.number(d.definition, scope, "a parameter's formula")
             value = _full(value, scope)
+            if value.dtype == object:  # numbers kept as objects (elements past 2**53) become floats
+                try:
+                    value = value.astype(float)
+                except OverflowError:
+                    raise MilkrunError("a parameter's formula gives a number too large for a float (over 1.8e308)",
+                                       d.definition.span) from None
             src = None
         else:
             value, src = self._from_data(sym, scope)

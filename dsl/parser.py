@@ -304,7 +304,7 @@ def _bool(op: str, c: list, span: Span) -> ast.BoolOp:
 
 def _number(text: str, span: Span | None = None):
     v = int(text) if not any(c in text for c in ".eE") else float(text)
-    if not math.isfinite(v) or (isinstance(v, int) and abs(v) > _LARGEST):
+    if abs(v) > _LARGEST if isinstance(v, int) else not math.isfinite(v):  # isfinite(10**400) overflows
         raise MilkrunError(f"the number {text.lstrip('+')} is too large: numbers go up to about 1.8e308", span,
                            hint="write the value in larger units; for no limit at all, leave the bound out")
     return v  # a whole number stays exact, however long (a range's bound is checked where used)

@@ -108,7 +108,9 @@ class Chooser:
         return items[self.rng.randrange(len(items))]
 
     def index(self, n: int) -> int:
-        """A whole number in 0 .. n-1: a position."""
+        """A whole number in 0 .. n-1: a position (IndexError when there is none)."""
+        if n <= 0:
+            raise IndexError("nothing to choose from")
         return self.rng.randrange(n)
 
     def pick(self, items):
@@ -183,7 +185,8 @@ KEYWORDS = ["set", "param", "var", "in", "where", "sum", "data", "within", "defa
             "..", "=", "==", "!=", "<=", ">=", "<", ">", "+", "-", "/", "^", "+-", "'", '"', '"""', "1", "0",
             "-1", "x", "'x'"]
 NUMBERS = ["-1", "0", "1e309", "nan", "inf", "-0", "1e-320", "99999999999999999999999", "1.5", "0.0", "2",
-           "1e308", "-1e309", "1.7976931348623157e308", "0.5", "-2.5", "100000"]
+           "1e308", "-1e309", "1.7976931348623157e308", "0.5", "-2.5", "100000", "1" + "0" * 400,
+           "100000000000000000001"]
 OPERATORS = ["<=", ">=", "==", "!=", "<", ">", "=", "+", "-", "*", "/", "^", "..", "in", "+-"]
 
 
@@ -393,7 +396,7 @@ def m_insert_char(choose, case, path):
 
 # ------------------------------------------------------------------ CSV mutations
 CELLS = ["-1", "0", "1e309", "-1e309", "nan", "NaN", "inf", "", " ", "abc", "1.5", "-0", "1e-320", "2.5e",
-         "99999999999999999999999", "0x10", "1,5", "true", "\"x\"", "'x'", "NA", "null", "1_000", "１", " 3 "]
+         "99999999999999999999999", "1" + "0" * 400, "0x10", "1,5", "true", "\"x\"", "'x'", "NA", "null", "1_000", "１", " 3 "]
 
 
 def _rows(case, path):
@@ -682,7 +685,7 @@ def problems(case: Case, folder: Path, outcome: Outcome) -> list[str]:
             if not ok:
                 found.append(f"located in {where}, not one of the case's files")
             else:
-                lines = where.read_bytes().count(b"\n") + 1
+                lines = len(re.findall(rb"\r\n|\r|\n", where.read_bytes())) + 1
                 if not 1 <= int(m["line"]) <= lines + 1 or int(m["column"]) < 1:
                     found.append(f"line {m['line']} column {m['column']} outside {where} ({lines} lines)")
     if outcome.warned:
@@ -852,6 +855,14 @@ def edited(model: str, rel: str, old: str, new: str, count: int = 1) -> Case:
     return case
 
 
+def position(case: Case, rel: str, needle: str, after: int = 0) -> tuple[int, int]:
+    """(line, column) of the first `needle` in a case's file, the column `after` characters on
+    (so that the tests follow the shipped models when their lines move)."""
+    s = text(case.files[rel])
+    k = s.index(needle) + after
+    return s.count("\n", 0, k) + 1, k - s.rfind("\n", 0, k)
+
+
 def located_at(case: Case, tmp_path: Path, rel: str, line: int, column: int, *words: str, command="check"):
     """Run the case: exit 2, the first line of stderr is `FILE:LINE:COLUMN: error:` and holds `words`."""
     outcome, found, folder = run_case(case, tmp_path, command)
@@ -862,6 +873,95 @@ def located_at(case: Case, tmp_path: Path, rel: str, line: int, column: int, *wo
     for w in words:
         assert w in outcome.err, f"{w!r} not in:\n{outcome.err}"
     return outcome.err
+
+
+def test_regression_model_file_in_latin1_is_located_at_its_byte(tmp_path):
+    """Was `error: model file '…' is not UTF-8 text (invalid continuation byte at byte 807)`, unlocated."""
+    case = shipped("transport")
+    case.files["transport.mcp"] = raw(text(case.files["transport.mcp"]).replace("cases shipped", "caisses expédiées"))
+    at = position(case, "transport.mcp", "é")
+    case.files["transport.mcp"] = text(case.files["transport.mcp"]).encode("latin-1")
+    located_at(case, tmp_path, "transport.mcp", *at, "not UTF-8", "byte 0xe9", "Latin-1", "iconv -f LATIN1")
+
+
+def test_regression_model_file_with_random_bytes_or_utf16_is_located(tmp_path):
+    case = shipped("knapsack2")
+    s = case.files["knapsack2.mcp"]
+    at = position(case, "knapsack2.mcp", "set Items")
+    case.files["knapsack2.mcp"] = s[:s.index(b"set Items")] + b"\x80\x81" + s[s.index(b"set Items"):]
+    located_at(case, tmp_path, "knapsack2.mcp", *at, "not UTF-8", "byte 0x80")
+    case.files["knapsack2.mcp"] = text(s).encode("utf-16")
+    located_at(case, tmp_path, "knapsack2.mcp", 1, 1, "not UTF-8", "UTF-16")
+    case.files["knapsack2.mcp"] = s.replace(b"set Items", b"set\0Items")
+    located_at(case, tmp_path, "knapsack2.mcp", at[0], at[1] + 3, "NUL byte")
+    case.files["knapsack2.mcp"] = b"\xef\xbb\xbf" + s  # a byte-order mark is dropped, as in CSV tables
+    outcome, found, folder = run_case(case, tmp_path)
+    assert outcome.code == 0 and not found, describe(case, outcome, found, folder)
+
+
+def test_regression_a_kpi_subscript_off_its_domain_is_found_by_check(tmp_path):
+    """`share[k, i]` (indices swapped) in a kpi passed `milkrun check` and failed only after the
+    solve, behind its progress lines; kpis are now evaluated over unknowns when the model is built."""
+    case = edited("routing", "routing.mcp", "100 * share[i, k]", "100 * share[k, i]")
+    located_at(case, tmp_path, "routing.mcp", *position(case, "routing.mcp", "share[k, i]"),
+               "index 'k' takes the value", "not defined for")
+
+
+def test_regression_checking_kpis_before_the_solve_leaves_value_checks_to_the_solution(tmp_path):
+    """Over unknowns a sum is 0: `… / installed` (a kpi of variables) is no division by zero yet."""
+    outcome, found, folder = run_case(shipped("location"), tmp_path)
+    assert outcome.code == 0 and not found, describe(shipped("location"), outcome, found, folder)
+
+
+@pytest.mark.parametrize("key", ["1e309", "99999999999999999999999", "1e20"])
+def test_regression_a_set_key_beyond_int64_is_an_element(tmp_path, key):
+    """A column of keys with '1e309' was cast to int64: internal error IntCastingNaNError."""
+    case = shipped("knapsack2")
+    case.files["knapsack2/Resources.csv"] = f"Resources\n1\n{key}\n".encode()
+    located_at(case, tmp_path, "knapsack2/weight.csv", 3, 1, "'2' is not an element of Resources")
+
+
+def test_regression_a_range_from_a_huge_bound_is_empty(tmp_path):
+    """`set Assets = 1e308..n` took the int64 path (only one bound was compared with 2**62):
+    internal error 'ValueError: Maximum allowed size exceeded'. It is an empty set, so the model
+    reads `0 == 1` (exit 1, located)."""
+    case = edited("portfolio", "portfolio.mcp", "set Assets = 1..n", "set Assets = 1e308..n")
+    outcome, found, folder = run_case(case, tmp_path)
+    assert outcome.code == 1 and not found, describe(case, outcome, found, folder)
+    line, column = position(case, "portfolio.mcp", "all_in")
+    assert outcome.err.startswith(f"{folder / 'portfolio.mcp'}:{line}:{column}: infeasible:"), outcome.err
+
+
+@pytest.mark.parametrize("members", ["{}", "5..1", "{1, 2.5}", "{1, 100000000000000000001}"])
+def test_regression_a_formula_over_numbers_kept_as_objects_is_numbers(tmp_path, members):
+    """An empty set, or numbers of mixed kinds, are kept as objects: a parameter computed from
+    the index (`= i * 2`) was an object array and its checks failed with 'internal error:
+    TypeError: ufunc isnan not supported'."""
+    case = edited("portfolio", "portfolio.mcp", "set Assets = 1..n", f"set Assets = {members}")
+    outcome, found, folder = run_case(case, tmp_path)
+    assert not found, describe(case, outcome, found, folder)
+    if members == "{1, 2.5}":
+        assert outcome.code == 0, describe(case, outcome, found, folder)
+
+
+def test_regression_an_element_of_400_digits_is_located(tmp_path):
+    """`{1000…0}` (400 digits): math.isfinite(10**400) overflowed in the parser, an internal error."""
+    case = edited("portfolio", "portfolio.mcp", "set Assets = 1..n", "set Assets = {1, 1" + "0" * 400 + "}")
+    located_at(case, tmp_path, "portfolio.mcp", *position(case, "portfolio.mcp", "{1, 1", after=4),
+               "is too large: numbers go up to about 1.8e308")
+
+
+def test_regression_a_wide_header_past_64_bits_is_an_element(tmp_path):
+    """A wide table's header `…,7,99999999999999999999999` was cast to int64: internal error
+    'OverflowError: Python int too large to convert to C long'."""
+    case = shipped("sdvrp")
+    lines = text(case.files["sdvrp/dist.csv"]).splitlines(keepends=True)
+    cells = lines[0].rstrip("\r\n").split(",")
+    lines[0] = ",".join(cells[:-1] + ["99999999999999999999999"]) + "\n"
+    case.files["sdvrp/dist.csv"] = raw("".join(lines))
+    located_at(case, tmp_path, "sdvrp/dist.csv", 1, len(",".join(cells[:-1])) + 2,
+               "'99999999999999999999999' is not an element of Nodes")
+
 
 
 # ------------------------------------------------------------------ the script: a long run that keeps going
@@ -905,46 +1005,3 @@ def _main(argv=None) -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(TESTS))
     sys.exit(_main())
-
-
-def test_regression_model_file_in_latin1_is_located_at_its_byte(tmp_path):
-    """Was `error: model file '…' is not UTF-8 text (invalid continuation byte at byte 807)`, unlocated."""
-    case = shipped("transport")
-    case.files["transport.mcp"] = text(case.files["transport.mcp"]).replace("cases shipped", "caisses expédiées"
-                                                                            ).encode("latin-1")
-    located_at(case, tmp_path, "transport.mcp", 14, 51, "not UTF-8", "byte 0xe9", "Latin-1", "iconv -f LATIN1")
-
-
-def test_regression_model_file_with_random_bytes_or_utf16_is_located(tmp_path):
-    case = shipped("knapsack2")
-    s = case.files["knapsack2.mcp"]
-    case.files["knapsack2.mcp"] = s[:s.index(b"set Items")] + b"\x80\x81" + s[s.index(b"set Items"):]
-    located_at(case, tmp_path, "knapsack2.mcp", 10, 1, "not UTF-8", "byte 0x80")
-    case.files["knapsack2.mcp"] = text(s).encode("utf-16")
-    located_at(case, tmp_path, "knapsack2.mcp", 1, 1, "not UTF-8", "UTF-16")
-    case.files["knapsack2.mcp"] = s.replace(b"set Items", b"set\0Items")
-    located_at(case, tmp_path, "knapsack2.mcp", 10, 4, "NUL byte")
-    case.files["knapsack2.mcp"] = b"\xef\xbb\xbf" + s  # a byte-order mark is dropped, as in CSV tables
-    outcome, found, folder = run_case(case, tmp_path)
-    assert outcome.code == 0 and not found, describe(case, outcome, found, folder)
-
-
-def test_regression_a_kpi_subscript_off_its_domain_is_found_by_check(tmp_path):
-    """`share[k, i]` (indices swapped) in a kpi passed `milkrun check` and failed only after the
-    solve, behind its progress lines; kpis are now evaluated over unknowns when the model is built."""
-    case = edited("routing", "routing.mcp", "100 * share[i, k]", "100 * share[k, i]")
-    located_at(case, tmp_path, "routing.mcp", 82, 72, "index 'k' takes the value", "not defined for")
-
-
-def test_regression_checking_kpis_before_the_solve_leaves_value_checks_to_the_solution(tmp_path):
-    """Over unknowns a sum is 0: `… / installed` (a kpi of variables) is no division by zero yet."""
-    outcome, found, folder = run_case(shipped("location"), tmp_path)
-    assert outcome.code == 0 and not found, describe(shipped("location"), outcome, found, folder)
-
-
-@pytest.mark.parametrize("key", ["1e309", "99999999999999999999999", "1e20"])
-def test_regression_a_set_key_beyond_int64_is_an_element(tmp_path, key):
-    """A column of keys with '1e309' was cast to int64: internal error IntCastingNaNError."""
-    case = shipped("knapsack2")
-    case.files["knapsack2/Resources.csv"] = f"Resources\n1\n{key}\n".encode()
-    located_at(case, tmp_path, "knapsack2/weight.csv", 3, 1, "'2' is not an element of Resources")

@@ -222,7 +222,7 @@ def _read_wide(name, df, headers, lines, file, first_line, raw, unrestricted=Tru
     cols = [normalize(h) for h in headers[1:]]
     col_keys = np.empty(len(cols), dtype=object)
     col_keys[:] = cols
-    if all(isinstance(c, int) for c in cols):
+    if all(isinstance(c, int) and -2 ** 63 <= c < 2 ** 63 for c in cols):  # larger stay exact Python integers
         col_keys = col_keys.astype(np.int64)
     text = np.column_stack([_stripped(df.iloc[:, k]) for k in range(1, df.shape[1])]) if df.shape[1] > 1 \
         else np.zeros((len(df), 0), dtype=object)
