@@ -184,6 +184,8 @@ def decode_model(data: bytes, file: str) -> str:
                            "is text (a file with NUL bytes is most likely UTF-16: save it as UTF-8)",
                            Span(file, line, column, line, column + 1),
                            hint="convert it: iconv -f UTF-16 -t UTF-8 OLD.mcp > NEW.mcp")
+    if "\r" in text:  # Windows (CRLF) and old Mac (CR) line ends: a CR alone would not end a # comment
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
 
 

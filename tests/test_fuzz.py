@@ -963,6 +963,19 @@ def test_regression_a_wide_header_past_64_bits_is_an_element(tmp_path):
                "'99999999999999999999999' is not an element of Nodes")
 
 
+def test_regression_old_mac_line_ends_end_comments(tmp_path):
+    """A model with CR line ends was one line to the parser: its first # comment swallowed the rest,
+    and the error was about the data. CR and CRLF are now line ends."""
+    case = shipped("transport")
+    unix = case.files["transport.mcp"]
+    case.files["transport.mcp"] = unix.replace(b"\n", b"\r")
+    outcome, found, folder = run_case(case, tmp_path)
+    assert outcome.code == 0 and not found, describe(case, outcome, found, folder)
+    case.files["transport.mcp"] = unix.replace(b"* ship[c, d]", b"* shipp[c, d]")
+    at = position(case, "transport.mcp", "shipp[")
+    case.files["transport.mcp"] = case.files["transport.mcp"].replace(b"\n", b"\r")
+    located_at(case, tmp_path, "transport.mcp", *at, "unknown name 'shipp'", "did you mean 'ship'")
+
 
 # ------------------------------------------------------------------ the script: a long run that keeps going
 def _main(argv=None) -> int:
