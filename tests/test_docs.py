@@ -26,15 +26,18 @@ Every console block in README.md and docs/ must carry one of the first three mar
 (`test_every_console_block_is_marked`), so a command cannot be added to the docs unchecked
 without saying why. docs/design.md is exempt: its examples belong to the design discussion.
 
-How a document runs
--------------------
-A document is one shell session, read top to bottom. It gets its own scratch folder that
-mirrors the repository root (every top-level entry is a symbolic link to the repository's, and
-`../shared` is the repository's neighbour `shared/`), so `milkrun solve models/transport.mcp`
-works as from the repository root while the files a command writes (`results/`, `slots.lp`)
-stay out of the working tree. `file`, `append` and `run` marks and checked blocks act in
-document order. Each command is run by bash, with the `milkrun` console script next to
-sys.executable first on PATH, COLUMNS=80, stdout and stderr merged (as a terminal shows them).
+How a block runs
+----------------
+Each checked block runs in a scratch folder of its own that mirrors the repository root (every
+top-level entry is a symbolic link to the repository's, and `../shared` is the repository's
+neighbour `shared/`), so `milkrun solve models/transport.mcp` works as from the repository root
+while the files a command writes (`results/`, `slots.lp`) stay out of the working tree. First
+the `file`, `append` and `run` marks that come before the block in its document are applied, in
+order (so a page shows a model once and runs it in several blocks); then the block's commands
+run one after the other. A block does not see what an earlier block's commands wrote. Each
+command is run by bash, with the `milkrun` console script next to sys.executable first on PATH,
+COLUMNS=80, and stdout and stderr merged (as a terminal shows them). Blocks run two at a time
+(MILKRUN_DOCS_WORKERS), the longest first.
 
 How output is compared
 ----------------------
@@ -62,7 +65,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,100 +233,74 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 
 
 # --------------------------------------------------------------------------- running
-class Session:
-    """One document's shell session: its scratch folder and the steps run so far."""
+def shell_env(root: Path) -> dict[str, str]:
+    bin_dir = root / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "milkrun"
+    script.write_text("#!/bin/sh\nexec " + " ".join(f"'{p}'" for p in milkrun_command()) + ' "$@"\n')
+    script.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MILKRUN_") and k != "LINES"}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               COLUMNS="80", LC_ALL="C.UTF-8", PYTHONIOENCODING="utf-8")
+    return env
 
-    def __init__(self, doc: Path, root: Path):
-        self.doc = doc
-        self.root = root
-        self.cwd = root / "repo"
-        self.cwd.mkdir(parents=True)
-        for entry in REPO.iterdir():
-            if entry.name not in {".git", "__pycache__"}:
-                (self.cwd / entry.name).symlink_to(entry)
-        if SHARED.is_dir():
-            (root / "shared").symlink_to(SHARED)
-        bin_dir = root / "bin"
-        bin_dir.mkdir()
-        script = bin_dir / "milkrun"
-        script.write_text("#!/bin/sh\nexec " + " ".join(f"'{p}'" for p in milkrun_command()) + ' "$@"\n')
-        script.chmod(0o755)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MILKRUN_")}
-        self.env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-                        COLUMNS="80", LC_ALL="C.UTF-8", PYTHONIOENCODING="utf-8")
-        self.env.pop("LINES", None)
-        self.done = 0
-        self.results: dict[int, list[tuple[Command, str]]] = {}
-        self.lock = threading.Lock()
-        self.errors: dict[int, BaseException] = {}
 
-    def shell(self, command: str) -> subprocess.CompletedProcess:
-        if "../shared" in command and not SHARED.is_dir():
-            pytest.skip(f"{SHARED} is not there")
-        return subprocess.run(["bash", "-c", command], cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT)
+def shell(command: str, cwd: Path, env: dict[str, str]) -> str:
+    if "../shared" in command and not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is not there")
+    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT).stdout
 
-    def run_until(self, step: Step) -> list[tuple[Command, str]]:
-        with self.lock:
-            return self._run_until(step)
 
-    def _run_until(self, step: Step) -> list[tuple[Command, str]]:
-        steps = ALL_STEPS[self.doc]
-        target = steps.index(step)
-        while self.done <= target:
-            index, s = self.done, steps[self.done]
-            self.done += 1
-            try:
-                self._do(index, s)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as e:  # kept for the test of this block (and of later ones, for a setup step)
-                self.errors[index] = e
-        for index, e in self.errors.items():
-            if index == target or (index < target and steps[index].kind != "checked"):
-                raise e
-        return self.results[target]
-
-    def _do(self, index: int, s: Step) -> None:
+def run_block(step: Step, root: Path) -> list[tuple[Command, str]]:
+    """A checked block in a scratch folder of its own that mirrors the repository root, after
+    the file, append and run marks that come before it in its document."""
+    cwd = root / "repo"
+    cwd.mkdir(parents=True)
+    for entry in REPO.iterdir():
+        if entry.name not in {".git", "__pycache__"}:
+            (cwd / entry.name).symlink_to(entry)
+    if SHARED.is_dir():
+        (root / "shared").symlink_to(SHARED)
+    env = shell_env(root)
+    steps = ALL_STEPS[step.doc]
+    for s in steps[:steps.index(step)]:
         if s.kind == "file":
-            p = self.cwd / s.arg
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(s.text)
+            (cwd / s.arg).parent.mkdir(parents=True, exist_ok=True)
+            (cwd / s.arg).write_text(s.text)
         elif s.kind == "append":
-            with (self.cwd / s.arg).open("a") as fh:
+            with (cwd / s.arg).open("a") as fh:
                 fh.write("\n" + s.text)
         elif s.kind == "run":
-            proc = self.shell(s.arg)
+            proc = subprocess.run(["bash", "-c", s.arg], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT)
             assert proc.returncode == 0, f"{s.id}: setup `{s.arg}` failed:\n{proc.stdout}"
-        elif s.kind == "checked":
-            self.results[index] = [(c, self.shell(c.text).stdout) for c in s.commands]
+    return [(c, shell(c.text, cwd, env)) for c in step.commands]
+
+
+def cost(step: Step) -> int:
+    """Longest first: a rough guess of a block's time, to share the blocks out evenly."""
+    return sum(5 if "solve" in c.text or "pareto" in c.text else 1 for c in step.commands if "milkrun" in c.text)
 
 
 @pytest.fixture(scope="module")
-def sessions(request, tmp_path_factory):
-    """The documents' sessions. The selected blocks of different documents run in WORKERS
-    threads at once (each document's blocks in order, in one thread), started when the first
-    test asks; each test then waits for its own block's output."""
-    made = {doc: Session(doc, tmp_path_factory.mktemp(doc.stem)) for doc in DOCS}
-    last: dict[Path, Step] = {}
-    for item in request.session.items:
-        step = getattr(item, "callspec", None) and item.callspec.params.get("step")
-        if item.originalname == "test_documented_output" and step is not None:
-            if step.doc not in last or ALL_STEPS[step.doc].index(step) > ALL_STEPS[step.doc].index(last[step.doc]):
-                last[step.doc] = step
-    order = sorted(last, key=lambda d: -sum(len(s.commands) for s in ALL_STEPS[d] if s.kind == "checked"))
+def blocks(request, tmp_path_factory):
+    """The selected checked blocks run WORKERS at a time (each in its own folder), started when
+    the first test asks; each test then waits for its own block's output."""
+    selected = [item.callspec.params["step"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_documented_output" and hasattr(item, "callspec")]
     pool = ThreadPoolExecutor(max_workers=WORKERS)
-    for doc in order:
-        pool.submit(made[doc].run_until, last[doc])
-    yield lambda doc: made[doc]
+    futures = {id(s): pool.submit(run_block, s, tmp_path_factory.mktemp(s.doc.stem))
+               for s in sorted(selected, key=cost, reverse=True)}
+    yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.mark.parametrize("step", CHECKED, ids=[s.id for s in CHECKED])
-def test_documented_output(step, sessions):
+def test_documented_output(step, blocks):
     assert step.commands, f"{step.id}: a block marked checked has no `$ ` command"
     failures = []
-    for command, output in sessions(step.doc).run_until(step):
+    for command, output in blocks[id(step)].result():
         actual = [line for line in output.rstrip("\n").split("\n") if not PROGRESS_LINE.match(line)]
         if output == "":
             actual = []
@@ -488,3 +464,80 @@ def figures_knapsack2_front(text):
     assert [(num(a), num(b)) for a, b in quoted(rf"^ +z\d +│ +({NUMBER}) │ +({NUMBER})$", text)] == payoff
     points = [(int(k), num(a), num(b)) for k, a, b in quoted(rf"^ +(\d+) │ +({NUMBER}) │ +({NUMBER})$", text)]
     assert [(a, b) for _, a, b in points] == front[:len(points)] and [k for k, _, _ in points] == list(range(1, len(points) + 1))
+
+
+# the location model's runs take 5 s to minutes each: their optima are recorded, run by run, in
+# docs/models/location_optima.csv (command line changes, solver, objective, optimum, seconds)
+LOCATION_DOCS = REPO / "docs" / "models"
+
+
+def location_optima() -> dict[tuple[str, str], list[float]]:
+    import csv
+
+    runs: dict[tuple[str, str], list[float]] = {}
+    with (LOCATION_DOCS / "location_optima.csv").open() as fh:
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            runs.setdefault((row["changes"], row["objective"]), []).append(float(row["optimum"]))
+    return runs
+
+
+def recorded(changes: str, objective: str, quoted_value: float, digits: int = 6) -> None:
+    found = location_optima().get((changes, objective))
+    assert found, f"no run '{changes}' optimising {objective} in location_optima.csv"
+    assert all(same(quoted_value, v, digits) for v in found), f"{changes} {objective}: {quoted_value} against {found}"
+
+
+def figures_location_run(text):
+    check_size(text, "models/location.mcp")
+    from test_shipped_models import EXPECTED
+
+    npv, co2 = (num(x) for x in quoted(rf"objective (?:npv|co2) \(m\w+\): ({NUMBER})", text))
+    assert same(npv, EXPECTED["location"][0])
+    recorded("", "npv", npv)
+    recorded("", "co2", co2)
+
+
+def figures_location_epsilon(text):
+    for limit, value in quoted(rf"co2_limit=({NUMBER}).*\n\s+objective npv \(maximise\): ({NUMBER})", text):
+        recorded(f"co2_limit={limit}", "npv", num(value))
+
+
+def figures_location_optima(text):
+    rows = quoted(rf"^\| ([\d,]+) \(π\d\) \| (npv|co2) \| \*\*({NUMBER})\*\*", text)
+    assert len(rows) == 8, rows
+    for y, objective, value in rows:
+        changes = "" if y == "3,000" else f"yield_per_cow={num(y):.0f}"
+        recorded(changes, objective, num(value), digits=len(value.replace(",", "").replace(".", "").lstrip("0")))
+
+
+def figures_location_front_1800(text):
+    import csv
+
+    folder = LOCATION_DOCS / "location_front_1800"
+    front = list(csv.DictReader((folder / "front.csv").open()))
+    payoff = {row["optimised first"]: row for row in csv.DictReader((folder / "payoff.csv").open())}
+    (n,) = quoted(r"(\d+) Pareto point\(s\)", text)
+    assert int(n) == len(front)
+    for name, a, b in quoted(rf"^ (npv|co2) +│ +({NUMBER}) │ +({NUMBER})$", text):
+        assert same(num(a), float(payoff[name]["npv"])) and same(num(b), float(payoff[name]["co2"])), name
+    points = quoted(rf"^ +(\d+) │ +({NUMBER}) │ +({NUMBER})$", text)
+    assert len(points) == len(front)
+    for (k, a, b), row in zip(points, front):
+        assert int(k) == int(row["point"]) and same(num(a), float(row["npv"])) and same(num(b), float(row["co2"])), k
+
+
+def figures_location_twin(text):
+    import csv
+
+    rows = {r["figure"]: r for r in csv.DictReader((LOCATION_DOCS / "location_twin.csv").open())}
+    table = {cells[0]: cells[1:4] for cells in
+             (list(map(str.strip, line.strip("|").split("|"))) for line in text.split("\n")[2:] if line.startswith("|"))}
+    scale = {"NPV (M COP)": ("npv", 1), "utilisation (% of installed)": ("utilisation", 1),
+             "cost per litre (COP/L)": ("cost_per_litre", 1), "cooling (M COP/year)": ("cooling", 1e6),
+             "mean distance (km)": ("mean_km", 1), "CO₂ (kg/year)": ("co2", 1)}
+    assert set(table) == set(scale), table
+    for label, cells in table.items():
+        figure, unit = scale[label]
+        for column, cell in zip(("baseline", "fixed", "adjusted"), cells):
+            digits = len(cell.replace(",", "").replace(".", "").lstrip("0"))
+            assert same(num(cell), float(rows[figure][column]) / unit, digits), (label, column, cell)
