@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import json
 import math
 import os
@@ -255,6 +256,12 @@ def shell(command: str, cwd: Path, env: dict[str, str]) -> str:
 def run_block(step: Step, root: Path) -> list[tuple[Command, str]]:
     """A checked block in a scratch folder of its own that mirrors the repository root, after
     the file, append and run marks that come before it in its document."""
+    cwd, env = prepare(step, root)
+    return [(c, shell(c.text, cwd, env)) for c in step.commands]
+
+
+def prepare(step: Step, root: Path) -> tuple[Path, dict[str, str]]:
+    """The scratch folder of a block, with the marks before it applied: (folder, environment)."""
     cwd = root / "repo"
     cwd.mkdir(parents=True)
     for entry in REPO.iterdir():
@@ -275,7 +282,7 @@ def run_block(step: Step, root: Path) -> list[tuple[Command, str]]:
             proc = subprocess.run(["bash", "-c", s.arg], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT)
             assert proc.returncode == 0, f"{s.id}: setup `{s.arg}` failed:\n{proc.stdout}"
-    return [(c, shell(c.text, cwd, env)) for c in step.commands]
+    return cwd, env
 
 
 def cost(step: Step) -> int:
@@ -334,8 +341,12 @@ def test_every_figures_mark_has_its_check_and_back():
 
 
 @pytest.mark.parametrize("step", FIGURE_STEPS, ids=[f"{s.id}:{s.arg}" for s in FIGURE_STEPS])
-def test_documented_figures(step):
-    globals()[f"figures_{step.arg}"](step.text)
+def test_documented_figures(step, tmp_path):
+    check = globals()[f"figures_{step.arg}"]
+    if "folder" in inspect.signature(check).parameters:  # it needs the files the page wrote so far
+        check(step.text, folder=prepare(step, tmp_path)[0])
+    else:
+        check(step.text)
 
 
 def test_the_marks_are_read():
@@ -416,12 +427,16 @@ def compiled_size(model: str, tour: str | None = None, overrides: tuple = ()) ->
 
 
 @functools.lru_cache(maxsize=None)
-def optimum(model: str, solver: str = "scip", overrides: tuple = (), objective: str | None = None) -> float:
+def solved(model: str, solver: str = "scip", overrides: tuple = (), objective: str | None = None):
     from milkrun import solve_model
 
     r = solve_model(REPO / model, overrides=list(overrides), solver=solver, objective=objective)
     assert r.status == "optimal", f"{model} {overrides}: {r.status}"
-    return float(r.objective)
+    return r
+
+
+def optimum(model: str, solver: str = "scip", overrides: tuple = (), objective: str | None = None) -> float:
+    return float(solved(model, solver, overrides, objective).objective)
 
 
 def quoted(pattern: str, text: str) -> list:
@@ -439,6 +454,21 @@ def figures_routing_mtz(text):
     check_size(text, "models/routing.mcp", "mtz")
     (obj,) = quoted(rf"objective distance \(minimise\): ({NUMBER})", text)
     assert same(num(obj), optimum("models/routing.mcp"))
+
+
+def figures_routing_scip(text):
+    """The SCIP run, by the same solve in this process (it also gives routing_mtz its optimum)."""
+    r = solved("models/routing.mcp")
+    (obj,) = quoted(rf"objective distance \(minimise\): ({NUMBER})", text)
+    assert same(num(obj), r.objective)
+    (v, c) = quoted(rf"size: ({NUMBER}) variables, ({NUMBER}) constraints", text)[0]
+    assert (num(v), num(c)) == (r.size["variables"], r.size["constraints"]) == compiled_size("models/routing.mcp", "lazy")
+    km = r.kpis["route_km"]
+    table = text[text.index("route_km"):text.index("service_min")]
+    for k, value in quoted(rf"^ (\d+) │ +({NUMBER})$", table):
+        assert same(num(value), float(km.sel(k=int(k)))), k
+    for k, stops in quoted(r"route routes\[(\d+)\]: ([\d →]+)$", text):
+        assert float(km.sel(k=int(k))) > 0, k
 
 
 def figures_routing_tour_sizes(text):
@@ -541,3 +571,29 @@ def figures_location_twin(text):
         for column, cell in zip(("baseline", "fixed", "adjusted"), cells):
             digits = len(cell.replace(",", "").replace(".", "").lstrip("0"))
             assert same(num(cell), float(rows[figure][column]) / unit, digits), (label, column, cell)
+
+
+def figures_data_set(text, folder):
+    """The optima quoted beside the --set examples of docs/data.md, on plan.mcp as the page writes it."""
+    from milkrun import solve_model
+
+    for change, values in quoted(r"--set (\S+) +# [^\n]*?((?:[\d.]+ instead of )?[\d.]+)$", text):
+        value = num(re.findall(NUMBER, values)[0])
+        r = solve_model(folder / "plan.mcp", overrides=[change.strip("'")])
+        assert r.status == "optimal" and same(value, r.objective), (change, value, r.objective)
+
+
+def figures_readme_model(text):
+    """The README's listing of the shipped transport model is the file itself."""
+    assert text == (REPO / "models" / "transport.mcp").read_text(), "README.md shows another models/transport.mcp"
+
+
+def figures_rounds_tours(text, folder):
+    """docs/language.md: the size of rounds.mcp with each tour method, by compiling it in this process."""
+    from milkrun import compile_model
+
+    runs = quoted(rf"--tour (\w+)\n(?:.*\n)*?  ({NUMBER}) variables, ({NUMBER}) constraints", text)
+    assert [m for m, _, _ in runs] == ["lazy", "mtz", "flow"]
+    for method, v, c in runs:
+        compiled = compile_model(folder / "rounds.mcp", tour_method=method)
+        assert (num(v), num(c)) == (compiled.linopy.nvars, compiled.linopy.ncons), method
