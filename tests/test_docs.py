@@ -9,10 +9,13 @@ between them, prose may not). A fenced block whose lines start with `$ ` (a shel
 `$ ` line, are its documented output. A command may go on over lines that end in `\\`.
 
     <!-- checked -->              the block's commands are run and their output compared
-    <!-- checked: figures NAME -->  not run (too slow); the figures it quotes are checked by the
-                                  function `figures_NAME` below against a faster computation or a
-                                  data file committed with the docs. Also allowed before a
-                                  Markdown table or paragraph (the text up to the next blank line).
+    <!-- checked: figures NAME -->  not run as a command (too slow, or not a command); the figures
+                                  it quotes (sizes, optima) are checked by the function
+                                  `figures_NAME` below, in this process: against a compile, a
+                                  faster solve, or a data file committed with the docs (a run's
+                                  own output files). Also allowed before a Markdown table or a
+                                  paragraph (the text up to the next blank line). A function with
+                                  a `folder` parameter gets the block's scratch folder (below).
     <!-- not checked: REASON -->  not run, not checked; the doc says why in its text as well
                                   (e.g. "measured on ..., 25 minutes")
     <!-- file: NAME -->           the block is the file NAME (e.g. a model shown in the doc)
@@ -59,11 +62,9 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
-import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
