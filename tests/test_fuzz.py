@@ -6,7 +6,8 @@ into a fresh temporary folder, applies one to three mutations and runs `milkrun 
 in `test_fuzz_solve`, `milkrun solve --time-limit 5`). The mutations:
 
 - model text: a token deleted, duplicated, swapped with its neighbour or another token, replaced
-  by a keyword or an operator; a declared name with one letter changed (at one use, or renamed
+  by a keyword or an operator; a statement inserted that uses one of the model's names (an
+  include, a data block, a kpi, a check, a scenario, a tour, ...); a letter of a string changed; a declared name with one letter changed (at one use, or renamed
   everywhere so that the data no longer matches); a number made -1, 0, 1e309, nan, a fraction,
   a huge integer, ...; lines dropped or repeated; the indices of a subscript swapped
   (`x[i, j]` -> `x[j, i]`); a quote, a `#` or a bracket inserted or removed;
@@ -71,7 +72,7 @@ FAST_SOLVE = ["transport", "knapsack2", "knapsack3", "portfolio", "dairy_chain"]
 
 MODEL_FOLDERS = {m: (MODELS_DIR / m).is_dir() for m in MODELS}
 EXAMPLES = int(os.environ.get("MILKRUN_FUZZ_EXAMPLES", "0") or 0)
-CHECK_EXAMPLES = EXAMPLES or 200
+CHECK_EXAMPLES = EXAMPLES or 150
 SOLVE_EXAMPLES = max(EXAMPLES // 10, 1) if EXAMPLES else 10
 CHECK_TIMEOUT = 60   # seconds for one `milkrun check` case (they take well under a second)
 SOLVE_TIMEOUT = 120  # seconds for one `milkrun solve --time-limit 5` case
@@ -349,6 +350,44 @@ def m_swap_indices(choose, case, path):
     return f"swap subscript items {shown(x1)} and {shown(x2)} at offset {a1}"
 
 
+def m_string(choose, case, path):
+    """A letter of a quoted string changed: an include's module, an element, a description."""
+    s, toks = _toks(case, path)
+    strings = [x for x in toks if x[2][:1] in "'\"" and len(x[2]) > 2 and not x[2].startswith('"""')]
+    a, b, t = choose.pick(strings)
+    new = t[0] + near_miss(choose, t[1:-1]) + t[-1]
+    case.files[path] = raw(s[:a] + new + s[b:])
+    return f"string {shown(t)} at offset {a} -> {shown(new)}"
+
+
+SNIPPETS = [
+    'include "planar_network"', 'include "no_such_module"', 'include "../../etc/passwd"', 'include "/"',
+    'include "{file}"', "data {{ {name} = 1 }}", "data {{ {name} = {{a, b}} }}", "data {{ {name} = {{1: 2}} }}",
+    'data {name} """\n{name},x\n1,2\n"""', 'data {name} """\n"""', "set {name} = {{a}}", "set {name}",
+    "param {name} default 1", "param {name}[{name}] = 1", "var {name} >= 0", "var v_[{name}] binary",
+    "kpi k_: {name}", "kpi k_[i in {name}]: i", 'check c_: {name} > 0 else "{{{name}}}"',
+    'check c_[i in {name}]: 1 > 2 else "{{i}} {{{name}[i]}}"', "scenario s_: {name} = 1",
+    "scenario s_: {name} *= 2", "minimize o_: {name}", "maximize o_: sum(i in {name}) 1",
+    "r_[i in {name}]: {name}[i] >= 1", "r_: {name} <= 1", "r_: tour({name}[*, *], start = {name})",
+    "r_[i in {name} where i != i]: 0 >= 1", "set S_ = {name} * {name}", "set S_ = {name} diff {name}",
+    "param p_[i in {name}, j in {name}] = if i == j then 1 else 1 / 0", "param p_ = card({name}) / 0",
+    "param p_ = sum(i in {name}) ord(i)", "param p_ = max(i in {name}) 1", "set S_ = 1..{name}",
+    "param p_ = log(0) + sqrt(-1) + exp(1000)", "param p_ in {name} default nowhere",
+    "param p_[i in {name}] uncertain +- 1 = 1", "var w_[{name}] design",
+]
+
+
+def m_snippet(choose, case, path):
+    """A statement written with one of the model's names, at a line start: it may read, or not."""
+    s = text(case.files[path])
+    names = declared_names(s) or ["x"]
+    snippet = choose.pick(SNIPPETS).format(name=choose.pick(names), file=case.model_file)
+    lines = s.splitlines(keepends=True)
+    i = choose.index(len(lines) + 1)
+    case.files[path] = raw("".join(lines[:i] + [snippet + "\n"] + lines[i:]))
+    return f"insert {shown(snippet, 60)} before line {i + 1}"
+
+
 # ------------------------------------------------------------------ line mutations (any text file)
 def _lines(case, path):
     return text(case.files[path]).splitlines(keepends=True)
@@ -552,7 +591,8 @@ MODEL_MUTATIONS = [
     (m_delete_token, 4), (m_duplicate_token, 3), (m_swap_adjacent, 2), (m_swap_tokens, 2), (m_replace_token, 3),
     (m_insert_token, 2), (m_operator, 2), (m_near_miss_name, 5), (m_rename_everywhere, 2), (m_number, 4),
     (m_swap_indices, 4), (m_drop_lines, 3), (m_duplicate_line, 2), (m_swap_lines, 1), (m_insert_char, 3),
-    (m_latin1, 1), (m_utf16, 1), (m_bom, 1), (m_crlf, 1), (m_insert_bytes, 1), (m_truncate, 1),
+    (m_latin1, 1), (m_utf16, 1), (m_bom, 1), (m_crlf, 1), (m_insert_bytes, 1), (m_truncate, 1), (m_string, 2),
+    (m_snippet, 5),
 ]
 CSV_MUTATIONS = [
     (m_short_row, 4), (m_long_row, 2), (m_cell, 6), (m_cell_near_miss, 4), (m_swap_cells, 2), (m_drop_lines, 3),
@@ -565,7 +605,7 @@ CSV_MUTATIONS = [
 # For solves: mutations after which the model most often still reads, so that the build and
 # the solve see odd data and odd formulas (not only the parser)
 SOLVE_MODEL_MUTATIONS = [(m_number, 4), (m_swap_indices, 4), (m_operator, 2), (m_near_miss_name, 1),
-                         (m_drop_lines, 1), (m_duplicate_line, 1)]
+                         (m_drop_lines, 1), (m_duplicate_line, 1), (m_snippet, 2)]
 SOLVE_CSV_MUTATIONS = [(m_cell, 6), (m_short_row, 2), (m_swap_cells, 2), (m_drop_lines, 2), (m_duplicate_line, 1),
                        (m_cell_near_miss, 2), (m_long_row, 1)]
 
