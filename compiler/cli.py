@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         if not as_json:
             sys.stderr.write(e.usage)
         sys.stderr.write(f"milkrun: error: {e.message}\n")
-        code, doc = EXIT_USER_ERROR, {"status": "error", "message": e.message}
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": e.message, "location": None, "hint": None,
+                                      "why": []}
     except MilkrunError as e:
         sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
         code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
@@ -182,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         where = e.filename if e.filename2 is None else f"{e.filename} → {e.filename2}"
         message = f"cannot use {where}: {e.strerror or e}"
         sys.stderr.write(f"error: {message}\n")
-        code, doc = EXIT_USER_ERROR, {"status": "error", "message": message, "location": str(e.filename)}
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": message, "location": str(e.filename),
+                                      "hint": None, "why": []}
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         code, doc = EXIT_INTERRUPTED, {"status": "interrupted", "message": "interrupted before any result"}

@@ -118,6 +118,7 @@ def test_exit_2_mistakes(args, words, milkrun_process):
     assert proc.returncode == 2, proc.stderr
     doc = one_document(proc)
     assert doc["status"] == "error" and doc["exit_code"] == 2
+    assert {"command", "message", "location", "hint", "why"} <= set(doc)
     assert words in doc["message"] + (doc.get("hint") or ""), doc
     assert "Traceback" not in proc.stderr
 
