@@ -27,7 +27,7 @@ from .evaluate import Evaluator, Scope, broadcast, reduction_domain
 from .figures import check_kpis
 from .instance import Instance, _full
 from .ir import ModelIR, Symbol
-from .result import Result
+from .result import Result, interrupted_message
 
 
 @dataclass
@@ -386,7 +386,7 @@ def _robust_objective(model, sym, sense, probe, report, robust_rows):
 
 
 STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",
-          "timelimit": "time_limit", "gaplimit": "optimal"}
+          "timelimit": "time_limit", "gaplimit": "optimal", "userinterrupt": "interrupted"}
 
 
 def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=None) -> Result:
@@ -406,6 +406,8 @@ def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=Non
     status = STATUS.get(condition) or ("feasible" if has else "error")
     result = Result(status, "scip", termination=f"scip/{condition}", seconds={"solve": time.perf_counter() - t0})
     result.size = built.size
+    if status == "interrupted":
+        result.message = interrupted_message(has)
     if status == "infeasible":
         result.message = "no assignment satisfies all constraints (SCIP proved it on the nonlinear model)"
     if status == "unbounded":

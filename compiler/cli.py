@@ -313,7 +313,7 @@ def _solve(args) -> int:
     result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
                    ir=compiled.ir, progress=not (args.log or args.quiet), start=start)
     finish(compiled, result)
-    if compiled.robust is not None and result.robust is not None:
+    if compiled.robust is not None and result.robust is not None and not result.interrupted:
         _price_of_robustness(args, result, options)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
@@ -426,7 +426,7 @@ def _export(args) -> int:
 
     compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
                              scenario=args.scenario, robust=_robust(args))
-    if getattr(compiled.built, "linopy", None) is not None and int(compiled.linopy.nvars) == 0:
+    if not compiled.ir.nonlinear and int(compiled.linopy.nvars) == 0:  # (nonlinear: write_model refuses)
         raise empty_model_error(compiled.ir, "export")
     if compiled.built.lazy_tours and not args.quiet:
         sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "

@@ -45,7 +45,8 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
     status and the objectives only. `max_rows=None`: every row of every table."""
     max_rows = max_rows if max_rows is not None else 10**12
     console = console or Console()
-    colour = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow"}.get(result.status, "red")
+    colour = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow",
+              "interrupted": "yellow"}.get(result.status, "red")
     seconds = result.seconds.get("total", result.seconds.get("solve", 0))
     solver = result.solver_choice or result.solver  # auto says why: "nonlinear at m.mcp:3:9 → scip"
     console.print(f"[bold]{result.model or 'model'}[/bold]: [{colour}]{result.status}[/{colour}] "
