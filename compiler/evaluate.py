@@ -526,7 +526,7 @@ class Evaluator:
                 body = xr.DataArray(body)
             if mask is not None:
                 body = body.where(mask, 0.0)
-            return body.sum(dims)
+            return self._reduce(body, "sum", dims, scope, e)
         # prod / min / max over data
         if e.op != "prod" and any(len(new[d]) == 0 for d in dims):
             empty = next(b for b in e.index.bindings if any(n in new and len(new[n]) == 0 for n in b.names))
@@ -537,9 +537,28 @@ class Evaluator:
         fill = {"prod": 1.0, "min": np.inf, "max": -np.inf}[e.op]
         if mask is not None:
             body = body.where(mask, fill)
-        out = getattr(body, e.op)(dims)
+        out = self._reduce(body, e.op, dims, scope, e)
         if e.op != "prod" and np.isinf(np.asarray(out)).any():
             raise MilkrunError(f"{e.op}() over an empty set has no value", e.span)
+        return out
+
+    def _reduce(self, body, op: str, dims, scope: Scope, e):
+        """`body.sum(dims)` (or prod, min, max) of data; a sum or product of finite numbers that
+        comes out infinite is an overflow, located (numpy's own warning never reaches the user)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = getattr(body, op)(dims)
+        if op in ("sum", "prod") and self.check_values and isinstance(out, xr.DataArray) and out.dtype.kind == "f":
+            inf = np.isinf(out)
+            if bool(inf.any()):
+                inf = inf & np.isfinite(body).all(dims)
+                if scope.mask is not None:
+                    inf = inf & scope.mask
+                if bool(inf.any()):
+                    at = inf.where(inf, drop=True)
+                    where = ", ".join(f"{d}={at.coords[d].values[0]}" for d in at.dims)
+                    raise MilkrunError(f"this {op} is too large for a number (it overflows)"
+                                       f"{' at ' + where if where else ''}", e.span,
+                                       hint="numbers go up to about 1.8e308; write the values in other units")
         return out
 
     def _e_Subscript(self, e, scope):

@@ -6,11 +6,12 @@ into a fresh temporary folder, applies one to three mutations and runs `milkrun 
 in `test_fuzz_solve`, `milkrun solve --time-limit 5`). The mutations:
 
 - model text: a token deleted, duplicated, swapped with its neighbour or another token, replaced
-  by a keyword or an operator; a statement inserted that uses one of the model's names (an
-  include, a data block, a kpi, a check, a scenario, a tour, ...); a letter of a string changed; a declared name with one letter changed (at one use, or renamed
+  by a keyword or an operator; a declared name with one letter changed (at one use, or renamed
   everywhere so that the data no longer matches); a number made -1, 0, 1e309, nan, a fraction,
   a huge integer, ...; lines dropped or repeated; the indices of a subscript swapped
-  (`x[i, j]` -> `x[j, i]`); a quote, a `#` or a bracket inserted or removed;
+  (`x[i, j]` -> `x[j, i]`); a quote, a `#` or a bracket inserted or removed; a letter of a
+  string changed; a statement inserted that uses one of the model's names (an include, a data
+  block, a kpi, a check, a scenario, a tour, ...);
 - CSV tables: a cell removed (short row) or added (long row), a cell made -1, 0, 1e309, nan,
   empty, text, ...; a key or a header name with one letter changed; lines dropped, repeated or
   swapped; an unclosed quote; `;` for `,`; a blank line; the file emptied or removed;
@@ -435,7 +436,8 @@ def m_insert_char(choose, case, path):
 
 # ------------------------------------------------------------------ CSV mutations
 CELLS = ["-1", "0", "1e309", "-1e309", "nan", "NaN", "inf", "", " ", "abc", "1.5", "-0", "1e-320", "2.5e",
-         "99999999999999999999999", "1" + "0" * 400, "0x10", "1,5", "true", "\"x\"", "'x'", "NA", "null", "1_000", "１", " 3 "]
+         "99999999999999999999999", "1" + "0" * 400, "0x10", "1,5", "true", "\"x\"", "'x'", "NA", "null", "1_000",
+         "１", " 3 "]
 
 
 def _rows(case, path):
@@ -1015,6 +1017,13 @@ def test_regression_old_mac_line_ends_end_comments(tmp_path):
     at = position(case, "transport.mcp", "shipp[")
     case.files["transport.mcp"] = case.files["transport.mcp"].replace(b"\n", b"\r")
     located_at(case, tmp_path, "transport.mcp", *at, "unknown name 'shipp'", "did you mean 'ship'")
+
+def test_regression_a_sum_that_overflows_is_located_without_numpy_s_warning(tmp_path):
+    """`sum(...)` of 1.8e308s: numpy's 'RuntimeWarning: overflow encountered in reduce' reached
+    the user before the message, which blamed the parameter's value, not the sum."""
+    case = edited("routing", "routing.mcp", "then 0 else 1)", "then 0 else 1.7976931348623157e308)")
+    located_at(case, tmp_path, "routing.mcp", *position(case, "routing.mcp", "sum((k2, l) in Compartments)"),
+               "this sum is too large for a number (it overflows)")
 
 
 # ------------------------------------------------------------------ the script: a long run that keeps going
