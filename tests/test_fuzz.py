@@ -1026,6 +1026,17 @@ def test_regression_a_sum_that_overflows_is_located_without_numpy_s_warning(tmp_
     located_at(case, tmp_path, "routing.mcp", *position(case, "routing.mcp", "sum((k2, l) in Compartments)"),
                "this sum is too large for a number (it overflows)")
 
+def test_regression_every_table_removed_is_located_at_a_set_that_needs_data(tmp_path):
+    """A data folder left with no .csv file was `error: data folder '…' holds no .csv file`,
+    unlocated (and an error even for a model that needs no data)."""
+    case = fixed("transport", transport__Centres_csv=None, transport__Dairies_csv=None, transport__distance_csv=None)
+    located_at(case, tmp_path, "transport.mcp", *position(case, "transport.mcp", "set Centres"),
+               "set 'Centres' has no data", "holds no .csv file")
+    (tmp_path / "portfolio").mkdir()  # an empty folder next to a model that needs no data
+    shutil.copy(MODELS_DIR / "portfolio.mcp", tmp_path / "portfolio.mcp")
+    outcome = run_in_process(["check", str(tmp_path / "portfolio.mcp")], CHECK_TIMEOUT)
+    assert outcome.code == 0, outcome.err
+
 
 # ------------------------------------------------------------------ the script: a long run that keeps going
 def _main(argv=None) -> int:

@@ -43,8 +43,13 @@ def read_directory(ir: ModelIR, directory: Path, raw: RawData) -> None:
     if not directory.is_dir():
         raise MilkrunError(f"data folder '{directory}' is not a folder", hint="--data names a folder of .csv files")
     files = sorted(directory.glob("*.csv"))
-    if not files:
-        raise MilkrunError(f"data folder '{directory}' holds no .csv file")
+    if not files:  # a mistake only if the model needs data: said at the first set that does
+        needs = next((s for s in ir.of_kind("set") if s.decl.definition is None and s.name not in raw.sets), None)
+        if needs is not None:
+            raise MilkrunError(f"set '{needs.name}' has no data: the data folder '{directory}' holds no .csv file",
+                               needs.span, hint=f"give it as {needs.name}.csv in '{directory}', in a data block, "
+                                                "or define it with '='")
+        return
     for f in files:
         read_table(ir, f.stem, read_csv_file(f), str(f), 1, raw)
 
