@@ -131,6 +131,39 @@ BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+@dataclass(frozen=True)
+class NotText:
+    """Why a file's bytes are not UTF-8 text: where (a located span and its words), what they
+    look like, and the encoding to convert from (None: not text at all). Each reader words its
+    own message around it."""
+
+    span: Span
+    where: str  # "byte 0xe9 at line 3, column 6 (byte offset 22)" or "a NUL byte at line 1, column 2"
+    looks: str
+    iconv: str | None
+    nul: bool
+
+
+def utf8_text(data: bytes, file: str) -> str | NotText:
+    """The text of a file (a byte-order mark dropped) or, when it is not UTF-8 text, why not;
+    never decoded another way."""
+    base = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[base:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        span, where = not_utf8(data, file, e, base)
+        looks, iconv = looks_like(data)
+        return NotText(span, where, looks, iconv, nul=False)
+    if "\0" not in text:
+        return text
+    offset = text.index("\0")
+    line = len(_LINE_BREAK.findall(text, 0, offset)) + 1
+    column = offset - max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset))
+    register_source(file, text.replace("\0", "\ufffd"))
+    return NotText(Span(file, line, column, line, column + 1), f"a NUL byte at line {line}, column {column}",
+                   "it looks like UTF-16", "UTF-16", nul=True)
+
+
 def not_utf8(data: bytes, file: str, error: UnicodeDecodeError, base: int = 0) -> tuple[Span, str]:
     """Where the first byte that is not UTF-8 stands in `data` (decoded from byte `base`, after a
     byte-order mark) and its words: "byte 0xe9 at line 3, column 6 (byte offset 22)". The text

@@ -14,7 +14,7 @@ from lark.exceptions import (GrammarError, UnexpectedCharacters, UnexpectedEOF, 
                              VisitError)
 
 from . import ast
-from .diagnostics import BOM, MilkrunError, Span, looks_like, not_utf8, register_source
+from .diagnostics import MilkrunError, NotText, Span, register_source, utf8_text
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -165,25 +165,16 @@ def parse_file(path: str | Path) -> ast.Model:
 def decode_model(data: bytes, file: str) -> str:
     """The text of a model file: UTF-8 (a byte-order mark is dropped), else an error located at
     the first byte that is not, saying which encoding the file looks like; never guessed."""
-    base = len(BOM) if data.startswith(BOM) else 0
-    try:
-        text = data[base:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        span, where = not_utf8(data, file, e, base)
-        looks, iconv = looks_like(data)
-        hint = ("a model is a text file: save it as UTF-8 from your editor"
-                + (f", or convert it: iconv -f {iconv} -t UTF-8 OLD.mcp > NEW.mcp" if iconv else ""))
-        raise MilkrunError(f"model file '{Path(file).name}' is not UTF-8: {where} ({looks})", span,
-                           hint=hint) from None
-    if "\0" in text:
-        offset = text.index("\0")
-        line = text.count("\n", 0, offset) + 1
-        column = offset - text.rfind("\n", 0, offset)
-        register_source(file, text.replace("\0", "\ufffd"))
-        raise MilkrunError(f"model file '{Path(file).name}' holds a NUL byte at line {line}, column {column}; a model "
-                           "is text (a file with NUL bytes is most likely UTF-16: save it as UTF-8)",
-                           Span(file, line, column, line, column + 1),
+    text = utf8_text(data, file)
+    name = Path(file).name
+    if isinstance(text, NotText) and text.nul:
+        raise MilkrunError(f"model file '{name}' holds {text.where}; a model is text (a file with NUL bytes is "
+                           "most likely UTF-16: save it as UTF-8)", text.span,
                            hint="convert it: iconv -f UTF-16 -t UTF-8 OLD.mcp > NEW.mcp")
+    if isinstance(text, NotText):
+        hint = ("a model is a text file: save it as UTF-8 from your editor"
+                + (f", or convert it: iconv -f {text.iconv} -t UTF-8 OLD.mcp > NEW.mcp" if text.iconv else ""))
+        raise MilkrunError(f"model file '{name}' is not UTF-8: {text.where} ({text.looks})", text.span, hint=hint)
     if "\r" in text:  # Windows (CRLF) and old Mac (CR) line ends: a CR alone would not end a # comment
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

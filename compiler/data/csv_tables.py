@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import BOM as _BOM
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, looks_like, not_utf8, register_source, source_line
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line, utf8_text
 
 from ..ir import ModelIR
 from ..sets import normalize, normalize_column
@@ -68,30 +67,20 @@ def read_csv_file(path: Path) -> str:
 
 def decode_csv(data: bytes, file: str) -> str:
     """UTF-8 text, or an error at the first byte that is not UTF-8, with the encoding it looks like."""
-    base = len(_BOM) if data.startswith(_BOM) else 0
-    try:
-        text = data[base:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        span, where = not_utf8(data, file, e, base)
-        looks, iconv = looks_like(data)
-        if iconv is None:  # not text at all
-            message = f"'{Path(file).name}' is not UTF-8: {where}; it is not a CSV file ({looks})"
-            hint = "open it in its program and export the sheet as 'CSV UTF-8'"
-        else:
-            message = f"'{Path(file).name}' is not UTF-8: {where}; save it as UTF-8 ({looks})"
-            hint = ("Excel: Save As, 'CSV UTF-8'; LibreOffice: Character set 'Unicode (UTF-8)'; or convert it: "
-                    f"iconv -f {iconv} -t UTF-8 OLD.csv > NEW.csv")
-        raise MilkrunError(message, span, hint=hint) from None
-    if "\0" in text:
-        offset = text.index("\0")
-        line = len(_LINE_BREAK.findall(text, 0, offset)) + 1
-        column = offset - max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset))
-        register_source(file, text.replace("\0", "\ufffd"))
-        raise MilkrunError(f"'{Path(file).name}' holds a NUL byte at line {line}, column {column}; a CSV table is "
-                           "text (it looks like UTF-16: save it as UTF-8)", Span(file, line, column, line, column + 1),
-                           hint="Excel: Save As, 'CSV UTF-8'; or convert it: "
-                                "iconv -f UTF-16 -t UTF-8 OLD.csv > NEW.csv")
-    return text
+    text = utf8_text(data, file)
+    if isinstance(text, str):
+        return text
+    name = Path(file).name
+    if text.nul:
+        message = (f"'{name}' holds {text.where}; a CSV table is text ({text.looks}: save it as UTF-8)")
+    elif text.iconv is None:  # not text at all
+        message = f"'{name}' is not UTF-8: {text.where}; it is not a CSV file ({text.looks})"
+    else:
+        message = f"'{name}' is not UTF-8: {text.where}; save it as UTF-8 ({text.looks})"
+    hint = ("open it in its program and export the sheet as 'CSV UTF-8'" if text.iconv is None else
+            ("Excel: Save As, 'CSV UTF-8'; " + ("" if text.nul else "LibreOffice: Character set 'Unicode (UTF-8)'; ")
+             + f"or convert it: iconv -f {text.iconv} -t UTF-8 OLD.csv > NEW.csv"))
+    raise MilkrunError(message, text.span, hint=hint)
 
 
 def read_table(ir: ModelIR, name: str, text: str, file: str, first_line: int, raw: RawData,
