@@ -21,6 +21,7 @@ from milkrun.compiler.arguments import (at_least_one, input_args, input_environm
 from milkrun.dsl.diagnostics import MilkrunError, render
 
 EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
 
 
 class UsageError(Exception):
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         doc = {"status": "infeasible" if e.kind == "infeasible" else "error", "message": e.message,
                "location": str(e.span) if e.span else None, "hint": e.hint,
                "why": [text for text, _ in e.notes]}
+    except BrokenPipeError:  # stdout closed by its reader (`milkrun sweep … | head`, SIGPIPE ignored)
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as e:
         if e.filename is None:  # not about a path the user gave: a bug
             return _internal(e, as_json, command)
@@ -193,6 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     if as_json:
         _json_outcome(command, code, doc)
     return code
+
+
+def _drop_stdout() -> None:
+    """After the reader of stdout has gone, what is still buffered for it is dropped, so that the
+    flush at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _internal(e: Exception, as_json: bool, command: str | None) -> int:

@@ -129,8 +129,8 @@ class LocalExecutor:
                 p.terminate()
         for p in procs:
             p.join(timeout=5)
-        # The pool's manager thread then cleans up, writing to the dead workers' pipe: let it finish
-        # while the coordinator still ignores SIGPIPE (runner._pipes_raise), or that write ends it.
+        # The pool's manager thread then cleans up, writing to the dead workers' pipe (the
+        # coordinator ignores SIGPIPE from the start of the run on: runner._pipes_raise).
         manager = getattr(pool, "_executor_manager_thread", None)
         if manager is not None:
             manager.join(timeout=10)

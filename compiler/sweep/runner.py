@@ -225,23 +225,29 @@ def _run(spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, 
 
 
 @contextlib.contextmanager
+def _handling(signum: int, handler):
+    """`handler` for signal `signum` while the block runs, the one before it afterwards (signals are
+    handled in the main thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, before)
+
+
 def _terminate_as_interrupt():
     """SIGTERM (`kill PID`, a batch scheduler ending a job) stops the sweep as Ctrl-C does: the
     workers are stopped, not left solving for no one, and the finished points are assembled
     (exit 130). A SIGKILL gives the coordinator no such chance: its workers notice it is gone
     themselves (executors.die_with)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def stop(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
+    return _handling(signal.SIGTERM, stop)
 
 
 @contextlib.contextmanager
@@ -259,16 +265,14 @@ def _signals_held():
 
 @contextlib.contextmanager
 def _pipes_raise():
-    """`milkrun` lets SIGPIPE end the process (`milkrun solve ... | head`); here a write to the pipe
-    of a dead worker must be an error the pool handles, not the end of the coordinator."""
-    if not hasattr(signal, "SIGPIPE") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, before)
+    """`milkrun` lets SIGPIPE end the process (`milkrun solve ... | head`); once a pool of workers
+    exists, a write to the pipe of a dead worker must be an error the pool handles, not the end of
+    the coordinator. SIGPIPE stays ignored after the block, until the process ends: the pool's own
+    clean-up after Ctrl-C may still write when the run is over (cli.main ends quietly on a closed
+    stdout instead)."""
+    if hasattr(signal, "SIGPIPE") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    yield
 
 
 def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
