@@ -18,6 +18,10 @@ from milkrun.dsl.diagnostics import MilkrunError
 TESTS = Path(__file__).resolve().parent
 MODELS = TESTS / "models"
 REPO = TESTS.parent
+# The public benchmark instances, in shared/benchmarks beside the repository (CI and the developers'
+# machines have them there): tests that need them fail without them, they are not skipped.
+BENCH = next((p for p in (REPO.parent / "shared" / "benchmarks", Path("/work/shared/benchmarks"))
+              if (p / "cvrp" / "E-n13-k4.vrp").exists()), REPO.parent / "shared" / "benchmarks")
 SOLVERS = ["highs", "scip"]
 
 # Words of the grammar that must never reach a user: Lark's own terminal names.

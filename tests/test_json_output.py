@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = next((p for p in (Path(__file__).resolve().parents[2] / "shared" / "benchmarks",
-                          Path("/work/shared/benchmarks")) if (p / "cvrp" / "E-n13-k4.vrp").exists()), None)
+from conftest import BENCH
 
 # Two sites to open (the design), three farms; cost 250 by hand (test_twin.py), two objectives,
 # a scenario, an uncertain parameter: every command has something to do.
@@ -72,9 +71,8 @@ def ok_cases(plants: Path, tmp: Path) -> list[list]:
         ["pareto", plants, "--points", "3"],
         ["twin", plants, "--perturb", "milk*=1.1"],
         ["sweep", plants, "--grid", "open_cost[x]=40,60", "--out", tmp / "sweep"],
+        ["convert", BENCH / "cvrp" / "E-n13-k4.vrp", tmp / "e13"],
     ]
-    if BENCH is not None:
-        cases.append(["convert", BENCH / "cvrp" / "E-n13-k4.vrp", tmp / "e13"])
     return cases
 
 

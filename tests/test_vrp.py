@@ -24,10 +24,7 @@ import milkrun
 from milkrun.compiler.data import vrplib
 from milkrun.dsl.diagnostics import MilkrunError
 
-from conftest import REPO
-
-BENCH = next((p for p in (REPO.parent / "shared" / "benchmarks", Path("/work/shared/benchmarks"))
-              if (p / "cvrp" / "E-n13-k4.vrp").exists()), REPO.parent / "shared" / "benchmarks")
+from conftest import BENCH, REPO
 CVRP_MODEL = REPO / "models" / "cvrp.mcp"
 SDVRP_MODEL = REPO / "models" / "sdvrp.mcp"
 
