@@ -259,7 +259,7 @@ def child_profile(data: Path, top: int = 25) -> dict:
 
 def child_phases(data: Path) -> dict:
     """Time and peak RSS increase of each phase of compile_model, each measured from the RSS at its start."""
-    from milkrun.compiler.backend_linopy import build
+    from milkrun.compiler.build.linopy_model import build
     from milkrun.compiler.pipeline import bind_data, load_model
 
     from milkrun.dsl.parser import _lark

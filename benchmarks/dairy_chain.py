@@ -39,7 +39,7 @@ def run(out: Path, levels: list[float], n: int, seed: int, modes: list[str], tim
         workers: int, overrides: list[str]) -> None:
     """One `milkrun sweep` per mode into OUT/MODE/: the grid of levels (the model's `spread`) times
     n seeded realisations, on `workers` processes; an interrupted run resumes where it stopped."""
-    from milkrun.compiler.cli import main as milkrun
+    from milkrun.compiler.cli.command import main as milkrun
 
     for mode in modes:
         folder = out / mode

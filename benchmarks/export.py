@@ -4,7 +4,7 @@
 
 Why this benchmark: `milkrun export` used to call linopy's `to_file(..., explicit_coordinate_names=True)`,
 which makes each readable name with a Python call per variable and per term (about 25 times
-linopy's plain writer, whose names are x0, c0, ...). compiler/export.py builds every line as whole
+linopy's plain writer, whose names are x0, c0, ...). compiler/build/export.py builds every line as whole
 arrays; the target is at most 1.5 times linopy's plain `to_file` on 10^5 variables.
 
 The model is benchmarks/models/transport_bench.mcp with --size N origins and N destinations
@@ -66,8 +66,8 @@ def main(argv=None) -> int:
     import polars
 
     import milkrun
-    from milkrun.compiler.export import write_model
-    from milkrun.compiler.stdout_guard import silenced
+    from milkrun.compiler.build.export import write_model
+    from milkrun.compiler.solve.stdout_guard import silenced
 
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="milkrun-export-bench-"))

@@ -3,7 +3,7 @@
 2kp50 (2 objectives, 50 items, 35 Pareto points) and 3kp40 (3 objectives, 40 items, 389
 published points) from shared/benchmarks/multiobjective/ (AUGMECON2 test set, as kept in
 wouterbles/pyaugmecon) are converted with milkrun.models.knapsack_tables and run through
-milkrun.compiler.pareto.run_pareto on models/knapsack2.mcp / knapsack3.mcp.
+milkrun.compiler.studies.pareto.run.run_pareto on models/knapsack2.mcp / knapsack3.mcp.
 
 The objectives are integers, so a grid with one point per integer value of every secondary
 objective gives the exact front (within the grid's box). The payoff table is computed first
@@ -47,10 +47,10 @@ def published(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def payoff_first(model: Path, data: Path, solver: str) -> tuple[list[str], np.ndarray]:
     """The payoff table the run will compute (same session code), to size the grid."""
-    from milkrun.compiler.passes.multiobjective import order_objectives, payoff_table
+    from milkrun.compiler.studies.pareto.augmecon import order_objectives, payoff_table
     from milkrun.compiler.pipeline import compile_model
-    from milkrun.compiler.session import Session
-    from milkrun.compiler.stdout_guard import silenced
+    from milkrun.compiler.solve.session import Session
+    from milkrun.compiler.solve.stdout_guard import silenced
 
     compiled = compile_model(str(model), str(data))
     with silenced(True):
@@ -64,7 +64,7 @@ def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: s
     """nadir_from: 'published' starts each secondary objective's grid at the published front's
     worst value (what a user gives with --nadir; with 3+ objectives the payoff table's worst is
     above it); 'payoff' at the payoff table's worst, the default of milkrun pareto."""
-    from milkrun.compiler.pareto import run_pareto
+    from milkrun.compiler.studies.pareto.run import run_pareto
     from milkrun.models.knapsack_tables import convert
 
     pub_front, pub_payoff = published(name)

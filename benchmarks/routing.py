@@ -36,7 +36,7 @@ METHODS = ["mtz", "flow", "lazy"]
 
 
 def run(model: Path, data: Path, solver: str, method: str, cap: float, start: Path | None = None) -> dict:
-    cmd = [sys.executable, "-m", "milkrun.compiler.cli", "solve", str(model), "--data", str(data),
+    cmd = [sys.executable, "-m", "milkrun.compiler.cli.command", "solve", str(model), "--data", str(data),
            "--solver", solver, "--tour", method, "--time-limit", str(cap), "--json"]
     if start is not None:
         cmd += ["--start", str(start)]

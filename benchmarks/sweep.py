@@ -42,7 +42,7 @@ def make_case(folder: Path, producers: int) -> Path:
 
 
 def run(data: Path, out: Path, workers: int, cluster: str | None) -> dict:
-    from milkrun.compiler.sweep import SweepSpec, run_sweep
+    from milkrun.compiler.studies.sweep import SweepSpec, run_sweep
 
     t0 = time.perf_counter()
     o = run_sweep(SweepSpec(model=str(MODEL), data=str(data), grids=GRID, out=out, workers=workers,
@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--producers", type=int, default=22, help="first N producers of models/location (default 22)")
     ap.add_argument("--json", action="store_true", help="also print one line 'JSON {...}'")
     args = ap.parse_args()
-    from milkrun.compiler.provenance import solver_versions, versions
+    from milkrun.compiler.report.provenance import solver_versions, versions
 
     with tempfile.TemporaryDirectory(prefix="milkrun-sweep-bench-") as tmp:
         tmp = Path(tmp)

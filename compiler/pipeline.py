@@ -13,16 +13,16 @@ from pathlib import Path
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
 
-from .backend_linopy import BuiltModel, build
-from .check import check
-from .data.csv_tables import read_directory
-from .data.inline import apply_scenario, read_model_data, read_override
-from .data.records import RawData
-from .figures import evaluate_kpis, run_checks
-from .instance import Instance
-from .ir import ModelIR
-from .result import Result
-from .solve import solve
+from milkrun.compiler.build.linopy_model import BuiltModel, build
+from milkrun.compiler.model.check import check
+from milkrun.compiler.data.csv_tables import read_directory
+from milkrun.compiler.data.inline import apply_scenario, read_model_data, read_override
+from milkrun.compiler.data.records import RawData
+from milkrun.compiler.build.figures import evaluate_kpis, run_checks
+from milkrun.compiler.data.instance import Instance
+from milkrun.compiler.model.ir import ModelIR
+from milkrun.compiler.solve.result import Result
+from milkrun.compiler.solve.run import solve
 
 
 @dataclass
@@ -105,7 +105,7 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
     run_checks(ir, instance)
     t2 = time.perf_counter()
     if ir.nonlinear:
-        from .backend_scip_nl import build_nonlinear
+        from milkrun.compiler.build.nonlinear import build_nonlinear
 
         built = build_nonlinear(ir, instance, objective, robust=robust)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
@@ -113,7 +113,7 @@ def compile_model(path: str | Path, data: str | Path | None = None, overrides: l
         built = build(ir, instance, objective, tour_method)
         compiled = Compiled(ir, instance, built, data_dir)
     if robust is not None and not ir.nonlinear:
-        from .passes.robust import robust_counterpart
+        from milkrun.compiler.passes.robust import robust_counterpart
 
         compiled.robust = robust_counterpart(compiled, robust)
     t3 = time.perf_counter()
@@ -128,8 +128,8 @@ def solve_model(path: str | Path, data: str | Path | None = None, overrides: lis
                 perturb: list[str] | None = None, fixed: dict | None = None, robust=None,
                 include_path: list[str | Path] | None = None, max_entries: int | None = None) -> Result:
     """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
-    from .passes.fix import fix_variables
-    from .passes.tour import default_method
+    from milkrun.compiler.passes.fix import fix_variables
+    from milkrun.compiler.passes.tour import default_method
 
     compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
                              realisation, perturb, robust, include_path, max_entries=max_entries)
@@ -148,7 +148,7 @@ def finish(compiled: Compiled, result: Result) -> Result:
     result.tour_families = compiled.built.tours
     result.added = added_variables(compiled, list(result.solution.data_vars))
     if compiled.robust is not None:
-        from .passes.robust import describe
+        from milkrun.compiler.passes.robust import describe
 
         result.robust = describe(compiled, result)
     if result.has_solution:

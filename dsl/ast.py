@@ -1,7 +1,7 @@
 """Typed syntax tree of a .mcp model; every node knows its source span.
 
 The tree says what the user wrote, nothing more: names are not resolved here
-(that is the checker's job in `milkrun.compiler.check`).
+(that is the checker's job in `milkrun.compiler.model.check`).
 """
 from __future__ import annotations
 

@@ -89,8 +89,8 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
     """The sub-case solved by milkrun (SCIP, lazy tours) from the current routes as a start; its
     routes in the whole case's terms, or None when the solver has no plan."""
     from milkrun.compiler.pipeline import compile_model, finish
-    from milkrun.compiler.solve import solve
-    from milkrun.compiler.start import read_start
+    from milkrun.compiler.solve.run import solve
+    from milkrun.compiler.solve.start import read_start
 
     sub = read_case(folder)
     spos = {n: i for i, n in enumerate(sub.nodes)}

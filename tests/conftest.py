@@ -87,7 +87,7 @@ def expect_error():
 @pytest.fixture
 def cli(capsys):
     """cli(*args) -> (exit code, stdout, stderr) of `milkrun ARGS`, run in this process."""
-    from milkrun.compiler.cli import main
+    from milkrun.compiler.cli.command import main
 
     def run(*args):
         capsys.readouterr()
@@ -104,7 +104,7 @@ def cli(capsys):
 def milkrun_command() -> list[str]:
     """The installed `milkrun` console script next to this Python (the user's command), else the module."""
     script = Path(sys.executable).parent / "milkrun"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "milkrun.compiler.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "milkrun.compiler.cli.command"]
 
 
 def run_milkrun(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:

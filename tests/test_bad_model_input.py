@@ -17,7 +17,7 @@ import textwrap
 import pytest
 
 import milkrun.dsl.parser as parser
-from milkrun.compiler import sets as S
+from milkrun.compiler.model import sets as S
 
 BASE = """\
 set I = {a, b}
@@ -388,7 +388,7 @@ def test_a_planted_parser_cache_is_never_loaded(tmp_path, write_model, milkrun_p
 def test_scip_gets_no_infinite_number_a_pass_added_after_building(write_model):
     # the build refuses what the model writes; rows changed afterwards (robust and tour passes,
     # Pareto's objective rows) meet a last check before SCIP, located at the family's declaration
-    from milkrun.compiler.backend_scip import to_scip
+    from milkrun.compiler.solve.scip import to_scip
     from milkrun.compiler.pipeline import compile_model
     from milkrun.dsl.diagnostics import MilkrunError
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from milkrun.compiler.cli import _parser
+from milkrun.compiler.cli.command import _parser
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

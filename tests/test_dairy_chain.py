@@ -16,7 +16,7 @@ import pytest
 from pytest import approx
 
 import milkrun
-from milkrun.compiler.cli import main
+from milkrun.compiler.cli.command import main
 from milkrun.compiler.passes.robust import RobustOptions
 
 REPO = Path(__file__).resolve().parent.parent

@@ -66,7 +66,7 @@ def test_a_plain_solve_never_imports_distributed(tmp_path):
     dependency, and xarray imports it for its duck-array checks; milkrun imports neither."""
     code = (
         "import json, sys\n"
-        "import milkrun.compiler.cli as cli, milkrun.compiler.sweep.executors\n"
+        "import milkrun.compiler.cli.command as cli, milkrun.compiler.studies.sweep.executors\n"
         "before = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
         "rc = cli.main(['solve', 'transport', '--json'])\n"
         "after = sorted(m for m in sys.modules if m.split('.')[0] == 'distributed')\n"
@@ -90,7 +90,7 @@ def no_distributed(monkeypatch):
 
 
 def test_missing_cluster_extra_is_one_line_and_exit_2(no_distributed, tmp_path, capsys):
-    from milkrun.compiler.cli import main
+    from milkrun.compiler.cli.command import main
 
     model = tmp_path / "tiny.mcp"
     model.write_text(dedent(TINY))
@@ -105,7 +105,7 @@ def test_missing_cluster_extra_is_one_line_and_exit_2(no_distributed, tmp_path, 
 
 
 def test_missing_cluster_extra_in_the_executor(no_distributed):
-    from milkrun.compiler.sweep.executors import DaskExecutor, LocalExecutor, require_distributed
+    from milkrun.compiler.studies.sweep.executors import DaskExecutor, LocalExecutor, require_distributed
 
     with pytest.raises(MilkrunError, match=r"pip install 'milkrun\[cluster\]'"):
         require_distributed()

@@ -23,8 +23,8 @@ import numpy as np
 import pyscipopt
 import pytest
 
-from milkrun.compiler.export import _round15
-from milkrun.compiler.export import write_model as export_model  # conftest's write_model writes .mcp files
+from milkrun.compiler.build.export import _round15
+from milkrun.compiler.build.export import write_model as export_model  # conftest's write_model writes .mcp files
 from milkrun.compiler.pipeline import compile_model, solve_model
 from milkrun.dsl.diagnostics import MilkrunError
 

@@ -36,10 +36,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from milkrun.compiler.cli import main
-from milkrun.compiler.configurations import Configuration, Sites, find_sites, group, label, near
-from milkrun.compiler.fepia import FepiaSpec, run_fepia
-from milkrun.compiler.robustness import Tolerance, parse_tolerance, radius, violations
+from milkrun.compiler.cli.command import main
+from milkrun.compiler.studies.fepia.configurations import Configuration, Sites, find_sites, group, label, near
+from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
+from milkrun.compiler.studies.fepia.robustness import Tolerance, parse_tolerance, radius, violations
 from milkrun.dsl.diagnostics import MilkrunError
 
 from conftest import REPO, dedent
@@ -329,7 +329,7 @@ def test_paper_configuration_a_held_on_the_location_model():
     × 3,600 L 91.25 %; with a minimum use of 0 both tanks are in use and every farm delivers."""
     from milkrun.compiler.passes.fix import design_names
     from milkrun.compiler.pipeline import compile_model
-    from milkrun.compiler.reoptimise import HeldDesign
+    from milkrun.compiler.studies.fepia.reoptimise import HeldDesign
 
     model = REPO / "models" / "location.mcp"
     compiled = compile_model(model)

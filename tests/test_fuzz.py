@@ -22,7 +22,7 @@ The assertions: the exit code is 0, 1 or 2, never 3 (internal error); neither ou
 "Traceback" or "internal error"; on exit 2 the first line of stderr is
 `FILE:LINE:COLUMN: error: ...` with FILE one of the case's files (or a stdlib module), LINE
 within it and COLUMN >= 1; and no Python warning reaches the user. The command runs in this
-process (`milkrun.compiler.cli.main`, stdout and stderr redirected) for speed;
+process (`milkrun.compiler.cli.command.main`, stdout and stderr redirected) for speed;
 `test_fuzz_console_script` runs a few cases through the real console script as well and checks
 that it answers the same. Every case runs under `signal.alarm` (and a faulthandler fallback), so
 a case that hangs fails instead of hanging the suite.
@@ -677,7 +677,7 @@ class Outcome:
 
 
 def run_in_process(args: list[str], timeout: int) -> Outcome:
-    from milkrun.compiler.cli import main
+    from milkrun.compiler.cli.command import main
 
     out, err = io.StringIO(), io.StringIO()
     start = time.perf_counter()
@@ -711,7 +711,7 @@ def problems(case: Case, folder: Path, outcome: Outcome) -> list[str]:
         if word in both:
             found.append(f"{word!r} in the output")
     if outcome.code == 2:
-        # the lines of a solve's progress (compiler/progress.py, every 5 s) may come before the message
+        # the lines of a solve's progress (compiler/solve/progress.py, every 5 s) may come before the message
         lines = [line for line in outcome.err.splitlines() if not PROGRESS.match(line)]
         first = lines[0] if lines else ""
         m = LOCATED.match(first)

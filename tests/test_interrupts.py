@@ -196,8 +196,8 @@ def test_ctrl_c_before_any_plan(split, running, solver):
 
 
 def test_exit_code_of_an_interrupted_result():
-    """compiler/result.py decides the exit code: 130 for a solve stopped by Ctrl-C, plan or not."""
-    from milkrun.compiler.result import Result
+    """compiler/solve/result.py decides the exit code: 130 for a solve stopped by Ctrl-C, plan or not."""
+    from milkrun.compiler.solve.result import Result
 
     plan = xr.Dataset({"x": ("i", [1.0])})
     assert Result("interrupted", "highs", solution=plan).exit_code == 130

@@ -126,7 +126,7 @@ def test_exit_3_internal_error_is_json_too(tmp_path):
     script = ("import sys, milkrun.compiler.pipeline as p\n"
               "def boom(*a, **k):\n    raise RuntimeError('planted bug')\n"
               "p.compile_model = boom\n"
-              "from milkrun.compiler.cli import console_main\n"
+              "from milkrun.compiler.cli.command import console_main\n"
               "sys.argv = ['milkrun', 'check', 'transport', '--json']\n"
               "console_main()\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

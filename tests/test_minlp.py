@@ -1,4 +1,4 @@
-"""Nonlinear models on SCIP (compiler/backend_scip_nl.py): products, ratios, powers, exp, log,
+"""Nonlinear models on SCIP (compiler/build/nonlinear.py): products, ratios, powers, exp, log,
 sqrt, with integers, each solved to an optimum worked out by hand."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import xarray as xr
 from pytest import approx
 
 import milkrun
-from milkrun.compiler.cli import main
+from milkrun.compiler.cli.command import main
 
 TOL = 1e-3  # SCIP's nonlinear feasibility tolerance leaves ~1e-4 on the plan
 

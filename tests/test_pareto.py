@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from milkrun.compiler.pareto import run_pareto
+from milkrun.compiler.studies.pareto.run import run_pareto
 from milkrun.models.knapsack_tables import convert
 
 from conftest import REPO
@@ -428,7 +428,7 @@ def test_out_folder(write_model, cli, tmp_path):
 def test_a_point_without_a_plan_in_time_is_counted_and_the_others_go_on(tmp_path, monkeypatch):
     """A grid point whose solve hits --time-limit with no plan is lost, not fatal: the run goes on
     and the summary counts it."""
-    from milkrun.compiler.session import Outcome, Session
+    from milkrun.compiler.solve.session import Outcome, Session
 
     model, data, exact = make_instance(tmp_path, 1, 8, [1, 1])
     real = Session.solve

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from milkrun.compiler.check import check
+from milkrun.compiler.model.check import check
 from milkrun.dsl import ast
 from milkrun.dsl.includes import load
 from milkrun.dsl.parser import parse_file, parse_text

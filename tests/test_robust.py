@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from pytest import approx
 
-from milkrun.compiler.cli import main
-from milkrun.compiler.pareto import run_pareto
+from milkrun.compiler.cli.command import main
+from milkrun.compiler.studies.pareto.run import run_pareto
 from milkrun.compiler.passes.robust import RobustOptions
 from milkrun.compiler.pipeline import compile_model, solve_model
 

@@ -14,7 +14,7 @@ import pytest
 from pytest import approx
 
 import milkrun
-from milkrun.compiler.cli import main
+from milkrun.compiler.cli.command import main
 from milkrun.models import routing_cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,9 +119,9 @@ def test_time_limit_keeps_a_valid_incumbent_and_reports_the_gap(tmp_path):
     # optimality, and on a loaded machine may find no plan of its own in the time): started from
     # the sweep heuristic's plan, whatever comes back is a real plan, no longer than the start,
     # with its gap
-    from milkrun.compiler.start import read_start
+    from milkrun.compiler.solve.start import read_start
     from milkrun.compiler.pipeline import finish
-    from milkrun.compiler.solve import solve
+    from milkrun.compiler.solve.run import solve
     from milkrun.models import routing_start
 
     data, seed = routing_cases.generate_feasible(11, 1, tmp_path / "case11")

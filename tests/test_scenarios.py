@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from milkrun.compiler.cli import main
+from milkrun.compiler.cli.command import main
 from milkrun.compiler.pipeline import compile_model, load_model, solve_model
 
 # cost 3*x[a] + 4*x[b], each x at least y (3): optimum 21

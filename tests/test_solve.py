@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import milkrun
-from milkrun.compiler.backend_linopy import InfeasibleByConstruction
+from milkrun.compiler.build.linopy_model import InfeasibleByConstruction
 from milkrun.dsl.diagnostics import MilkrunError
 
 from conftest import MODELS

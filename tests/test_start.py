@@ -13,10 +13,10 @@ import pytest
 from pytest import approx
 
 import milkrun
-from milkrun.compiler.cli import main
+from milkrun.compiler.cli.command import main
 from milkrun.compiler.pipeline import compile_model
-from milkrun.compiler.solve import solve, start_is_a_plan
-from milkrun.compiler.start import read_start, start_problems
+from milkrun.compiler.solve.run import solve, start_is_a_plan
+from milkrun.compiler.solve.start import read_start, start_problems
 from milkrun.dsl.diagnostics import MilkrunError
 from milkrun.models import routing_cases, routing_improve, routing_start
 

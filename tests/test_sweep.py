@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from milkrun.compiler.sweep import SweepSpec, run_sweep
-from milkrun.compiler.sweep.points import make_plan, parse_grid
+from milkrun.compiler.studies.sweep import SweepSpec, run_sweep
+from milkrun.compiler.studies.sweep.points import make_plan, parse_grid
 from milkrun.compiler.pipeline import load_model
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -214,7 +214,7 @@ def test_killed_sweep_keeps_its_finished_points(tiny, tmp_path):
     runs exactly the others."""
     out = tmp_path / "killed"
     grid = ["--grid", "price=1:30:30"]
-    proc = subprocess.Popen([sys.executable, "-m", "milkrun.compiler.cli", "sweep", str(tiny), *grid,
+    proc = subprocess.Popen([sys.executable, "-m", "milkrun.compiler.cli.command", "sweep", str(tiny), *grid,
                              "--out", str(out), "--no-progress"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -237,7 +237,7 @@ def test_ctrl_c_writes_what_finished(tiny, tmp_path):
     """SIGINT to the process group, as a terminal's Ctrl-C: exit 130, the finished points kept and
     assembled (the others 'pending'), the run marked interrupted in the manifest."""
     out = tmp_path / "int"
-    proc = subprocess.Popen([sys.executable, "-m", "milkrun.compiler.cli", "sweep", str(tiny), "--grid",
+    proc = subprocess.Popen([sys.executable, "-m", "milkrun.compiler.cli.command", "sweep", str(tiny), "--grid",
                              "price=1:30:30", "--out", str(out), "--no-progress"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -257,8 +257,8 @@ def test_ctrl_c_writes_what_finished(tiny, tmp_path):
 def test_worker_death_is_survived():
     """A worker killed mid-point: the executor says so (WorkerLost) and the next point runs on a
     fresh pool."""
-    from milkrun.compiler.sweep.executors import LocalExecutor, WorkerLost
-    from milkrun.compiler.sweep.runner import _pipes_raise
+    from milkrun.compiler.studies.sweep.executors import LocalExecutor, WorkerLost
+    from milkrun.compiler.studies.sweep.runner import _pipes_raise
 
     task = {"index": 0, "key": "k", "model": str(REPO / "models" / "transport.mcp"), "overrides": [],
             "attempt": 1}

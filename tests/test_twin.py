@@ -6,8 +6,8 @@ import json
 import pytest
 from pytest import approx
 
-from milkrun.compiler.cli import main
-from milkrun.compiler.twin import run_twin
+from milkrun.compiler.cli.command import main
+from milkrun.compiler.studies.twin import run_twin
 
 # Two sites (x, y), each 100 units and 50 to open; three farms. Baseline by hand: the 150
 # units need both sites (cost 100); a -> x (1), b -> y (1), c -> x (1): 60 + 60 + 30 = 150,

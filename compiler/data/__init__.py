@@ -1,1 +1,3 @@
-"""Reading and validating model data: CSV tables, inline data blocks, overrides."""
+"""Data binding: CSV tables, data blocks, scenarios, --set and --perturb read into an Instance whose sets
+are pandas indexes and parameters xarray arrays, every value checked and located. Imports: model/.
+"""

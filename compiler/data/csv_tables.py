@@ -25,9 +25,9 @@ import pandas as pd
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line, utf8_text
 
-from ..ir import ModelIR
-from ..sets import normalize, normalize_column
-from .records import Origin, ParamData, RawData, SetData, cell_span
+from milkrun.compiler.model.ir import ModelIR
+from milkrun.compiler.model.sets import normalize, normalize_column
+from milkrun.compiler.data.records import Origin, ParamData, RawData, SetData, cell_span
 
 BAD_NUMBERS = {"nan", "NaN", "NAN", "inf", "-inf", "+inf", "Inf", "-Inf", "infinity", "-infinity", "Infinity"}
 

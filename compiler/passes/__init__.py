@@ -3,6 +3,6 @@
 Global constraints (constraints a modeller states in one line, which the compiler
 turns into rows, variables or solver callbacks) are registered here by name.
 """
-from .tour import TOUR
+from milkrun.compiler.passes.tour import TOUR
 
 GLOBAL_CONSTRAINTS = {"tour": TOUR}

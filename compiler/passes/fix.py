@@ -11,8 +11,8 @@ import xarray as xr
 
 from milkrun.dsl.diagnostics import MilkrunError
 
-from ..backend_linopy import BuiltModel
-from ..ir import ModelIR
+from milkrun.compiler.build.linopy_model import BuiltModel
+from milkrun.compiler.model.ir import ModelIR
 
 
 def design_names(ir: ModelIR) -> list[str]:

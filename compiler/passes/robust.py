@@ -32,7 +32,7 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from ..evaluate import Evaluator, Scope, broadcast, is_linear
+from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
 
 U = "_u"  # the dimension of an uncertain parameter's entries
 AFFINE_TOL = 1e-7
@@ -421,11 +421,11 @@ def describe(compiled, result) -> dict:
            "epigraphs": dict(rep.epigraphs), "nominal_objectives": {}, "worst_case": {}}
     if not result.has_solution:
         return out
-    from ..backend_scip_nl import NonlinearBuilt
+    from milkrun.compiler.build.nonlinear import NonlinearBuilt
 
     if isinstance(compiled.built, NonlinearBuilt):
         return _describe_nonlinear(compiled.built, result, out)
-    from ..start import plan_vector
+    from milkrun.compiler.solve.start import plan_vector
 
     x = plan_vector(compiled.linopy, result.solution)
     for name, expr in rep.nominal_objectives.items():

@@ -19,7 +19,7 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from .robust import FamilyChange, RobustOptions, RobustReport, check_options
+from milkrun.compiler.passes.robust import FamilyChange, RobustOptions, RobustReport, check_options
 
 MARK = "__uncertain__"
 
@@ -94,7 +94,7 @@ class MarkerProbe:
         self.entries: dict[str, tuple[str, int]] = {}  # marker name -> (param, entry)
         self.nominal, self.up, self.down, self.labels = {}, {}, {}, {}
         shadow = instance
-        from .robust import entry_ranges
+        from milkrun.compiler.passes.robust import entry_ranges
 
         for sym in ir.uncertain_params:
             r = entry_ranges(instance, sym.name, options.level)

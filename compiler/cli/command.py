@@ -1,0 +1,482 @@
+"""The `milkrun` command: check, solve and export .mcp models.
+
+Exit codes: 0 solved, 1 no solution (infeasible, unbounded, limit without incumbent),
+2 a mistake in the model, its data or the command line, 3 an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from milkrun.compiler.cli.arguments import (at_least_one, input_args, input_environment, output_args, solver_args,
+                                         solver_options_from)
+from milkrun.dsl.diagnostics import MilkrunError, render
+
+EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+
+
+class UsageError(Exception):
+    """A mistake on the command line, found by argparse (exit 2, like any user's mistake)."""
+
+    def __init__(self, message: str, usage: str):
+        super().__init__(message)
+        self.message, self.usage = message, usage
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # raised, so that main() can answer in JSON when --json was asked
+        raise UsageError(message, self.format_usage())
+
+
+def _parser() -> argparse.ArgumentParser:
+    from milkrun import __version__
+
+    p = _Parser(prog="milkrun", description="Write a dairy logistics model once; solve it with open-source solvers.")
+    p.add_argument("--version", action="version", version=f"milkrun {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def model_args(sp):
+        sp.add_argument("model", help="a .mcp file, or the name of a shipped model")
+        sp.add_argument("--data", metavar="DIR", help="folder of CSV tables (default: the folder named like the model)")
+        sp.add_argument("--set", dest="overrides", metavar="NAME=VALUE", action="append", default=[],
+                        help="override a parameter, e.g. --set speed=50, --set cap[a]=10 or --set 'cows*=1.1' "
+                             "(repeatable; applied after the scenario)")
+        sp.add_argument("--scenario", metavar="NAME", help="apply one of the model's named scenarios")
+        sp.add_argument("--robust", choices=["box", "budget"],
+                        help="replace every row and objective an 'uncertain' parameter touches by its robust "
+                             "counterpart: box (every entry at its worst) or budget (at most --budget of a row's "
+                             "entries at once, Bertsimas and Sim)")
+        sp.add_argument("--level", type=float, default=1.0, metavar="RHO",
+                        help="with --robust: the share of each uncertain range used (default 1)")
+        sp.add_argument("--budget", type=float, metavar="GAMMA",
+                        help="with --robust budget: how many uncertain entries of a row may be at their worst")
+        sp.add_argument("--tour", choices=["mtz", "flow", "lazy"],
+                        help="how tour() constraints are enforced when the model does not say "
+                             "(default: lazy on SCIP, flow on HiGHS and in exports)")
+
+    c = sub.add_parser("check", help="parse, check names, domains and data, and build without solving")
+    model_args(c)
+    c.add_argument("--json", action="store_true", help="print the model's size as JSON")
+
+    s = sub.add_parser("solve", help="solve a model and report the result")
+    model_args(s)
+    solver_args(s, per_solve=False)
+    s.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
+    s.add_argument("--start", metavar="DIR", help="a first plan: a folder of variable tables as --out writes them "
+                                                 "(a previous run, or a construction heuristic); may be partial")
+    s.add_argument("--out", metavar="DIR", help="write one CSV per variable, solution.nc and summary.json")
+    s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    s.add_argument("--log", action="store_true", help="show the solver's log")
+
+    e = sub.add_parser("export", help="write the compiled model as an LP or MPS file with readable names")
+    model_args(e)
+    e.add_argument("--format", choices=["lp", "mps"], default="lp", help="LP (CPLEX LP format, default) or free MPS")
+    e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: MODEL.lp / MODEL.mps)")
+    e.add_argument("--json", action="store_true", help="print what was written as JSON")
+    pa = sub.add_parser("pareto", help="the Pareto front of a model with two or more objectives")
+    model_args(pa)
+    pa.add_argument("--primary", metavar="NAME", help="the objective optimised at each ε point (default: the first)")
+    pa.add_argument("--method", choices=["augmecon2", "weighted"], default="augmecon2",
+                    help="augmecon2 (default: the augmented ε-constraint method) or weighted sums")
+    pa.add_argument("--points", type=at_least_one, default=10, metavar="N",
+                    help="grid points per secondary objective (augmecon2) or weight steps (weighted); "
+                         "for integer objectives, range + 1 points give the exact front")
+    pa.add_argument("--weights", metavar="A,B,...", help="weighted: one weight per objective (primary first)")
+    pa.add_argument("--nadir", metavar="NAME=VALUE", action="append", default=[],
+                    help="augmecon2: start the grid of a secondary objective at VALUE instead of the payoff "
+                         "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
+    solver_args(pa)
+    pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
+    pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
+
+    tw = sub.add_parser("twin", help="a solved design under changed data: held fixed, and with its operation "
+                                     "re-optimised (digital twin)")
+    model_args(tw)
+    tw.add_argument("--perturb", metavar="CHANGE", action="append", default=[],
+                    help="how the data changes after the design is made: NAME*=F, NAME+=X, NAME-=X or NAME=V, "
+                         "optionally NAME[KEY,...] (repeatable), e.g. --perturb 'yield_per_cow*=0.8'")
+    solver_args(tw)
+    tw.add_argument("--objective", metavar="NAME", help="which declared objective to optimise (default: the first)")
+    tw.add_argument("--json", action="store_true", help="print the three columns as JSON")
+    tw.add_argument("--out", metavar="DIR", help="write twin.csv, summary.json, broken rows and the three plans")
+
+    v = sub.add_parser("convert", help="turn a CVRPLIB .vrp or DIMACS SDVRP file into milkrun CSV tables")
+    v.add_argument("file", help="a CVRPLIB .vrp file or a DIMACS SDVRP file (SD*.txt, *.sd)")
+    v.add_argument("out_dir", help="folder for Nodes.csv, dist.csv and scalars.csv")
+    v.add_argument("--vehicles", type=int, help="number of vehicles (default: -kN of the name; SDVRP: the minimum)")
+    v.add_argument("--json", action="store_true", help="print what was written as JSON")
+
+    fe = sub.add_parser("fepia", help="FePIA robustness: fronts per scenario, their configurations held fixed under "
+                                      "every scenario, robustness requirements, features and radius")
+    model_args(fe)
+    fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
+    fe.add_argument("--points", type=at_least_one, default=10, metavar="N", help="grid points of each front (default 10)")
+    fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
+    solver_args(fe)
+    fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
+                    help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
+    fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
+    fe.add_argument("--fixed-set", metavar="NAME=VALUE", action="append", default=[],
+                    help="a change made only when configurations are held, e.g. --fixed-set min_use=0 (repeatable)")
+    fe.add_argument("--tolerance", dest="tolerances", metavar="'NAME>=V'", action="append", default=[],
+                    help="a feature's tolerance for the robustness radius, e.g. 'active_use>=70' (repeatable)")
+    fe.add_argument("--gamma", metavar="A,B,...", help="robustness requirements: objectives or kpis (default: the objectives)")
+    fe.add_argument("--phi", metavar="A,B,...", help="performance features: objectives or kpis (default: every scalar kpi)")
+    fe.add_argument("--perturbation", metavar="NAME", help="the perturbed parameter (default: the one the scenarios change)")
+    fe.add_argument("--radius-range", metavar="LO:HI", help="values of the perturbation scanned for the radius "
+                                                            "(default: its uncertain range, or the scenarios')")
+    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N", help="scan intervals over the range (default 10)")
+    fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
+    fe.add_argument("--workers", type=at_least_one, default=1, metavar="N",
+                    help="compute N scenarios' fronts at once, each in its own process (default 1)")
+    fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
+    fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
+
+    from milkrun.compiler.cli.sweep import add_sweep_arguments
+
+    add_sweep_arguments(sub)
+    for name, command in sub.choices.items():
+        output_args(command)
+        if name != "convert":
+            input_args(command)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code. With --json, stdout gets exactly one JSON document
+    whatever the outcome, errors included."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if hasattr(signal, "SIGPIPE"):  # `milkrun solve … | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    logging.getLogger("linopy").setLevel(logging.ERROR)  # milkrun reports outcomes itself
+    try:
+        args = _parser().parse_args(argv)
+        command = args.command
+        with input_environment(args):
+            return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
+                    "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
+    except UsageError as e:
+        if not as_json:
+            sys.stderr.write(e.usage)
+        sys.stderr.write(f"milkrun: error: {e.message}\n")
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": e.message, "location": None, "hint": None,
+                                      "why": []}
+    except MilkrunError as e:
+        sys.stderr.write(render(e, color=sys.stderr.isatty()) + "\n")
+        code = EXIT_NO_SOLUTION if e.kind == "infeasible" else EXIT_USER_ERROR
+        doc = {"status": "infeasible" if e.kind == "infeasible" else "error", "message": e.message,
+               "location": str(e.span) if e.span else None, "hint": e.hint,
+               "why": [text for text, _ in e.notes]}
+    except BrokenPipeError:  # stdout closed by its reader (`milkrun sweep … | head`, SIGPIPE ignored)
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as e:
+        if e.filename is None:  # not about a path the user gave: a bug
+            return _internal(e, as_json, command)
+        where = e.filename if e.filename2 is None else f"{e.filename} → {e.filename2}"
+        message = f"cannot use {where}: {e.strerror or e}"
+        sys.stderr.write(f"error: {message}\n")
+        code, doc = EXIT_USER_ERROR, {"status": "error", "message": message, "location": str(e.filename),
+                                      "hint": None, "why": []}
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        code, doc = EXIT_INTERRUPTED, {"status": "interrupted", "message": "interrupted before any result"}
+    except Exception as e:  # a bug in milkrun, not the user's mistake
+        return _internal(e, as_json, command)
+    if as_json:
+        _json_outcome(command, code, doc)
+    return code
+
+
+def _drop_stdout() -> None:
+    """After the reader of stdout has gone, what is still buffered for it is dropped, so that the
+    flush at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _internal(e: Exception, as_json: bool, command: str | None) -> int:
+    """A bug in milkrun: exit 3, the traceback only when MILKRUN_DEBUG asks for it."""
+    if os.environ.get("MILKRUN_DEBUG"):
+        traceback.print_exception(e)
+    sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n"
+                     "(set MILKRUN_DEBUG=1 for the traceback and report it)\n")
+    if as_json:
+        _json_outcome(command, EXIT_INTERNAL, {"status": "internal_error", "message": f"{type(e).__name__}: {e}"})
+    return EXIT_INTERNAL
+
+
+def _json_outcome(command: str | None, code: int, doc: dict) -> None:
+    print(json.dumps({"command": command, "exit_code": code, **_EMPTY_RESULT.get(command, {}), **doc}))
+
+
+# The keys a command's --json document always has, so that a reader finds them on failure too.
+_EMPTY_RESULT = {
+    "solve": {"objective": None, "bound": None, "gap": None, "solver": None, "seconds": None, "objectives": {},
+              "why": []},
+}
+
+
+def console_main() -> None:
+    """The `milkrun` console script: stdout is kept for milkrun's own output, then main() runs."""
+    from milkrun.compiler.solve.stdout_guard import protect_stdout
+
+    protect_stdout()
+    sys.exit(main())
+
+
+def _stdout() -> Console:
+    """Rich output on stdout; when it is not a terminal, lines are not wrapped at 80 columns."""
+    import shutil
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(shutil.get_terminal_size((160, 24)).columns, 160),
+                          soft_wrap=True)
+    return console
+
+
+def _robust(args):
+    """The robust pass's options from --robust/--level/--budget, or None."""
+    if getattr(args, "robust", None) is None:
+        if getattr(args, "budget", None) is not None or getattr(args, "level", 1.0) != 1.0:
+            raise MilkrunError("--level and --budget go with --robust box|budget")
+        return None
+    from milkrun.compiler.passes.robust import RobustOptions
+
+    return RobustOptions(args.robust, args.level, args.budget)
+
+
+def _check(args) -> int:
+    from milkrun.compiler.pipeline import compile_model
+
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario,
+                             robust=_robust(args))
+    nonlinear = [f"{span.line}:{span.column} {what}" for span, what in compiled.ir.nonlinear]
+    size = compiled.built.size if nonlinear else {"variables": int(compiled.linopy.nvars),
+                                                  "constraints": int(compiled.linopy.ncons)}
+    info = {
+        "model": compiled.ir.name,
+        "sets": {s.name: len(compiled.instance.set(s.name)) for s in compiled.ir.of_kind("set")},
+        "variables": size["variables"],
+        "constraints": size["constraints"],
+        "nonlinear": nonlinear,
+        "objectives": list(compiled.built.objectives),
+        "dropped_empty_rows": compiled.built.dropped_rows,
+        "data": str(compiled.data_dir) if compiled.data_dir else None,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_SOLVED
+    out = _stdout()
+    out.print(f"[bold]{info['model'] or args.model}[/bold]: ok")
+    if args.quiet:
+        return EXIT_SOLVED
+    out.print("  sets: " + ", ".join(f"{k} ({v})" for k, v in info["sets"].items()))
+    out.print(f"  {info['variables']:,} variables, {info['constraints']:,} constraints, "
+              f"objectives: {', '.join(info['objectives']) or 'none'}")
+    if args.verbose:
+        out.print("  seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in compiled.seconds.items()))
+    for name, n in info["dropped_empty_rows"].items():
+        out.print(f"  note: {n} row(s) of '{name}' have no variable after indexing and always hold; left out")
+    if nonlinear:
+        out.print(f"  nonlinear (solved with SCIP by default): {'; '.join(nonlinear[:3])}"
+                  f"{f' and {len(nonlinear) - 3} more' if len(nonlinear) > 3 else ''}", markup=False)
+    return EXIT_SOLVED
+
+
+def _solve(args) -> int:
+    from milkrun.compiler.pipeline import compile_model, finish
+    from milkrun.compiler.report.console import MAX_ROWS, print_result
+    from milkrun.compiler.solve.run import solve
+
+    import time
+
+    t0 = time.perf_counter()
+    from milkrun.compiler.passes.tour import default_method
+
+    if args.out:  # a folder that cannot be made is refused before the solve, not after it
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+
+    compiled = compile_model(args.model, args.data, args.overrides, args.objective,
+                             args.tour or default_method(args.solver), scenario=args.scenario, robust=_robust(args))
+    options = solver_options_from(args.options)
+    start = None
+    if args.start:
+        from milkrun.compiler.solve.start import read_start, start_problems
+
+        start, _ = read_start(compiled.linopy, args.start)
+        problems = start_problems(compiled.linopy, start)
+        if problems and not args.quiet:
+            sys.stderr.write(f"note: the start in {args.start} breaks the model, so the solver will likely "
+                             "discard it:\n" + "".join(f"  {p}\n" for p in problems))
+    result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
+                   ir=compiled.ir, progress=not (args.log or args.quiet), start=start)
+    finish(compiled, result)
+    if compiled.robust is not None and result.robust is not None and not result.interrupted:
+        _price_of_robustness(args, result, options)
+    result.model = compiled.ir.name or Path(args.model).stem
+    result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
+    if args.out:
+        result.provenance = provenance(compiled)
+        result.write(Path(args.out))
+        if result.has_solution and result.tours:
+            from milkrun.compiler.report.plots import route_map
+
+            drawn = route_map(result, compiled.instance, Path(args.out) / "routes.png")
+            if drawn is None and not args.quiet:
+                sys.stderr.write("note: no route map: the tour's nodes have no x/y (or lon/lat) parameters\n")
+    if args.json:
+        print(result.to_json())
+    else:
+        print_result(result, _stdout(), max_rows=None if args.verbose else MAX_ROWS, verbose=args.verbose,
+                     quiet=args.quiet)
+        if args.out:
+            _stdout().print(f"  written to {args.out}/")
+    return result.exit_code
+
+
+def provenance(compiled) -> dict:
+    """What summary.json records of where a result came from: versions, and hashes of the inputs."""
+    import platform
+
+    from milkrun.compiler.report.provenance import hashes, solver_versions, versions
+
+    return {"command": ["milkrun", *sys.argv[1:]], "model": str(Path(compiled.ir.file).resolve()),
+            "data": str(Path(compiled.data_dir).resolve()) if compiled.data_dir else None,
+            "files": hashes(Path(compiled.ir.file), compiled.data_dir), "versions": versions(),
+            "solvers": solver_versions(), "python": sys.version.split()[0], "platform": platform.platform()}
+
+
+def _price_of_robustness(args, result, options) -> None:
+    """The same model with nominal data, solved too: what the robustness costs."""
+    from milkrun.compiler.pipeline import solve_model
+    from milkrun.compiler.solve.stdout_guard import silenced
+
+    with silenced(True):
+        nominal = solve_model(args.model, args.data, args.overrides, args.solver, options, args.time_limit, args.gap,
+                              args.objective, args.tour, scenario=args.scenario)
+    result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
+    result.robust["nominal_status"] = nominal.status
+    if nominal.has_solution and result.objective is not None:
+        result.robust["price"] = abs(nominal.objective - result.objective)
+
+
+def _pareto(args) -> int:
+    from milkrun.compiler.studies.pareto.run import print_front, run_pareto, write_front
+
+    weights = None
+    if args.weights:
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            raise MilkrunError(f"--weights expects numbers separated by commas, got '{args.weights}'")
+        if args.method != "weighted":
+            raise MilkrunError("--weights goes with --method weighted")
+    nadir = {}
+    for text in args.nadir:
+        name, _, value = text.partition("=")
+        try:
+            nadir[name.strip()] = float(value)
+        except ValueError:
+            raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
+    compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, solver_options_from(args.options),
+                                 args.time_limit, args.gap, args.primary, args.method, args.points, weights,
+                                 progress=not args.quiet, nadir=nadir, scenario=args.scenario, robust=_robust(args))
+    if args.out:
+        write_front(compiled, front, Path(args.out))
+    if args.json:
+        print(json.dumps(front.summary()))
+    else:
+        print_front(compiled, front, _stdout(), max_rows=100000 if args.verbose else 60, quiet=args.quiet)
+        if args.out:
+            _stdout().print(f"  written to {args.out}/")
+    return EXIT_SOLVED if front.points else EXIT_NO_SOLUTION
+
+
+def _sweep(args) -> int:
+    from milkrun.compiler.cli.sweep import run_cli
+
+    return run_cli(args)
+
+
+def _twin(args) -> int:
+    from milkrun.compiler.studies.twin import print_twin, run_twin, write_twin
+
+    if _robust(args) is not None:
+        raise MilkrunError("twin evaluates one design under one perturbation; --robust does not apply here "
+                           "(solve the robust design with milkrun solve --robust, or sweep the perturbation)")
+
+    twin = run_twin(args.model, args.perturb, args.data, args.overrides, args.scenario, args.solver,
+                    solver_options_from(args.options), args.time_limit, args.gap, args.objective, args.tour)
+    if args.out:
+        write_twin(twin, Path(args.out))
+    if args.json:
+        print(json.dumps(twin.summary()))
+    else:
+        print_twin(twin, _stdout(), quiet=args.quiet)
+        if args.out:
+            _stdout().print(f"  written to {args.out}/")
+    return EXIT_SOLVED if twin.columns[-1].result.has_solution else EXIT_NO_SOLUTION
+
+
+def _export(args) -> int:
+    from milkrun.compiler.pipeline import compile_model
+    from milkrun.compiler.solve.run import empty_model_error
+
+    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
+                             scenario=args.scenario, robust=_robust(args))
+    if not compiled.ir.nonlinear and int(compiled.linopy.nvars) == 0:  # (nonlinear: write_model refuses)
+        raise empty_model_error(compiled.ir, "export")
+    if compiled.built.lazy_tours and not args.quiet:
+        sys.stderr.write("note: tours enforced lazily are not in the file (it holds only the cuts added up "
+                         "front); export with --tour mtz or flow for a complete model\n")
+    target = Path(args.output or Path(args.model).with_suffix(f".{args.format}").name)
+    from milkrun.compiler.build.export import write_model
+
+    # names HiGHS and SCIP read back (docs/export.md); a nonlinear model or a path that cannot be
+    # written is a MilkrunError (exit 2) naming the construct or the path
+    info = {"status": "written", **write_model(compiled.built, target, args.format)}
+    if args.json:
+        print(json.dumps(info))
+    elif not args.quiet:
+        _stdout().print(f"wrote {target} ({info['variables']:,} variables, {info['constraints']:,} constraints)")
+    return EXIT_SOLVED
+
+
+def _convert(args) -> int:
+    from milkrun.compiler.data.vrplib import convert
+
+    out = convert(args.file, args.out_dir, args.vehicles)
+    if args.json:
+        print(json.dumps({"status": "written", "folder": str(out), "tables": ["Nodes.csv", "dist.csv", "scalars.csv"]}))
+        return EXIT_SOLVED
+    if args.quiet:
+        return EXIT_SOLVED
+    _stdout().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
+                    f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
+    return EXIT_SOLVED
+
+
+def _fepia(args) -> int:
+    from milkrun.compiler.cli.fepia import run_cli
+
+    return run_cli(args, solver_options_from(args.options), _stdout())
+
+if __name__ == "__main__":
+    console_main()

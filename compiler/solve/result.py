@@ -1,0 +1,196 @@
+"""What a solve returns: status, objective(s), bound, gap, timings and the variable values
+as an xarray Dataset, plus its JSON and file forms."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "interrupted", "error")
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT (compiler/cli/command.py uses the same)
+
+
+def interrupted_message(has_plan: bool) -> str:
+    """What a solve stopped by Ctrl-C (SIGINT) says, with or without a plan to report."""
+    if has_plan:
+        return "interrupted (Ctrl-C): the best plan found so far is reported, not proven optimal"
+    return "interrupted (Ctrl-C) before the solver found any plan"
+
+
+@dataclass
+class Result:
+    status: str
+    solver: str
+    model: str | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    primary: str | None = None
+    sense: str | None = None
+    objectives: dict[str, float | None] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    termination: str = ""
+    message: str | None = None
+    solution: xr.Dataset = field(default_factory=xr.Dataset)
+    size: dict[str, int] = field(default_factory=dict)
+    why: list[str] = field(default_factory=list)  # what is known about an infeasible model
+    tours: dict[str, dict] = field(default_factory=dict)  # tour family -> {index: [cycles of nodes]}
+    extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
+    kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
+    kpi_docs: dict[str, str | None] = field(default_factory=dict)
+    tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
+    robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
+    solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
+    added: dict[str, str] = field(default_factory=dict)  # variables a pass added (not the user's): what they are
+    provenance: dict | None = None  # versions and input hashes (compiler/report/provenance.py), for summary.json
+
+    @property
+    def has_solution(self) -> bool:
+        return (self.status in ("optimal", "feasible", "time_limit", "interrupted")
+                and len(self.solution.data_vars) > 0)
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C stopped the solver: with a plan (the best found so far) or without one. Solver
+        paths say so by the status "interrupted"; the termination text catches the others
+        (HiGHS's "interrupted by user", SCIP's "userinterrupt")."""
+        return (self.status == "interrupted" or bool(self.extra.get("interrupted"))
+                or "interrupt" in self.termination.lower())
+
+    @property
+    def exit_code(self) -> int:
+        """0 a plan, 1 none, 130 stopped by Ctrl-C (whether or not it has a plan to report)."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return 0 if self.has_solution else 1
+
+    def summary(self) -> dict:
+        return {
+            "status": "interrupted" if self.interrupted else self.status,
+            "objective": _num(self.objective),
+            "bound": _num(self.bound),
+            "gap": _num(self.gap),
+            "solver": self.solver,
+            "solver_choice": self.solver_choice,
+            "seconds": round(self.seconds.get("total", 0.0), 4),
+            "timings": {k: round(v, 4) for k, v in self.seconds.items()},
+            "model": self.model,
+            "primary": self.primary,
+            "sense": self.sense,
+            "objectives": {k: _num(v) for k, v in self.objectives.items()},
+            "termination": self.termination,
+            "message": self.message,
+            "size": self.size,
+            "why": self.why,
+            "routes": {name: [{"index": [_jsonable(x) for x in k], "route": [_jsonable(x) for x in (r[0] if r else [])]}
+                              for k, r in routes.items()]
+                       for name, routes in self.tours.items()},
+            "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
+            "robust": self.robust,
+            "added_variables": self.added,
+            "details": self.extra,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.summary(), indent=2)
+
+    def nonzero(self, name: str, tol: float = 1e-9):
+        """The variable's non-zero entries as a pandas Series (index: its indices)."""
+        da = self.solution[name]
+        if da.ndim == 0:
+            return da.to_series() if hasattr(da, "to_series") else da
+        s = da.to_series().dropna()
+        return s[s.abs() > tol]
+
+    def write(self, out: Path) -> list[Path]:
+        """One CSV per variable, a NetCDF file of all of them, and the JSON summary."""
+        out.mkdir(parents=True, exist_ok=True)
+        written = [_write_csv(out / f"{name}.csv", name, da) for name, da in self.solution.data_vars.items()
+                   if name not in self.added]
+        if self.added:  # the passes' own variables, apart from the model's (a --start may still read them)
+            (out / "added").mkdir(exist_ok=True)
+            written += [_write_csv(out / "added" / f"{name}.csv", name, shown(self.solution[name]))
+                        for name in self.added]
+        written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
+        if self.tours:
+            rows = ["tour,index,stop,node"]
+            for name, routes in self.tours.items():
+                for key, cycles in routes.items():
+                    for stop, node in enumerate(cycles[0] if cycles else []):
+                        rows.append(f"{name},{'/'.join(str(k) for k in key)},{stop},{node}")
+            p = out / "routes.csv"
+            p.write_text("\n".join(rows) + "\n")
+            written.append(p)
+        nc = out / "solution.nc"
+        ds = self.solution.copy()
+        ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
+                    for k, v in self.summary().items()}
+        ds = _netcdf_safe(ds)
+        ds.to_netcdf(nc, engine="netcdf4")
+        written.append(nc)
+        js = out / "summary.json"
+        js.write_text(json.dumps({**self.summary(), "provenance": self.provenance}, indent=2) + "\n")
+        written.append(js)
+        return written
+
+
+def shown(da: xr.DataArray) -> xr.DataArray:
+    """A pass's variable as shown to people: the robust pass's entry dimension `_u` (values such as
+    `price[p1,m2]`) is called `entry`."""
+    return da.rename({"_u": "entry"}) if "_u" in da.dims and "entry" not in da.dims else da
+
+
+def _write_csv(path: Path, name: str, da: xr.DataArray) -> Path:
+    """One column per index, then the value; entries a `where` left out are not written."""
+    if da.ndim == 0:
+        path.write_text(f"{name}\n{_csv_num(da.item())}\n")
+    else:
+        da.to_series().dropna().rename(name).to_frame().to_csv(path)
+    return path
+
+
+def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """NetCDF cannot store mixed-type labels; write them as text."""
+    for name, idx in ds.indexes.items():
+        if idx.dtype == object:
+            ds = ds.assign_coords({name: [str(v) for v in idx]})
+    return ds
+
+
+def _kpi_json(da: xr.DataArray):
+    """A scalar kpi as a number; an indexed one as a list of {index..., value} records."""
+    if da.ndim == 0:
+        return _num(da.item())
+    s = da.to_series().dropna()
+    records = []
+    for key, value in s.items():
+        key = key if isinstance(key, tuple) else (key,)
+        rec = {str(d): _jsonable(k) for d, k in zip(da.dims, key)}
+        rec["value"] = _num(value)
+        records.append(rec)
+    return records
+
+
+def _jsonable(v):
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def _num(v):
+    if v is None:
+        return None
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return None
+    return v
+
+
+def _csv_num(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(float(v))

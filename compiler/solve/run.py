@@ -1,0 +1,358 @@
+"""Run a solver on a built model and read back what it found, incumbent included.
+
+linopy's own result reading drops the incumbent on a time limit and reports
+('ok', 'unknown') as success; milkrun reads the solver's primal values itself so a
+time-limited run keeps its best plan, and an unknown outcome is an error.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import xarray as xr
+
+from milkrun.dsl.diagnostics import MilkrunError, Span
+
+from milkrun.compiler.build.linopy_model import BuiltModel
+from milkrun.compiler.solve.diagnose import explain_infeasible
+from milkrun.compiler.solve.result import Result, interrupted_message
+from milkrun.compiler.solve.solvers import choose_solver, solver_options
+from milkrun.compiler.solve.stdout_guard import silenced
+
+
+def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | None = None,
+          time_limit: float | None = None, gap: float | None = None, quiet: bool = True, ir=None,
+          progress: bool = False, start: np.ndarray | None = None) -> Result:
+    """`solver`: a name, or `auto` (HiGHS for a linear model, SCIP for a nonlinear one; the
+    result says why in `solver_choice`). `progress`: show incumbent, bound and gap on stderr while
+    the solver runs. `start`: values by label (NaN: unknown) handed to the solver as a first plan
+    (compiler/solve/start.py)."""
+    from milkrun.compiler.build.nonlinear import NonlinearBuilt
+
+    nonlinear = isinstance(built, NonlinearBuilt)
+    if not nonlinear and int(built.linopy.nvars) == 0:
+        raise empty_model_error(ir)
+    solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [])
+    opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
+    result = _solve_with(built, solver, opts, time_limit, quiet, ir, progress, start)
+    result.solver_choice = chosen_because
+    return result
+
+
+def empty_model_error(ir, what: str = "solve") -> MilkrunError:
+    """A model without a single variable (none declared, or every entry left out by `where`)."""
+    declared = [s.name for s in ir.of_kind("var")] if ir is not None else []
+    why = (f"every entry of {', '.join(declared)} is left out by its index sets or `where`" if declared
+           else "it declares no variable")
+    return MilkrunError(f"nothing to {what}: the model has no variables ({why})",
+                        Span(ir.file, 1, 1) if ir is not None else None,
+                        hint="declare decisions with `var NAME[...] >= 0`" if not declared else None)
+
+
+def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, progress: bool, start) -> Result:
+    from milkrun.compiler.build.nonlinear import NonlinearBuilt, nonlinear_error, solve_nonlinear
+    from milkrun.compiler.solve.progress import SolveProgress
+
+    if isinstance(built, NonlinearBuilt):
+        if solver != "scip":
+            raise nonlinear_error(built.ir, solver)
+        if start is not None:
+            raise MilkrunError("--start is not supported for nonlinear models yet")
+        with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
+            return solve_nonlinear(built, solver, opts, prog)
+    m = built.linopy
+    t0 = time.perf_counter()
+    try:
+        with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
+            if start is not None and solver not in ("highs", "scip"):
+                raise MilkrunError(f"--start needs HiGHS or SCIP; solver '{solver}' is run through linopy")
+            if built.lazy_tours:
+                values, status, bound, termination, extra = _solve_lazy(built, solver, opts, time_limit, quiet, prog,
+                                                                        start)
+            else:
+                values, status, bound, termination, extra = _solve_plain(built, solver, opts, prog, start)
+    except MilkrunError:
+        raise
+    except Exception as e:  # a solver crash is reported, not raised as a traceback
+        return Result("error", solver, message=f"{type(e).__name__}: {e}",
+                      seconds={"solve": time.perf_counter() - t0})
+    if values is None and start is not None and status in ("time_limit", "feasible", "error"):
+        if start_is_a_plan(built, start, ir):  # the solver found nothing better: the start is still a plan
+            why = "in the time" if status == "time_limit" else f"({termination})"
+            values, status = start, "feasible" if status == "error" else status
+            extra["message"] = (f"the solver found no plan of its own {why}; the plan reported is the start "
+                                "given (--start), checked against every constraint")
+    result = Result(status, solver, termination=termination, seconds={"solve": time.perf_counter() - t0})
+    result.size = {"variables": int(m.nvars), "constraints": int(m.ncons)}
+    result.extra = extra
+    if status == "error":
+        result.message = f"the solver ended without a usable answer ({termination})"
+    if extra.get("message") and status not in ("infeasible",):
+        result.message = extra.pop("message")
+    if status == "infeasible":
+        result.message = extra.pop("message", None) or "no assignment satisfies all constraints"
+        with silenced(True):
+            result.why = explain_infeasible(m, ir)
+    if status == "unbounded":
+        result.message = "the objective can improve without limit: a bound or constraint is missing"
+    if values is None or status in ("infeasible", "unbounded", "error"):
+        if status == "time_limit":
+            result.message = "the time limit was reached before any feasible plan was found"
+            if bound is not None and built.primary:  # what was proven still counts
+                result.bound = bound + built.constants.get(built.primary, 0.0)
+        return result
+    result.solution = _dataset(m, values)
+    for name, expr in built.objectives.items():
+        result.objectives[name] = _evaluate(expr, values)
+    result.primary = built.primary
+    result.sense = built.senses.get(built.primary) if built.primary else None
+    result.objective = result.objectives.get(built.primary) if built.primary else None
+    const = built.constants.get(built.primary, 0.0) if built.primary else 0.0
+    is_mip = any(v.attrs.get("integer") or v.attrs.get("binary") for v in m.variables.data.values())
+    if status == "optimal" and (not is_mip or bound is None):
+        result.bound = result.objective
+    elif bound is not None:
+        result.bound = bound + const
+    if result.objective is not None and result.bound is not None:
+        result.gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
+        if result.gap < 1e-9:
+            result.gap = 0.0
+    result.tours = {t.name: t.routes(values) for t in built.tours}
+    return result
+
+
+def _solve_plain(built, solver, opts, progress=None, start=None):
+    """HiGHS through its own API (progress, Ctrl+C keeps the incumbent); SCIP through PySCIPOpt
+    (backend_scip); other solvers through linopy. Each returns the solver's primal values."""
+    m = built.linopy
+    if solver == "highs":
+        return _solve_highs(built, opts, progress, start)
+    if solver == "scip":
+        return _solve_scip(built, opts, lazy=False, progress=progress, start=start)
+    status, condition = m.solve(solver_name=solver, progress=False, **opts)
+    values = _linopy_values(m)
+    return values, _status(condition, values is not None), None, f"{status}/{condition}", {}
+
+
+def _solve_highs(built, opts, progress=None, start=None):
+    import highspy
+
+    m = built.linopy
+    h = m.to_highspy()
+    for k, v in opts.items():
+        h.setOptionValue(k, v)
+    if start is not None:
+        highs_start(h, m, start)
+    watch_highs(h, progress)
+    h.HandleKeyboardInterrupt = True  # Ctrl-C stops the solve and keeps its incumbent (compiler/solve/result.py: exit 130)
+    _solve_interruptible(h)
+    ms = h.getModelStatus()
+    condition = h.modelStatusToString(ms).lower()
+    values = highs_values(h, m)
+    state = {highspy.HighsModelStatus.kOptimal: "optimal", highspy.HighsModelStatus.kInfeasible: "infeasible",
+             highspy.HighsModelStatus.kUnbounded: "unbounded", highspy.HighsModelStatus.kTimeLimit: "time_limit",
+             highspy.HighsModelStatus.kInterrupt: "interrupted",
+             highspy.HighsModelStatus.kSolutionLimit: "feasible", highspy.HighsModelStatus.kIterationLimit: "feasible",
+             highspy.HighsModelStatus.kObjectiveBound: "feasible", highspy.HighsModelStatus.kObjectiveTarget: "feasible",
+             }.get(ms, "error")
+    if state == "feasible" and values is None:
+        state = "error"
+    extra = {}
+    if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        h.setOptionValue("presolve", "off")
+        h.run()
+        ms2 = h.getModelStatus()
+        state = "unbounded" if ms2 == highspy.HighsModelStatus.kUnbounded else "infeasible"
+        condition += f", then without presolve: {h.modelStatusToString(ms2).lower()}"
+    if ms == highspy.HighsModelStatus.kInterrupt:
+        extra["message"] = interrupted_message(values is not None)
+    bound = None
+    info = h.getInfo()
+    if np.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e30:
+        bound = float(info.mip_dual_bound)
+    return values, state, bound, f"highs/{condition}", extra
+
+
+def _solve_interruptible(h) -> None:
+    """h.solve() with HandleKeyboardInterrupt: highspy print()s what it does on Ctrl-C; that goes
+    to stderr, so that stdout keeps exactly the report (one JSON document with --json)."""
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        h.solve()
+
+
+@contextlib.contextmanager
+def _sigint_noted():
+    """Notes a Ctrl-C (SIGINT) that a solver path handles itself (HiGHS rounds of lazy cuts stop
+    and keep their incumbent), then lets it act as usual. Only where SIGINT has its default
+    handler: a sweep's worker ignores it (its coordinator handles Ctrl-C) and keeps ignoring it."""
+    import signal
+    import threading
+
+    caught: list[int] = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield caught
+        return
+
+    def note(signum, frame):
+        caught.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def watch_highs(h, progress) -> None:
+    """Feed a SolveProgress from HiGHS's MIP callbacks."""
+    if progress is None:
+        return
+    from milkrun.compiler.solve.progress import finite
+
+    def on_event(e):
+        d = e.data_out
+        progress.update(incumbent=finite(d.mip_primal_bound), bound=finite(d.mip_dual_bound),
+                        gap=finite(d.mip_gap), nodes=int(d.mip_node_count))
+
+    h.cbMipInterrupt.subscribe(on_event)
+
+
+def start_is_a_plan(built, start: np.ndarray, ir) -> bool:
+    """A start that sets every declared variable, breaks no row it fully sets, and whose tours have
+    no subtour is a feasible plan (the rows it leaves unset belong to tour formulations only)."""
+    from milkrun.compiler.solve.lazy_tours import SubtourSeparator
+    from milkrun.compiler.solve.start import start_problems
+
+    if ir is None:
+        return False
+    m = built.linopy
+    for sym in ir.of_kind("var"):
+        lab = np.asarray(m.variables[sym.name].labels.values).ravel()
+        lab = lab[lab >= 0]
+        if np.isnan(start[lab]).any():
+            return False
+    if start_problems(m, start):
+        return False
+    families = [t for t in built.tours if t.visits is not None]
+    return not any(True for _ in SubtourSeparator(families).subtours(start))
+
+
+def highs_start(h, m, start: np.ndarray) -> None:
+    """Give HiGHS a (possibly partial) start; it completes a partial one by a sub-MIP."""
+    vlabels = np.asarray(m.matrices.vlabels)
+    vals = start[vlabels]
+    cols = np.flatnonzero(~np.isnan(vals)).astype(np.int32)
+    h.setSolution(len(cols), cols, vals[cols].astype(float))
+
+
+def highs_values(h, m) -> np.ndarray | None:
+    """HiGHS's primal values by linopy label, or None when it has no feasible point."""
+    if int(h.getInfo().primal_solution_status) != 2:  # 2 = feasible
+        return None
+    vlabels = np.asarray(m.matrices.vlabels)
+    out = np.full(_n_labels(m), np.nan)
+    out[vlabels] = np.asarray(h.getSolution().col_value, dtype=float)
+    return out
+
+
+def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
+    from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, values as scip_values, watch_scip
+    from milkrun.compiler.solve.lazy_tours import solve_scip
+
+    extra = {}
+    if lazy:
+        model, by_label, report = solve_scip(built, opts, progress=progress, start=start)
+        extra["lazy"] = vars(report)
+    else:
+        model, by_label = to_scip(built.linopy)
+        watch_scip(model, progress)
+        if opts:
+            model.setParams(opts)
+        if start is not None:
+            add_start(model, by_label, start)
+        model.optimize()
+    condition = model.getStatus()
+    vals = scip_values(model, by_label)
+    state = STATUS.get(condition) or ("feasible" if vals is not None else "error")
+    if state == "time_limit" and vals is None:
+        state = "time_limit"
+    if state == "interrupted":  # SCIP caught Ctrl-C itself (misc/catchctrlc) and kept its best solution
+        extra["message"] = interrupted_message(vals is not None)
+    try:
+        bound = float(model.getDualbound())
+        bound = bound if np.isfinite(bound) and abs(bound) < 1e19 else None  # SCIP: ±1e20 is infinity
+    except Exception:
+        bound = None
+    return vals, state, bound, f"scip/{condition}", extra
+
+
+def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None, start=None):
+    from milkrun.compiler.solve.lazy_tours import solve_highs
+
+    if solver == "highs":
+        import sys
+
+        with _sigint_noted() as ctrl_c, contextlib.redirect_stdout(sys.stderr):  # highspy print()s on Ctrl-C
+            values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress, start)
+        extra = {"lazy": vars(report)}
+        if ctrl_c and state in ("feasible", "error"):  # the round Ctrl-C stopped ended the loop
+            state, extra["message"] = "interrupted", interrupted_message(values is not None)
+        return values, state, bound, f"row generation/{state}", extra
+    if solver == "scip":
+        values, state, bound, termination, extra = _solve_scip(built, opts, lazy=True, progress=progress,
+                                                               start=start)
+        return values, state, bound, termination.replace("scip/", "constraint handler/"), extra
+    raise MilkrunError(f"lazily enforced tours need HiGHS or SCIP; with solver '{solver}' use --tour mtz or flow")
+
+
+def _status(condition: str, has_values: bool) -> str:
+    if condition == "optimal":
+        return "optimal"
+    if condition == "infeasible":
+        return "infeasible"
+    if condition == "unbounded":
+        return "unbounded"
+    if condition == "infeasible_or_unbounded":
+        return "infeasible"
+    if condition == "time_limit":
+        return "time_limit" if has_values else "time_limit"
+    if condition in ("iteration_limit", "terminated_by_limit"):
+        return "feasible" if has_values else "error"
+    return "error"  # ('ok', 'unknown') included: not a solution
+
+
+def _n_labels(m) -> int:
+    return max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
+
+
+def _linopy_values(m) -> np.ndarray | None:
+    """Primal values by label as linopy read them (solvers without a milkrun driver), or None."""
+    out = np.full(_n_labels(m), np.nan)
+    for var in m.variables.data.values():
+        lab, val = var.labels.values.ravel(), var.solution.values.ravel()
+        ok = lab >= 0
+        out[lab[ok]] = val[ok]
+    return None if np.isnan(out).all() else out
+
+
+def _dataset(m, values: np.ndarray) -> xr.Dataset:
+    data = {}
+    for name, var in m.variables.data.items():
+        lab = var.labels
+        arr = np.where(lab.values >= 0, values[np.maximum(lab.values, 0)], np.nan)
+        data[name] = xr.DataArray(arr, dims=lab.dims, coords=lab.coords)
+    return xr.Dataset(data)
+
+
+def _evaluate(expr, values: np.ndarray) -> float:
+    vars_ = expr.vars.values
+    coeffs = expr.coeffs.values
+    x = np.where(vars_ >= 0, values[np.maximum(vars_, 0)], 0.0)
+    c = np.where(vars_ >= 0, coeffs, 0.0)
+    const = float(np.nansum(expr.const.values))
+    return float(np.nansum(c * x)) + const

@@ -1,0 +1,120 @@
+"""`milkrun pareto`: compile, run the multi-objective pass, report and write the front."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from milkrun.compiler.studies.pareto.augmecon import Front, augmecon2, weighted
+from milkrun.compiler.solve.progress import GridProgress
+from milkrun.compiler.report.console import _fmt
+from milkrun.compiler.solve.session import Session
+
+
+def run_pareto(model, data=None, overrides=None, tour=None, solver="auto", options=None, time_limit=None,
+               gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False, nadir=None,
+               scenario=None, realisation=None, perturb=None, fixed=None, robust=None):
+    """Returns (Compiled, Front). `fixed` holds variables at given values (passes/fix.py)."""
+    from milkrun.compiler.passes.fix import fix_variables
+    from milkrun.compiler.pipeline import compile_model
+    from milkrun.compiler.solve.stdout_guard import silenced
+
+    compiled = compile_model(model, data, overrides, tour_method=tour or "flow", scenario=scenario,
+                             realisation=realisation, perturb=perturb, robust=robust)
+    if fixed:
+        fix_variables(compiled.built, fixed)
+    with silenced(True), GridProgress(enabled=progress) as prog:  # solver banners off stdout
+        session = Session(compiled.built, solver, options, time_limit, gap)
+        if method == "weighted":
+            front = weighted(session, primary, weights, points, prog)
+        else:
+            front = augmecon2(session, primary, points, prog, nadir)
+    return compiled, front
+
+
+def front_table(front: Front) -> pd.DataFrame:
+    frame = pd.DataFrame(front.points, index=pd.RangeIndex(1, len(front.points) + 1, name="point"))
+    frame["status"] = front.statuses
+    return frame
+
+
+def payoff_frame(front: Front) -> pd.DataFrame:
+    return pd.DataFrame(front.payoff, index=pd.Index(front.objectives, name="optimised first"),
+                        columns=front.objectives)
+
+
+def write_front(compiled, front: Front, out: Path) -> list[Path]:
+    """front.csv (objectives, ε or weights, status), payoff.csv, front.nc (every variable per point),
+    summary.json and front.png."""
+    from milkrun.compiler.report.plots import front_plot
+    from milkrun.compiler.solve.result import _netcdf_safe
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    p = out / "front.csv"
+    front_table(front).to_csv(p)
+    written.append(p)
+    p = out / "payoff.csv"
+    payoff_frame(front).to_csv(p)
+    written.append(p)
+    p = out / "summary.json"
+    p.write_text(json.dumps(front.summary(), indent=2) + "\n")
+    written.append(p)
+    if front.points:
+        p = out / "front.nc"
+        ds = _netcdf_safe(front.dataset(compiled.linopy))
+        ds.to_netcdf(p, engine="netcdf4")
+        written.append(p)
+        written.append(front_plot({"": front}, out / "front.png", title=_title(compiled, front)))
+    return written
+
+
+def _title(compiled, front: Front) -> str:
+    return f"{compiled.ir.name or 'model'}: {front.method}, {len(front.points)} points"
+
+
+def print_front(compiled, front: Front, console: Console | None = None, max_rows: int = 60,
+                quiet: bool = False) -> None:
+    """The front as tables; `quiet`: its first line only (how many points, how long)."""
+    console = console or Console()
+    console.print(f"[bold]{compiled.ir.name or 'model'}[/bold]: {len(front.points)} Pareto point(s) by "
+                  f"{front.method} ({front.seconds:.2f} s)")
+    if quiet:
+        return
+    console.print(f"  {front.solves} solves ({len(front.objectives) ** 2} for the payoff table); "
+                  f"{front.skipped_bypass} grid points skipped by the bypass rule, "
+                  f"{front.skipped_infeasible} after an infeasible point; "
+                  f"{front.dropped} dominated or duplicate point(s) removed")
+    if front.normalised_by:
+        console.print("  weights apply to objectives divided by their payoff-table ranges: "
+                      + ", ".join(f"{k} / {_fmt(v)}" for k, v in front.normalised_by.items()), markup=False)
+    if len(front.objectives) >= 3 and "payoff table" in front.nadir_from.values():
+        console.print("  note: the grid of " + ", ".join(k for k, v in front.nadir_from.items() if v == "payoff table")
+                      + " starts at the payoff table's worst value; with three or more objectives the front may "
+                        "reach below it (give --nadir NAME=VALUE to start lower)", markup=False)
+    unproven = sum(s != "optimal" for s in front.statuses)
+    if unproven:
+        console.print(f"  [yellow]{unproven} point(s) stopped by a limit before proven optimal[/yellow]")
+    if front.no_plan_in_time:
+        console.print(f"  [yellow]{front.no_plan_in_time} grid point(s) found no plan within the time limit "
+                      "and are missing from the front[/yellow]")
+    table = Table(title="payoff table (row: objective optimised first, then the others in turn)",
+                  title_justify="left", show_edge=False)
+    table.add_column("optimised")
+    for k in front.objectives:
+        table.add_column(f"{k} ({front.senses[k]})", justify="right")
+    for name, row in zip(front.objectives, front.payoff):
+        table.add_row(name, *[_fmt(v) for v in row])
+    console.print(table)
+    table = Table(title="front", title_justify="left", show_edge=False)
+    table.add_column("point", justify="right")
+    for k in front.objectives:
+        table.add_column(k, justify="right")
+    for i, p in enumerate(front.points[:max_rows], start=1):
+        table.add_row(str(i), *[_fmt(p[k]) for k in front.objectives])
+    if len(front.points) > max_rows:
+        table.add_row("…", *[""] * len(front.objectives))
+    console.print(table)
