@@ -1,7 +1,7 @@
 """Time to proven optimality of the milk-collection model for each way of enforcing tour().
 
-Cases are drawn like the paper's base case (models/routing_cases.py: coordinates in
-[0, 1000]², 1-3 milk types per farm, the paper's fleet and T) with fixed seeds, 9 to 15
+Cases are drawn like the paper's base case (compiler/studies/routing/cases.py: coordinates
+in [0, 1000]², 1-3 milk types per farm, the paper's fleet and T) with fixed seeds, 9 to 15
 farms. Each (case, solver, method) runs in a fresh process with a time cap; the table
 gives seconds to proven optimality (or the cap), the objective, and the ratio to the
 compact formulation (mtz) on the same solver, all measured in this one run.
@@ -10,12 +10,13 @@ compact formulation (mtz) on the same solver, all measured in this one run.
                                  [--methods mtz flow lazy] [--start] [--vrp E-n22-k4]
     python benchmarks/routing.py --real 50 100 300 [--improve 60] [--cap 60] [--solvers scip]
 
-Cases come from routing_cases.generate_feasible: a draw the sweep heuristic cannot serve
-is redrawn (seed + 1000), so no infeasible case is timed as a hard one; the seed used is
-in the label. `--start` hands every solve the heuristic's plan. `--real` runs the real-size
-path instead: the sweep heuristic's plan, its improvement by exact re-solves of neighbouring
-routes (models/routing_improve.py), then a time-limited solve of the whole model from it on
-each solver; it prints km and time of each step, the final plan, the bound and the gap.
+Cases come from generate_feasible (compiler/studies/routing/cases.py): a draw the sweep
+heuristic (construction.py there) cannot serve is redrawn (seed + 1000), so no infeasible case
+is timed as a hard one; the seed used is in the label. `--start` hands every solve the
+heuristic's plan. `--real` runs the real-size path instead: the sweep heuristic's plan, its
+improvement by exact re-solves of neighbouring routes (lns.py there; `milkrun first-plan
+--improve` does the same), then a time-limited solve of the whole model from it on each
+solver; it prints km and time of each step, the final plan, the bound and the gap.
 
 Target (issue 3): every case up to 13 farms proven optimal within 30 s on 2 cores;
 E-n22-k4 within 60 s.
@@ -54,8 +55,8 @@ def run(model: Path, data: Path, solver: str, method: str, cap: float, start: Pa
 def heuristic(data: Path, out: Path, improve_seconds: float = 0) -> dict:
     """The sweep heuristic's plan, then (optionally) improved by exact re-solves of neighbouring
     routes, written to `out`: km and seconds of each step."""
-    from milkrun.models.routing_improve import improve
-    from milkrun.models.routing_start import best_plan, read_case, total_km, write_start
+    from milkrun.compiler.studies.routing.construction import best_plan, read_case, total_km, write_start
+    from milkrun.compiler.studies.routing.lns import improve
 
     case = read_case(data)
     t0 = time.perf_counter()
@@ -70,7 +71,7 @@ def heuristic(data: Path, out: Path, improve_seconds: float = 0) -> dict:
 
 
 def real_sizes(args) -> int:
-    from milkrun.models.routing_cases import generate_feasible
+    from milkrun.compiler.studies.routing.cases import generate_feasible
     from milkrun.compiler.passes.tour import default_method
 
     rows = []
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
         return real_sizes(args)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        from milkrun.models.routing_cases import generate_feasible
+        from milkrun.compiler.studies.routing.cases import generate_feasible
 
         cases = []
         for n in args.farms:

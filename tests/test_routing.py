@@ -15,7 +15,7 @@ from pytest import approx
 
 import milkrun
 from milkrun.compiler.cli.command import main
-from milkrun.models import routing_cases
+from milkrun.compiler.studies.routing import cases
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "routing.mcp"
@@ -122,13 +122,13 @@ def test_time_limit_keeps_a_valid_incumbent_and_reports_the_gap(tmp_path):
     from milkrun.compiler.solve.start import read_start
     from milkrun.compiler.pipeline import finish
     from milkrun.compiler.solve.run import solve
-    from milkrun.models import routing_start
+    from milkrun.compiler.studies.routing import construction
 
-    data, seed = routing_cases.generate_feasible(11, 1, tmp_path / "case11")
+    data, seed = cases.generate_feasible(11, 1, tmp_path / "case11")
     assert seed == 1001  # the draw the heuristic can serve; its optimum is 528.1 (docs/models/routing.md)
-    assert routing_start.main([str(data), str(tmp_path / "start")]) == 0
-    case = routing_start.read_case(data)
-    start_km = routing_start.total_km(case, routing_start.best_plan(case))
+    assert main(["first-plan", str(data), str(tmp_path / "start")]) == 0
+    case = construction.read_case(data)
+    start_km = construction.total_km(case, construction.best_plan(case))
     c = milkrun.compile_model(MODEL, data, tour_method="flow")
     start, _ = read_start(c.linopy, tmp_path / "start")
     r = finish(c, solve(c.built, "highs", time_limit=10, ir=c.ir, start=start))

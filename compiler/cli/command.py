@@ -144,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     from milkrun.compiler.cli.sweep import add_sweep_arguments
 
     add_sweep_arguments(sub)
+    from milkrun.compiler.cli import first_plan
+
+    first_plan.add_arguments(sub)
     for name, command in sub.choices.items():
         output_args(command)
         if name != "convert":
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command
         with input_environment(args):
             return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
-                    "pareto": _pareto, "sweep": _sweep, "twin": _twin}[args.command](args)
+                    "pareto": _pareto, "sweep": _sweep, "twin": _twin, "first-plan": _first_plan}[args.command](args)
     except UsageError as e:
         if not as_json:
             sys.stderr.write(e.usage)
@@ -411,6 +414,12 @@ def _pareto(args) -> int:
 
 def _sweep(args) -> int:
     from milkrun.compiler.cli.sweep import run_cli
+
+    return run_cli(args)
+
+
+def _first_plan(args) -> int:
+    from milkrun.compiler.cli.first_plan import run_cli
 
     return run_cli(args)
 

@@ -15,9 +15,11 @@ by exact sub-problems (the "cluster-first, route-second" idea run repeatedly):
 Every accepted step is a plan of the whole case (the sub-case's constraints are the model's
 own, restricted to those routes), so the plan only gets shorter and is never lost.
 
-    python -m milkrun.models.routing_improve DATA_DIR START_DIR --seconds 120 [--group 3]
+    python -m milkrun.compiler.studies.routing.lns DATA_DIR START_DIR --seconds 120 [--group 3]
 
-reads the plan in START_DIR (as routing_start writes it), improves it and writes it back.
+reads the plan in START_DIR (as `milkrun first-plan` writes it), improves it and writes it back;
+`milkrun first-plan DATA_DIR START_DIR --improve 120` does both steps in one. The case, its routes
+and the plan's files come from construction.py (this module imports it; it does not import this one).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from milkrun.models.routing_start import (
+from milkrun.compiler.studies.routing.construction import (
     EPS, MODEL, Case, NoPlan, Route, _relabel, best_plan, read_case, total_km, write_start)
 
 
@@ -202,7 +204,7 @@ def read_plan(case: Case, folder: Path) -> list[Route]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Improve a routing plan by exact re-solves of neighbouring routes.")
     p.add_argument("data_dir")
-    p.add_argument("plan_dir", help="a start folder (routing_start writes one); improved in place")
+    p.add_argument("plan_dir", help="a start folder (milkrun first-plan writes one); improved in place")
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--group", type=int, default=3, help="routes re-solved together (default 3)")
     p.add_argument("--sub-seconds", type=float, default=10, help="time limit of each re-solve")

@@ -13,25 +13,28 @@ the route, built by cheapest insertion, stays within max_duration. A farm that f
 in part is split: the vehicle takes the largest share that fits, the next vehicle the
 rest. Each finished route is improved by 2-opt.
 
-    python -m milkrun.models.routing_start DATA_DIR START_DIR [--set NAME=VALUE ...] [--improve SECONDS]
+    milkrun first-plan DATA_DIR START_DIR [--set NAME=VALUE ...] [--improve SECONDS]
     milkrun solve models/routing.mcp --data DATA_DIR --start START_DIR --time-limit 300
+
+(the command's arguments and entry: compiler/cli/first_plan.py; `--improve` hands the plan to
+lns.py, which imports this module, not the other way round).
 
 The plan satisfies every constraint of models/routing.mcp, its symmetry breaking included;
 tests/test_routing.py checks that by fixing it in the model.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-MODEL = Path(__file__).with_suffix(".mcp").with_name("routing.mcp")
+from milkrun.models import shipped
+
+MODEL = shipped("routing")  # models/routing.mcp
 EPS = 1e-9
 
 
@@ -341,39 +344,3 @@ def write_start(case: Case, routes: list[Route], out: Path) -> Path:
     for name, (dims, rows) in tables.items():
         pd.DataFrame(rows, columns=dims + [name]).to_csv(out / f"{name}.csv", index=False)
     return out
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Write a first plan for models/routing.mcp (sweep heuristic).")
-    p.add_argument("data_dir")
-    p.add_argument("out_dir")
-    p.add_argument("--set", dest="overrides", action="append", default=[])
-    p.add_argument("--improve", type=float, metavar="S", default=0,
-                   help="then spend S seconds improving the plan by exact re-solves of neighbouring "
-                        "routes (models/routing_improve.py)")
-    args = p.parse_args(argv)
-    from milkrun.dsl.diagnostics import MilkrunError, render
-
-    try:
-        case = read_case(args.data_dir, args.overrides)
-    except MilkrunError as e:  # the user's data: a located message, as milkrun check gives
-        print(render(e), file=sys.stderr)
-        return 2
-    try:
-        routes = best_plan(case)
-    except NoPlan as e:
-        print(f"no first plan: {e}", file=sys.stderr)
-        return 1
-    if args.improve > 0:
-        from milkrun.models.routing_improve import improve
-
-        print(f"sweep: {len(routes)} routes, {total_km(case, routes):.3f} km", flush=True)
-        routes = improve(case, routes, args.improve, log=lambda m: print(m, flush=True))
-    write_start(case, routes, Path(args.out_dir))
-    km = total_km(case, routes)
-    print(f"{len(routes)} routes, {km:.3f} km: written to {args.out_dir}/")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

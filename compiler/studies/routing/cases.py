@@ -57,9 +57,9 @@ def generate(n_farms: int, seed: int, out: Path, max_duration: float = 3000, spe
 
 def generate_feasible(n_farms: int, seed: int, out: Path, tries: int = 20, **kw) -> tuple[Path, int]:
     """A case with a certificate of feasibility: the first of seed, seed + 1000, ... for which the
-    sweep heuristic (models/routing_start.py) finds a plan. Returns the folder and the seed used.
+    sweep heuristic (construction.py) finds a plan. Returns the folder and the seed used.
     (A case the heuristic cannot serve may still be feasible; it is skipped, never reported solved.)"""
-    from milkrun.models.routing_start import NoPlan, best_plan, read_case
+    from milkrun.compiler.studies.routing.construction import NoPlan, best_plan, read_case
 
     for t in range(tries):
         s = seed + 1000 * t
@@ -72,7 +72,7 @@ def generate_feasible(n_farms: int, seed: int, out: Path, tries: int = 20, **kw)
     raise RuntimeError(f"no case of {n_farms} farms with a heuristic plan in {tries} draws from seed {seed}")
 
 
-if __name__ == "__main__":  # python -m milkrun.models.routing_cases N SEED OUTDIR
+if __name__ == "__main__":  # python -m milkrun.compiler.studies.routing.cases N SEED OUTDIR
     import sys
 
     n, seed, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
