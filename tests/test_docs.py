@@ -333,6 +333,71 @@ def test_not_checked_blocks_say_why():
     assert not silent, f"<!-- not checked --> needs a reason: {silent}"
 
 
+# A path the docs name (quoted or plain, in prose, tables and code blocks): it starts with one of
+# the repository's folders (`compiler/solve/run.py`, `models/transport/`, `tests/test_vrp.py`), or
+# with a folder of compiler/ (`passes/fix.py`, read under compiler/), or is a file by its name
+# alone in backticks (`knapsack_tables.py`). Python names (`milkrun.compiler.studies.twin.run_twin`)
+# must import. Links between pages (`models/location.md` in docs/) are read from the page's folder.
+NAMED_FOLDERS = ("compiler", "dsl", "models", "stdlib", "benchmarks", "tests")
+COMPILER_FOLDERS = sorted(p.name for p in (REPO / "compiler").iterdir() if (p / "__init__.py").is_file())
+NAMED_PATH = re.compile(rf"(?<![\w./~-])((?:{'|'.join(NAMED_FOLDERS)})/[\w.*/-]*)")
+COMPILER_PATH = re.compile(rf"(?<![\w./~-])((?:{'|'.join(COMPILER_FOLDERS)})/[\w/-]*\.py)(?![\w/])")
+BARE_FILE = re.compile(r"`(\w+\.py)`")
+PYTHON_NAME = re.compile(r"(?<![\w./-])((?:milkrun\.)?compiler(?:\.\w+)+|milkrun(?:\.\w+)+)")
+# Not paths but patterns, each used by the docs on purpose (the reason says where and why).
+NAMED_PATH_PATTERNS = {
+    "models/NAME/": "README.md: the data folder of any shipped model (`models/NAME/` for `models/NAME.mcp`)",
+}
+
+
+def _python_name_exists(name: str) -> bool:
+    """`milkrun.a.b.c`: the longest prefix that is a module (a file, not an empty folder), then attributes."""
+    import importlib
+
+    parts = ("milkrun." + name if not name.startswith("milkrun") else name).split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        if getattr(obj, "__file__", None) is None:  # a namespace package: a folder left without modules
+            return False
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_paths_named_in_docs_exist():
+    file_names = {p.name for folder in NAMED_FOLDERS for p in (REPO / folder).rglob("*.py")}
+    file_names |= {p.name for p in REPO.glob("*.py")}
+    for pattern, reason in NAMED_PATH_PATTERNS.items():  # a pattern must still match something
+        assert list(REPO.glob(pattern.replace("NAME", "*"))), f"{pattern} ({reason}) matches nothing"
+    missing = []
+    for doc in DOCS:
+        where = doc.relative_to(REPO)
+        for number, line in enumerate(doc.read_text(encoding="utf-8").split("\n"), 1):
+            for m in NAMED_PATH.finditer(line):
+                path = m.group(1).rstrip(".,:;")
+                if path in NAMED_PATH_PATTERNS:
+                    continue
+                found = (REPO / path).exists() or (path.endswith(".md") and (doc.parent / path).exists())
+                if not found:
+                    missing.append(f"{where}:{number}: {path}")
+            for m in COMPILER_PATH.finditer(line):
+                if not (REPO / "compiler" / m.group(1)).is_file():
+                    missing.append(f"{where}:{number}: {m.group(1)} (read as compiler/{m.group(1)})")
+            for m in BARE_FILE.finditer(line):
+                if m.group(1) not in file_names:
+                    missing.append(f"{where}:{number}: {m.group(1)} (no file of that name)")
+            for m in PYTHON_NAME.finditer(line):
+                if not _python_name_exists(m.group(1)):
+                    missing.append(f"{where}:{number}: {m.group(1)} (does not import)")
+    assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
+
+
 def test_every_figures_mark_has_its_check_and_back():
     names = [s.arg for s in FIGURE_STEPS]
     missing = [n for n in names if f"figures_{n}" not in globals()]
