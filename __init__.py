@@ -1,8 +1,8 @@
 """milkrun: write a dairy logistics model once as a .mcp file; solve it with open-source solvers.
 
-The pipeline, one package per stage:
-``milkrun.dsl`` (parse → typed syntax tree) → ``milkrun.compiler`` (check → data →
-linopy backend → solve → result and report).
+The pipeline: ``milkrun.dsl`` parses a model into a typed syntax tree; ``milkrun.compiler`` takes
+it through its stages, one folder each (model → data → build → passes → solve → report), for one
+``RunOptions``; its ``studies`` run it many times (fronts, sweeps, the twin, FePIA).
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -11,6 +11,6 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
-from .compiler.pipeline import compile_model, load_model, solve_model  # noqa: E402
+from .compiler.pipeline import RunOptions, compile_model, load_model, solve_model  # noqa: E402
 
-__all__ = ["compile_model", "load_model", "solve_model", "__version__"]
+__all__ = ["RunOptions", "compile_model", "load_model", "solve_model", "__version__"]

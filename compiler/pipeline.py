@@ -1,28 +1,87 @@
-"""The pipeline in one place: parse → check → data → build → solve.
+"""The pipeline in one place: parse → check → data → build → passes → solve, for one RunOptions.
 
-    load_model(path)                       parse + includes + static checks → ModelIR
-    compile_model(path, data, overrides)   … + data binding + linopy build  → Compiled
-    solve_model(path, …)                   … + solve                         → Result
+    load_model(path)             parse + includes + checks          → ModelIR
+    compile_model(run)           … + data + build + passes          → Compiled
+    solve_compiled(compiled, run) the solve, and what every solve adds → Result
+    solve_model(run)             both                               → Result
+
+`run` is a RunOptions: everything one run needs, built once (by the command line, a study, a
+test) and passed whole; a study changes what it varies with `run.replace(...)`. The functions also
+take a model path with the options as keywords: `compile_model("transport", data=..., overrides=[...])`.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
+from milkrun.models import available, shipped
 
+from milkrun.compiler.build.figures import evaluate_kpis, run_checks
 from milkrun.compiler.build.linopy_model import BuiltModel, build
-from milkrun.compiler.model.check import check
+from milkrun.compiler.build.nonlinear import build_nonlinear
 from milkrun.compiler.data.csv_tables import read_directory
 from milkrun.compiler.data.inline import apply_scenario, read_model_data, read_override
-from milkrun.compiler.data.records import RawData
-from milkrun.compiler.build.figures import evaluate_kpis, run_checks
 from milkrun.compiler.data.instance import Instance
+from milkrun.compiler.data.records import RawData
+from milkrun.compiler.model.check import check
 from milkrun.compiler.model.ir import ModelIR
+from milkrun.compiler.passes.fix import fix_variables
+from milkrun.compiler.passes.robust import RobustOptions, describe, robust_counterpart
+from milkrun.compiler.passes.robust_nl import RobustRows
+from milkrun.compiler.passes.tour import default_method, formulations
 from milkrun.compiler.solve.result import Result
 from milkrun.compiler.solve.run import solve
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run of a model needs, in the order the pipeline uses it."""
+
+    model: str | Path                         # a path, or the name of a shipped model
+    data: str | Path | None = None            # a folder of CSV tables; None: the folder named like the model
+    overrides: tuple[str, ...] = ()           # --set NAME=VALUE changes, in order
+    scenario: str | None = None               # one of the model's named scenarios
+    perturb: tuple[str, ...] = ()             # --perturb changes (the twin's), applied after --set
+    realisation: tuple[int, int] | None = None  # (seed, k): every `uncertain` parameter drawn
+    include_path: tuple[str | Path, ...] = ()  # more folders for `include`
+    max_entries: int | None = None            # the largest set or array a model may make
+    objective: str | None = None              # optimised first; None: the model's first objective
+    tour_method: str | None = None            # mtz | flow | lazy; None: the solver's best (passes/tour.py)
+    robust: RobustOptions | None = None       # the robust counterpart of every `uncertain` row
+    fixed: Mapping | None = None              # variable name → values held fixed (passes/fix.py)
+    solver: str = "auto"
+    solver_options: Mapping[str, str] = field(default_factory=dict)
+    time_limit: float | None = None
+    gap: float | None = None
+
+    def __post_init__(self):  # lists given by callers become tuples: a RunOptions is a value
+        for name in ("overrides", "perturb", "include_path"):
+            v = getattr(self, name)
+            object.__setattr__(self, name, tuple(v) if v is not None else ())
+
+    def replace(self, **changes) -> "RunOptions":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def tour(self) -> str:
+        """The tour method this run builds with: the one asked for, else the solver's default."""
+        return self.tour_method or default_method(self.solver)
+
+
+def run_options(run: "RunOptions | str | Path", data=None, **fields) -> RunOptions:
+    """A RunOptions as given, or made from a model path and keywords (`solve_model(path, data, solver=...)`)."""
+    if isinstance(run, RunOptions):
+        if data is not None or fields:
+            return run.replace(**({"data": data} if data is not None else {}), **fields)
+        return run
+    if "options" in fields:  # the solver's options, under the name the commands use
+        fields["solver_options"] = fields.pop("options") or {}
+    return RunOptions(model=run, data=data, **{k: v for k, v in fields.items() if v is not None})
 
 
 @dataclass
@@ -44,8 +103,6 @@ def resolve_model_path(model: str | Path) -> Path:
     p = Path(model)
     if p.exists():
         return p
-    from milkrun.models import available, shipped
-
     if len(p.parts) > 1:  # a path, not a name
         raise MilkrunError(f"model file '{model}' does not exist")
     found = shipped(str(model))
@@ -63,8 +120,8 @@ def default_data_dir(model: Path) -> Path | None:
     return d if d.is_dir() else None
 
 
-def load_model(path: str | Path, include_path: list[str | Path] | None = None) -> ModelIR:
-    return check(load(path, include_path))
+def load_model(path: str | Path, include_path=None) -> ModelIR:
+    return check(load(path, list(include_path) if include_path else None))
 
 
 def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None,
@@ -91,52 +148,45 @@ def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None 
     return Instance(ir, raw, max_entries).bind_all(), data_dir
 
 
-def compile_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
-                  objective: str | None = None, tour_method: str | None = None, scenario: str | None = None,
-                  realisation: tuple[int, int] | None = None, perturb: list[str] | None = None,
-                  robust=None, include_path: list[str | Path] | None = None,
-                  max_entries: int | None = None) -> Compiled:
-    """`robust`: a passes.robust.RobustOptions; every row and objective an uncertain parameter
-    touches is then replaced by its robust counterpart (box or budget)."""
+def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled:
+    """Parse, check, bind the data, build, and apply the passes the run asks for: the robust
+    counterpart of every row and objective an uncertain parameter touches, and fixed values."""
+    run = run_options(run, data, **fields)
     t0 = time.perf_counter()
-    ir = load_model(resolve_model_path(path), include_path)
+    ir = load_model(resolve_model_path(run.model), run.include_path)
     t1 = time.perf_counter()
-    instance, data_dir = bind_data(ir, data, overrides, scenario, realisation, perturb, max_entries=max_entries)
+    instance, data_dir = bind_data(ir, run.data, list(run.overrides), run.scenario, run.realisation,
+                                   list(run.perturb), max_entries=run.max_entries)
     run_checks(ir, instance)
     t2 = time.perf_counter()
-    if ir.nonlinear:
-        from milkrun.compiler.build.nonlinear import build_nonlinear
-
-        built = build_nonlinear(ir, instance, objective, robust=robust)
+    if ir.nonlinear:  # the robust counterpart is built row by row with the model (passes/robust_nl.py)
+        built = build_nonlinear(ir, instance, run.objective, rows=RobustRows(run.robust) if run.robust else None)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
-        built = build(ir, instance, objective, tour_method)
+        built = build(ir, instance, run.objective, formulations(run.tour))
         compiled = Compiled(ir, instance, built, data_dir)
-    if robust is not None and not ir.nonlinear:
-        from milkrun.compiler.passes.robust import robust_counterpart
-
-        compiled.robust = robust_counterpart(compiled, robust)
+        if run.robust is not None:
+            compiled.robust = robust_counterpart(compiled, run.robust)
+    if run.fixed:
+        fix_variables(compiled.built, dict(run.fixed))
     t3 = time.perf_counter()
     compiled.seconds = {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2}
     return compiled
 
 
-def solve_model(path: str | Path, data: str | Path | None = None, overrides: list[str] | None = None,
-                solver: str = "auto", options: dict[str, str] | None = None, time_limit: float | None = None,
-                gap: float | None = None, objective: str | None = None, tour_method: str | None = None,
-                scenario: str | None = None, realisation: tuple[int, int] | None = None,
-                perturb: list[str] | None = None, fixed: dict | None = None, robust=None,
-                include_path: list[str | Path] | None = None, max_entries: int | None = None) -> Result:
-    """Compile and solve; `fixed` holds variables at given values (passes/fix.py) before solving."""
-    from milkrun.compiler.passes.fix import fix_variables
-    from milkrun.compiler.passes.tour import default_method
+def solve_compiled(compiled: Compiled, run: RunOptions, quiet: bool = True, progress: bool = False,
+                   start=None) -> Result:
+    """Solve with the run's solver and limits, and add what every solve adds (`finish`)."""
+    result = solve(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap, quiet=quiet,
+                   ir=compiled.ir, progress=progress, start=start)
+    return finish(compiled, result)
 
-    compiled = compile_model(path, data, overrides, objective, tour_method or default_method(solver), scenario,
-                             realisation, perturb, robust, include_path, max_entries=max_entries)
-    if fixed:
-        fix_variables(compiled.built, fixed)
-    result = solve(compiled.built, solver, options, time_limit, gap, ir=compiled.ir)
-    finish(compiled, result)
+
+def solve_model(run: RunOptions | str | Path, data=None, **fields) -> Result:
+    """Compile and solve."""
+    run = run_options(run, data, **fields)
+    compiled = compile_model(run)
+    result = solve_compiled(compiled, run)
     result.seconds = {**compiled.seconds, **result.seconds}
     result.seconds["total"] = sum(result.seconds.values())
     return result
@@ -148,8 +198,6 @@ def finish(compiled: Compiled, result: Result) -> Result:
     result.tour_families = compiled.built.tours
     result.added = added_variables(compiled, list(result.solution.data_vars))
     if compiled.robust is not None:
-        from milkrun.compiler.passes.robust import describe
-
         result.robust = describe(compiled, result)
     if result.has_solution:
         result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)

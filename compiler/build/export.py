@@ -36,6 +36,7 @@ import polars as pl
 import scipy.sparse
 
 from milkrun.dsl.diagnostics import MilkrunError
+from milkrun.compiler.build.nonlinear import NonlinearBuilt
 
 FORMATS = ("lp", "mps")
 CONTINUOUS, INTEGER, BINARY = 0, 1, 2
@@ -137,7 +138,6 @@ def _unpack(model):
     import linopy
 
     model = getattr(model, "built", model)  # a pipeline Compiled
-    from milkrun.compiler.build.nonlinear import NonlinearBuilt
 
     if isinstance(model, NonlinearBuilt):
         span, what = model.ir.nonlinear[0]

@@ -21,6 +21,7 @@ from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_line
 from milkrun.compiler.build.figures import check_kpis
 from milkrun.compiler.data.instance import Instance, _full
 from milkrun.compiler.model.ir import ModelIR, Symbol
+from milkrun.dsl.diagnostics import did_you_mean
 
 
 # Solvers read numbers of this size as infinite (SCIP's numerics/infinity, HiGHS's infinite_bound and
@@ -68,10 +69,9 @@ class BuiltModel:
 
 
 def build(ir: ModelIR, instance: Instance, objective: str | None = None,
-          tour_method: str | None = None) -> BuiltModel:
-    """`tour_method` is the command line's choice for tours whose model does not name one."""
-    from milkrun.compiler.passes import GLOBAL_CONSTRAINTS
-
+          global_constraints: dict | None = None) -> BuiltModel:
+    """`global_constraints`: name → the function that expands such a constraint into rows (the
+    pipeline gives passes/tour.py's, with the run's tour method); the build keeps the model's order."""
     m = linopy.Model()
     ORIGINS[m] = {s.name: s.span for s in ir.of_kind("constraint")}  # for backend_scip's last check
     variables: dict[str, linopy.Variable] = {}
@@ -83,7 +83,7 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
         if sym.decl.is_global:
             call = sym.decl.terms[0]
             scope = ev.declaration_scope(sym)
-            tours.append(GLOBAL_CONSTRAINTS[call.func].build(m, sym, call, ev, scope, tour_method))
+            tours.append((global_constraints or {})[call.func](m, sym, call, ev, scope))
             continue
         dropped.update(_add_constraint(m, sym, ev))
     objectives, senses, constants = {}, {}, {}
@@ -99,7 +99,6 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
     if objective is not None:
         if objective not in objectives:
-            from milkrun.dsl.diagnostics import did_you_mean
             raise MilkrunError(f"no objective named '{objective}'", hint=did_you_mean(objective, objectives))
         objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
     if objectives:
@@ -268,3 +267,42 @@ def _plain(v):
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
+
+
+def plan_vector(m, solution) -> np.ndarray:
+    """A solved plan (Dataset of variable values) as values by linopy label: how a plan found on
+    one compiled model is checked or used on another compiled from changed data."""
+    out = np.full(n_labels(m), np.nan)
+    for name in m.variables.data:
+        if name not in solution:
+            continue
+        labels = m.variables[name].labels
+        value = solution[name].reindex({d: labels.coords[d] for d in labels.dims}).transpose(*labels.dims)
+        ok = labels.values >= 0
+        out[labels.values[ok]] = np.nan_to_num(value.values[ok], nan=0.0)
+    return out
+
+
+def n_labels(m) -> int:
+    """How many variable labels a linopy model has handed out (masked entries included)."""
+    return max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
+
+
+def solution_dataset(m, values: np.ndarray) -> xr.Dataset:
+    """Values by label as one array per variable: the inverse of plan_vector."""
+    data = {}
+    for name, var in m.variables.data.items():
+        lab = var.labels
+        arr = np.where(lab.values >= 0, values[np.maximum(lab.values, 0)], np.nan)
+        data[name] = xr.DataArray(arr, dims=lab.dims, coords=lab.coords)
+    return xr.Dataset(data)
+
+
+def expression_value(expr, values: np.ndarray) -> float:
+    """A linear expression's value at values by label."""
+    vars_ = expr.vars.values
+    coeffs = expr.coeffs.values
+    x = np.where(vars_ >= 0, values[np.maximum(vars_, 0)], 0.0)
+    c = np.where(vars_ >= 0, coeffs, 0.0)
+    const = float(np.nansum(expr.const.values))
+    return float(np.nansum(c * x)) + const

@@ -7,13 +7,12 @@ so broadcasting, masks and index alignment are the linear backend's; sums reduce
 `quicksum`, never Python's `sum`; exp/log/sqrt map PySCIPOpt's functions over the array. SCIP
 needs one `addVar` per variable and one `addCons` per row, so those two steps loop over the
 entries; everything else is whole-array. A nonlinear objective goes through an auxiliary
-variable (SCIP takes linear objectives only). The solution comes back as the same xarray
-Dataset as a linear solve.
+variable (SCIP takes linear objectives only). solve/nonlinear.py solves it and reads the plan
+back as the same xarray Dataset as a linear solve.
 """
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +26,8 @@ from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, reducti
 from milkrun.compiler.build.figures import check_kpis
 from milkrun.compiler.data.instance import Instance, _full
 from milkrun.compiler.model.ir import ModelIR, Symbol
-from milkrun.compiler.solve.result import Result, interrupted_message
+from milkrun.dsl.diagnostics import did_you_mean
+from milkrun.compiler.build.linopy_model import variable_domain
 
 
 @dataclass
@@ -62,14 +62,6 @@ class NonlinearBuilt:
     @property
     def size(self) -> dict[str, int]:
         return {"variables": int(self.model.getNVars(False)), "constraints": int(self.model.getNConss(False))}
-
-
-def nonlinear_error(ir: ModelIR, solver: str) -> MilkrunError:
-    """`--solver highs` (or any linear solver) on a nonlinear model: located at the construct."""
-    span, what = ir.nonlinear[0]
-    more = f" (and {len(ir.nonlinear) - 1} more nonlinear term(s))" if len(ir.nonlinear) > 1 else ""
-    return MilkrunError(f"{what} makes the model nonlinear{more}; solver '{solver}' solves linear models only",
-                        span, hint="solve it with --solver scip (MINLP)")
 
 
 class NonlinearEvaluator(Evaluator):
@@ -158,9 +150,9 @@ def quick_sum(arr: xr.DataArray, dims: list[str]) -> xr.DataArray:
 
 
 def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = None, quiet: bool = True,
-                    robust=None) -> NonlinearBuilt:
-    """`robust`: RobustOptions; rows and objectives the uncertain data touch get their robust
-    counterpart (passes/robust_nl.py), reported in `built.robust_report`."""
+                    rows=None) -> NonlinearBuilt:
+    """`rows`: a pass that takes over the rows and objectives it claims while they are built (passes/
+    robust_nl.py's RobustRows makes those the uncertain data touch robust); None: every row as written."""
     import pyscipopt as scip
 
     model = scip.Model()
@@ -169,42 +161,34 @@ def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = Non
     ev = NonlinearEvaluator(instance, variables)
     for sym in ir.of_kind("var"):
         variables[sym.name] = _add_variables(model, sym, ev)
-    probe = report = None
-    if robust is not None:
-        from milkrun.compiler.passes.robust import RobustReport
-        from milkrun.compiler.passes.robust_nl import MarkerProbe
-
-        if not ir.uncertain_params:
-            raise MilkrunError("--robust needs parameters declared 'uncertain'; this model has none")
-        probe = MarkerProbe(ir, instance, variables, NonlinearEvaluator, robust)
-        report = RobustReport(robust)
-    robust_rows: dict = {}
+    if rows is not None:
+        rows.start(ir, instance, variables, NonlinearEvaluator)
     for sym in ir.of_kind("constraint"):
         if sym.decl.is_global:
             raise MilkrunError(f"global constraints such as {sym.decl.terms[0].func}() are not supported in "
                                "nonlinear models yet", sym.span)
-        _add_rows(model, sym, ev, probe, report, robust_rows)
+        _add_rows(model, sym, ev, rows)
     objectives, senses, epigraphs = {}, {}, {}
     for sym in ir.objectives:
-        objectives[sym.name] = _scalar(ev.number(sym.decl.expr, Scope({}), "an objective"))
+        objectives[sym.name] = scalar(ev.number(sym.decl.expr, Scope({}), "an objective"))
         big = _too_large(objectives[sym.name])
         if big is not None:
             raise MilkrunError(f"objective '{sym.name}' holds the number {big:g}: {_INFINITE}", sym.span,
                                hint=_SCALE_HINT)
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
-        if probe is not None:
-            t = _robust_objective(model, sym, senses[sym.name], probe, report, robust_rows)
+        if rows is not None:
+            t = rows.objective(model, sym, senses[sym.name])
             if t is not None:
                 epigraphs[sym.name] = t
                 objectives[sym.name] = t
     if objective is not None:
         if objective not in objectives:
-            from milkrun.dsl.diagnostics import did_you_mean
             raise MilkrunError(f"no objective named '{objective}'", hint=did_you_mean(objective, objectives))
         objectives = {objective: objectives[objective], **{k: v for k, v in objectives.items() if k != objective}}
     check_kpis(ir, instance, variables)  # their data-dependent mistakes now, not after the solve
-    built = NonlinearBuilt(model, variables, objectives, senses, ir, instance, robust_epigraphs=epigraphs,
-                           robust_rows=robust_rows, robust_report=report, robust_probe=probe)
+    built = NonlinearBuilt(model, variables, objectives, senses, ir, instance, robust_epigraphs=epigraphs)
+    if rows is not None:
+        rows.finish(built)
     if objectives:
         name = next(iter(objectives))
         f, sense = objectives[name], senses[name]
@@ -229,15 +213,13 @@ def _degree(f) -> float:
     return math.inf  # a general expression (exp, log, sqrt, fractional powers, ratios)
 
 
-def _scalar(v):
+def scalar(v):
     if isinstance(v, xr.DataArray):
         v = v.values.item() if v.dtype == object else float(v)
     return v
 
 
 def _add_variables(model, sym: Symbol, ev: Evaluator) -> xr.DataArray:
-    from milkrun.compiler.build.linopy_model import variable_domain
-
     d: ast.VarDecl = sym.decl
     scope, lower, upper = variable_domain(sym, ev)
     lo = _full(lower, scope).values if scope.coords else np.asarray(float(lower))
@@ -279,18 +261,12 @@ def _keys(scope: Scope):
     return label
 
 
-def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust_rows=None) -> None:
+def _add_rows(model, sym: Symbol, ev: Evaluator, rows=None) -> None:
     d: ast.Constraint = sym.decl
     scope = ev.declaration_scope(sym)
-    touched = False
-    if probe is not None:
-        from milkrun.compiler.passes.robust_nl import _refuse_unsafe, depends
-
-        touched = any(depends(t, probe.tainted) for t in d.terms)
-        if touched:
-            for t in d.terms:
-                _refuse_unsafe(t, probe.tainted, f"constraint '{sym.name}'")
-    source = probe.ev if touched else ev
+    claimed = rows.evaluator_for(sym) if rows is not None else None  # the pass's evaluator, or None
+    touched = claimed is not None
+    source = claimed if touched else ev
     terms = [source.number(t, scope, "each side of a constraint") for t in d.terms]
     if len(terms) == 2:
         parts = [(sym.name, terms[0], d.ops[0], terms[1])]
@@ -304,17 +280,13 @@ def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust
         L = np.asarray(lhs.values if isinstance(lhs, xr.DataArray) else lhs, dtype=object)
         R = np.asarray(rhs.values if isinstance(rhs, xr.DataArray) else rhs, dtype=object)
         L, R = np.broadcast_arrays(L, R)
-        changes = None
-        if touched:
-            from milkrun.compiler.passes.robust_nl import new_changes
-
-            changes = new_changes(probe)
+        changes = rows.family() if touched else None
         for k, on in enumerate(np.asarray(active.values).reshape(-1)):
             if not on:
                 continue
             a, b = L.reshape(-1)[k], R.reshape(-1)[k]
             if touched:
-                _robust_add(model, probe, name, keys(k), a, b, op, sym, changes, robust_rows)
+                rows.add(model, name, keys(k), a, b, op, sym, changes)
                 continue
             if isinstance(a, (int, float)) and isinstance(b, (int, float)):
                 holds = {"<=": a <= b + 1e-9, ">=": a >= b - 1e-9, "==": abs(a - b) <= 1e-9}[op]
@@ -332,120 +304,4 @@ def _add_rows(model, sym: Symbol, ev: Evaluator, probe=None, report=None, robust
                 {"<=": b >= a, ">=": b <= a, "==": b == a}[op]
             model.addCons(row, name=f"{name}{keys(k)}")
         if changes is not None:
-            from milkrun.compiler.passes.robust_nl import record
-
-            record(report, name, changes)
-
-
-def _robust_add(model, probe, name, label, a, b, op, sym, changes, robust_rows) -> None:
-    """One row of a family the uncertain data touch: E = a - b (<=) or b - a (>=), made robust."""
-    from milkrun.compiler.passes.robust_nl import count_row, robust_row
-
-    e = (a - b) if op != ">=" else (b - a)
-    e0, devs = probe.split(e, f"constraint '{sym.name}'", sym.span)
-    if not devs:
-        row = e0
-    elif op == "==":
-        raise MilkrunError(f"constraint '{sym.name}' is an equation that uncertain data change; no plan keeps an "
-                           "equation for every value in a range. Write it as two inequalities, or make the data "
-                           "certain", sym.span)
-    else:
-        count_row(changes, devs)
-        row = robust_row(model, probe, e0, devs, f"{name}{label}", changes)
-        robust_rows.setdefault(name, []).append((label, devs))
-    if isinstance(row, (int, float)) or row.degree() == 0:
-        c = float(row) if isinstance(row, (int, float)) else float(sum(row.terms.values()))
-        if c > 1e-9:
-            raise MilkrunError(f"constraint '{sym.name}'{label} cannot hold for every value in the uncertainty "
-                               "range (it has no variable)", sym.span, kind="infeasible")
-        return
-    if op == "==":
-        model.addCons(row == 0, name=f"{name}{label}")
-    else:
-        model.addCons(row <= 0, name=f"{name}{label}")
-
-
-def _robust_objective(model, sym, sense, probe, report, robust_rows):
-    """An objective the uncertain data touch: t bounds its worst case, and t is optimised."""
-    from milkrun.compiler.passes.robust_nl import _refuse_unsafe, depends, new_changes, record
-
-    if not depends(sym.decl.expr, probe.tainted):
-        return None
-    _refuse_unsafe(sym.decl.expr, probe.tainted, f"objective '{sym.name}'")
-    f = _scalar(probe.ev.expr(sym.decl.expr, Scope({})))
-    t = model.addVar(name=f"{sym.name}_epigraph", lb=None, ub=None)
-    changes = new_changes(probe)
-    row_name = f"{sym.name}_robust"
-    if sense == "min":  # f - t <= 0
-        _robust_add(model, probe, row_name, "", f, t, "<=", sym, changes, robust_rows)
-    else:  # t - f <= 0
-        _robust_add(model, probe, row_name, "", f, t, ">=", sym, changes, robust_rows)
-    record(report, row_name, changes)
-    report.epigraphs[sym.name] = t.name
-    return t
-
-
-STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",
-          "timelimit": "time_limit", "gaplimit": "optimal", "userinterrupt": "interrupted"}
-
-
-def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=None) -> Result:
-    """Solve on SCIP and read the plan back as a Dataset like any solve."""
-    from milkrun.compiler.solve.scip import watch_scip
-
-    if solver != "scip":
-        raise nonlinear_error(built.ir, solver)
-    model = built.model
-    t0 = time.perf_counter()
-    watch_scip(model, progress)
-    if opts:
-        model.setParams(opts)
-    model.optimize()
-    condition = model.getStatus()
-    has = model.getNSols() > 0
-    status = STATUS.get(condition) or ("feasible" if has else "error")
-    result = Result(status, "scip", termination=f"scip/{condition}", seconds={"solve": time.perf_counter() - t0})
-    result.size = built.size
-    if status == "interrupted":
-        result.message = interrupted_message(has)
-    if status == "infeasible":
-        result.message = "no assignment satisfies all constraints (SCIP proved it on the nonlinear model)"
-    if status == "unbounded":
-        result.message = "the objective can improve without limit: a bound or constraint is missing"
-    if not has or status in ("infeasible", "unbounded"):
-        if status == "time_limit":
-            result.message = "the time limit was reached before any feasible plan was found"
-        return result
-    sol = model.getBestSol()
-    data = {}
-    for name, arr in built.variables.items():
-        flat = arr.values.reshape(-1)
-        vals = np.array([sol[v] if not isinstance(v, (int, float)) else np.nan for v in flat],
-                        dtype=float).reshape(arr.shape)
-        # SCIP's nonlinear solutions carry residues within its feasibility tolerance (1e-6):
-        # integral variables are rounded, and continuous values within 1e-7 of 0 are 0
-        integral = np.array([not isinstance(v, (int, float)) and v.vtype() in ("BINARY", "INTEGER")
-                             for v in flat], dtype=bool).reshape(arr.shape)
-        vals = np.where(integral, np.round(vals), np.where(np.abs(vals) < 1e-7, 0.0, vals))
-        data[name] = xr.DataArray(vals, dims=arr.dims, coords=arr.coords)
-    result.solution = xr.Dataset(data)
-    values = {n: da.fillna(0.0) for n, da in result.solution.data_vars.items()}
-    ev = Evaluator(built.instance, values)
-    for sym in built.ir.objectives:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            result.objectives[sym.name] = float(ev.expr(sym.decl.expr, Scope({})))
-    result.objectives = {k: result.objectives[k] for k in built.objectives}
-    for name, t in built.robust_epigraphs.items():  # robust: the objective optimised is its worst case
-        result.extra.setdefault("nominal_objectives", {})[name] = result.objectives[name]
-        result.objectives[name] = float(sol[t])
-    result.primary = built.primary
-    result.sense = built.senses.get(result.primary) if result.primary else None
-    result.objective = result.objectives.get(result.primary) if result.primary else None
-    bound = float(model.getDualbound())
-    result.bound = bound if np.isfinite(bound) and abs(bound) < 1e19 else None
-    if status == "optimal" and result.bound is None:
-        result.bound = result.objective
-    if result.objective is not None and result.bound is not None:
-        result.gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
-        result.gap = 0.0 if result.gap < 1e-9 else result.gap
-    return result
+            rows.close(name, changes)

@@ -113,3 +113,27 @@ def input_environment(args):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def robust_from(args):
+    """The robust pass's options from --robust/--level/--budget, or None."""
+    if getattr(args, "robust", None) is None:
+        if getattr(args, "budget", None) is not None or getattr(args, "level", 1.0) != 1.0:
+            raise MilkrunError("--level and --budget go with --robust box|budget")
+        return None
+    from milkrun.compiler.passes.robust import RobustOptions
+
+    return RobustOptions(args.robust, args.level, args.budget)
+
+
+def run_options_from(args):
+    """The RunOptions a command's arguments describe (the options a command lacks keep their defaults).
+    The pipeline is imported here, not at the top, so that `milkrun --help` does not load the solvers."""
+    from milkrun.compiler.pipeline import RunOptions
+
+    return RunOptions(model=args.model, data=getattr(args, "data", None),
+                      overrides=getattr(args, "overrides", None) or (), scenario=getattr(args, "scenario", None),
+                      objective=getattr(args, "objective", None), tour_method=getattr(args, "tour", None),
+                      robust=robust_from(args), solver=getattr(args, "solver", None) or "auto",
+                      solver_options=solver_options_from(getattr(args, "options", None) or []),
+                      time_limit=getattr(args, "time_limit", None), gap=getattr(args, "gap", None))

@@ -11,17 +11,17 @@ import logging
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
-from rich.console import Console
 
-from milkrun.compiler.cli.arguments import (at_least_one, input_args, input_environment, output_args, solver_args,
-                                         solver_options_from)
+from milkrun.compiler.cli.arguments import (at_least_one, input_args, input_environment, output_args, robust_from,
+                                         run_options_from, solver_args)
+from milkrun.compiler.cli.output import (EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_SOLUTION,
+                                      EXIT_SOLVED, EXIT_USER_ERROR, stdout_console)
 from milkrun.dsl.diagnostics import MilkrunError, render
 
-EXIT_SOLVED, EXIT_NO_SOLUTION, EXIT_USER_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
 
 
 class UsageError(Exception):
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                "location": str(e.span) if e.span else None, "hint": e.hint,
                "why": [text for text, _ in e.notes]}
     except BrokenPipeError:  # stdout closed by its reader (`milkrun sweep … | head`, SIGPIPE ignored)
-        _drop_stdout()
+        _dropstdout_console()
         return EXIT_BROKEN_PIPE
     except OSError as e:
         if e.filename is None:  # not about a path the user gave: a bug
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _drop_stdout() -> None:
+def _dropstdout_console() -> None:
     """After the reader of stdout has gone, what is still buffered for it is dropped, so that the
     flush at exit raises nothing."""
     try:
@@ -243,33 +243,10 @@ def console_main() -> None:
     sys.exit(main())
 
 
-def _stdout() -> Console:
-    """Rich output on stdout; when it is not a terminal, lines are not wrapped at 80 columns."""
-    import shutil
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=max(shutil.get_terminal_size((160, 24)).columns, 160),
-                          soft_wrap=True)
-    return console
-
-
-def _robust(args):
-    """The robust pass's options from --robust/--level/--budget, or None."""
-    if getattr(args, "robust", None) is None:
-        if getattr(args, "budget", None) is not None or getattr(args, "level", 1.0) != 1.0:
-            raise MilkrunError("--level and --budget go with --robust box|budget")
-        return None
-    from milkrun.compiler.passes.robust import RobustOptions
-
-    return RobustOptions(args.robust, args.level, args.budget)
-
-
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour, scenario=args.scenario,
-                             robust=_robust(args))
+    compiled = compile_model(run_options_from(args))
     nonlinear = [f"{span.line}:{span.column} {what}" for span, what in compiled.ir.nonlinear]
     size = compiled.built.size if nonlinear else {"variables": int(compiled.linopy.nvars),
                                                   "constraints": int(compiled.linopy.ncons)}
@@ -286,7 +263,7 @@ def _check(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return EXIT_SOLVED
-    out = _stdout()
+    out = stdout_console()
     out.print(f"[bold]{info['model'] or args.model}[/bold]: ok")
     if args.quiet:
         return EXIT_SOLVED
@@ -304,21 +281,15 @@ def _check(args) -> int:
 
 
 def _solve(args) -> int:
-    from milkrun.compiler.pipeline import compile_model, finish
+    from milkrun.compiler.pipeline import compile_model, solve_compiled
     from milkrun.compiler.report.console import MAX_ROWS, print_result
-    from milkrun.compiler.solve.run import solve
-
-    import time
 
     t0 = time.perf_counter()
-    from milkrun.compiler.passes.tour import default_method
-
     if args.out:  # a folder that cannot be made is refused before the solve, not after it
         Path(args.out).mkdir(parents=True, exist_ok=True)
 
-    compiled = compile_model(args.model, args.data, args.overrides, args.objective,
-                             args.tour or default_method(args.solver), scenario=args.scenario, robust=_robust(args))
-    options = solver_options_from(args.options)
+    run = run_options_from(args)
+    compiled = compile_model(run)
     start = None
     if args.start:
         from milkrun.compiler.solve.start import read_start, start_problems
@@ -328,11 +299,9 @@ def _solve(args) -> int:
         if problems and not args.quiet:
             sys.stderr.write(f"note: the start in {args.start} breaks the model, so the solver will likely "
                              "discard it:\n" + "".join(f"  {p}\n" for p in problems))
-    result = solve(compiled.built, args.solver, options, args.time_limit, args.gap, quiet=not args.log,
-                   ir=compiled.ir, progress=not (args.log or args.quiet), start=start)
-    finish(compiled, result)
+    result = solve_compiled(compiled, run, quiet=not args.log, progress=not (args.log or args.quiet), start=start)
     if compiled.robust is not None and result.robust is not None and not result.interrupted:
-        _price_of_robustness(args, result, options)
+        _price_of_robustness(run, result)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
@@ -347,10 +316,10 @@ def _solve(args) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print_result(result, _stdout(), max_rows=None if args.verbose else MAX_ROWS, verbose=args.verbose,
+        print_result(result, stdout_console(), max_rows=None if args.verbose else MAX_ROWS, verbose=args.verbose,
                      quiet=args.quiet)
         if args.out:
-            _stdout().print(f"  written to {args.out}/")
+            stdout_console().print(f"  written to {args.out}/")
     return result.exit_code
 
 
@@ -366,14 +335,13 @@ def provenance(compiled) -> dict:
             "solvers": solver_versions(), "python": sys.version.split()[0], "platform": platform.platform()}
 
 
-def _price_of_robustness(args, result, options) -> None:
+def _price_of_robustness(run, result) -> None:
     """The same model with nominal data, solved too: what the robustness costs."""
     from milkrun.compiler.pipeline import solve_model
     from milkrun.compiler.solve.stdout_guard import silenced
 
     with silenced(True):
-        nominal = solve_model(args.model, args.data, args.overrides, args.solver, options, args.time_limit, args.gap,
-                              args.objective, args.tour, scenario=args.scenario)
+        nominal = solve_model(run.replace(robust=None))
     result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
     result.robust["nominal_status"] = nominal.status
     if nominal.has_solution and result.objective is not None:
@@ -398,17 +366,16 @@ def _pareto(args) -> int:
             nadir[name.strip()] = float(value)
         except ValueError:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
-    compiled, front = run_pareto(args.model, args.data, args.overrides, args.tour, args.solver, solver_options_from(args.options),
-                                 args.time_limit, args.gap, args.primary, args.method, args.points, weights,
-                                 progress=not args.quiet, nadir=nadir, scenario=args.scenario, robust=_robust(args))
+    compiled, front = run_pareto(run_options_from(args), primary=args.primary, method=args.method, points=args.points,
+                                 weights=weights, progress=not args.quiet, nadir=nadir)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
         print(json.dumps(front.summary()))
     else:
-        print_front(compiled, front, _stdout(), max_rows=100000 if args.verbose else 60, quiet=args.quiet)
+        print_front(compiled, front, stdout_console(), max_rows=100000 if args.verbose else 60, quiet=args.quiet)
         if args.out:
-            _stdout().print(f"  written to {args.out}/")
+            stdout_console().print(f"  written to {args.out}/")
     return EXIT_SOLVED if front.points else EXIT_NO_SOLUTION
 
 
@@ -427,20 +394,19 @@ def _first_plan(args) -> int:
 def _twin(args) -> int:
     from milkrun.compiler.studies.twin import print_twin, run_twin, write_twin
 
-    if _robust(args) is not None:
+    if robust_from(args) is not None:
         raise MilkrunError("twin evaluates one design under one perturbation; --robust does not apply here "
                            "(solve the robust design with milkrun solve --robust, or sweep the perturbation)")
 
-    twin = run_twin(args.model, args.perturb, args.data, args.overrides, args.scenario, args.solver,
-                    solver_options_from(args.options), args.time_limit, args.gap, args.objective, args.tour)
+    twin = run_twin(run_options_from(args), args.perturb)
     if args.out:
         write_twin(twin, Path(args.out))
     if args.json:
         print(json.dumps(twin.summary()))
     else:
-        print_twin(twin, _stdout(), quiet=args.quiet)
+        print_twin(twin, stdout_console(), quiet=args.quiet)
         if args.out:
-            _stdout().print(f"  written to {args.out}/")
+            stdout_console().print(f"  written to {args.out}/")
     return EXIT_SOLVED if twin.columns[-1].result.has_solution else EXIT_NO_SOLUTION
 
 
@@ -448,8 +414,8 @@ def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
     from milkrun.compiler.solve.run import empty_model_error
 
-    compiled = compile_model(args.model, args.data, args.overrides, tour_method=args.tour or "flow",
-                             scenario=args.scenario, robust=_robust(args))
+    run = run_options_from(args)
+    compiled = compile_model(run.replace(tour_method=run.tour_method or "flow"))
     if not compiled.ir.nonlinear and int(compiled.linopy.nvars) == 0:  # (nonlinear: write_model refuses)
         raise empty_model_error(compiled.ir, "export")
     if compiled.built.lazy_tours and not args.quiet:
@@ -464,7 +430,7 @@ def _export(args) -> int:
     if args.json:
         print(json.dumps(info))
     elif not args.quiet:
-        _stdout().print(f"wrote {target} ({info['variables']:,} variables, {info['constraints']:,} constraints)")
+        stdout_console().print(f"wrote {target} ({info['variables']:,} variables, {info['constraints']:,} constraints)")
     return EXIT_SOLVED
 
 
@@ -477,7 +443,7 @@ def _convert(args) -> int:
         return EXIT_SOLVED
     if args.quiet:
         return EXIT_SOLVED
-    _stdout().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
+    stdout_console().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
                     f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
     return EXIT_SOLVED
 
@@ -485,7 +451,8 @@ def _convert(args) -> int:
 def _fepia(args) -> int:
     from milkrun.compiler.cli.fepia import run_cli
 
-    return run_cli(args, solver_options_from(args.options), _stdout())
+    return run_cli(args, stdout_console())
+
 
 if __name__ == "__main__":
     console_main()

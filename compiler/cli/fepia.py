@@ -10,6 +10,7 @@ from rich.console import Console
 
 from milkrun.dsl.diagnostics import MilkrunError, Span
 
+from milkrun.compiler.cli.arguments import solver_options_from
 from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
 from milkrun.compiler.studies.fepia.report import print_fepia, summary, write
 
@@ -23,7 +24,7 @@ def _listed(text: str | None, flag: str) -> list[str] | None:
     return items
 
 
-def spec_from_args(args, options: dict) -> FepiaSpec:
+def spec_from_args(args) -> FepiaSpec:
     if getattr(args, "robust", None):
         raise MilkrunError("fepia holds configurations under scenarios; it does not take --robust",
                            Span("--robust", 1, 1), hint="run `milkrun solve --robust` on a configuration instead")
@@ -45,16 +46,16 @@ def spec_from_args(args, options: dict) -> FepiaSpec:
             raise MilkrunError(f"--radius-range expects LO:HI (two numbers), got '{args.radius_range}'",
                                Span("--radius-range", 1, 1)) from None
     return FepiaSpec(args.model, args.data, list(args.overrides), _listed(args.scenarios, "--scenarios"),
-                     args.points, args.primary, args.solver, options, args.time_limit, args.gap, args.tour,
+                     args.points, args.primary, args.solver, solver_options_from(args.options), args.time_limit, args.gap, args.tour,
                      args.group_distance, tuple(coords) if coords else None, list(args.fixed_set),
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
                      progress=sys.stderr.isatty() and not args.quiet, workers=args.workers)
 
 
-def run_cli(args, options: dict, console: Console) -> int:
+def run_cli(args, console: Console) -> int:
     """Exit 0 with at least one configuration, 1 when no front has a point."""
-    spec = spec_from_args(args, options)
+    spec = spec_from_args(args)
     err = Console(stderr=True, highlight=False)
     out = Path(args.out)
     res = run_fepia(spec, out, (lambda text: None) if args.quiet else (lambda text: err.print(text, markup=False)))

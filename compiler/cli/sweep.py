@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from milkrun.compiler.cli.arguments import at_least_one, solver_args, solver_options_from
+from milkrun.compiler.cli.output import stdout_console
 from milkrun.dsl.diagnostics import MilkrunError
 
 
@@ -111,7 +112,6 @@ def _robust(args):
 
 def run_cli(args) -> int:
     """Exit code: 0 every point has a plan, 1 some point has none (infeasible, failed, not run)."""
-    from milkrun.compiler.cli.command import _stdout
     from milkrun.compiler.studies.sweep.report import print_sweep, to_json
     from milkrun.compiler.studies.sweep.runner import run_sweep
 
@@ -119,7 +119,7 @@ def run_cli(args) -> int:
     if args.json:
         print(to_json(outcome))
     else:
-        print_sweep(outcome, _stdout())
+        print_sweep(outcome, stdout_console())
     sys.stdout.flush()
     return outcome.exit_code
 

@@ -20,6 +20,8 @@ from milkrun.compiler.model import sets as S
 from milkrun.compiler.data.records import ParamData, RawData
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast
 from milkrun.compiler.model.ir import ModelIR, Symbol
+from milkrun.compiler.data.records import SetData
+from milkrun.dsl.diagnostics import did_you_mean
 
 _OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
 _WORDS = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less than"}
@@ -130,7 +132,6 @@ class Instance:
                 S.make_index(members.get_level_values(lead))
             value = S.SetValue(sym.name, element)
             if data is not None:
-                from milkrun.compiler.data.records import SetData
                 data = SetData(data.name, data.columns[lead:], data.origin)
                 data.origin = _ShiftedOrigin(data.origin, lead)
         if len(comps) != value.arity:
@@ -477,7 +478,6 @@ def _num(v) -> str:
 
 
 def _near_element(value, idx: pd.Index) -> str | None:
-    from milkrun.dsl.diagnostics import did_you_mean
     if len(idx) > 5000:
         return None
     return did_you_mean(str(value), [str(x) for x in idx])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
+from milkrun.compiler.model.global_constraints import GLOBAL_CONSTRAINTS
 from milkrun.compiler.model.ir import BUILTIN_SETS, ModelIR, Position, Symbol
 from milkrun.compiler.model.sets import normalize
 
@@ -515,8 +516,6 @@ class _Checker:
                                hint="quotes make text (an element's name); numbers are written without them")
 
     def _check_global(self, d: ast.Constraint, scope):
-        from milkrun.compiler.passes import GLOBAL_CONSTRAINTS
-
         call = d.terms[0]
         if not isinstance(call, ast.Call):
             raise MilkrunError(f"constraint '{d.name}' needs a comparison (<=, >= or ==), or a global constraint "
@@ -530,8 +529,6 @@ class _Checker:
         spec.check(call, self, scope)
 
     def _call(self, e: ast.Call, scope) -> int:
-        from milkrun.compiler.passes import GLOBAL_CONSTRAINTS
-
         if e.func in GLOBAL_CONSTRAINTS:
             raise MilkrunError(f"{e.func}(...) is a constraint on its own, not a value", e.span,
                                hint=f"write it as a constraint: name[...]: {e.func}(...)")

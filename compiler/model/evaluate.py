@@ -26,6 +26,7 @@ from milkrun.dsl.diagnostics import MilkrunError
 from milkrun.compiler.model import sets as S
 from milkrun.compiler.model.check import chain
 from milkrun.compiler.model.ir import BUILTIN_SETS, Symbol
+from milkrun.dsl.diagnostics import did_you_mean
 
 SLICE_PREFIX = "__slice"
 _NOUNS = {"var": "variable", "param": "parameter"}
@@ -644,8 +645,6 @@ class Evaluator:
                 value = S.normalize(other.value)
                 coords = scope.coords[index.name]
                 if value not in coords:
-                    from milkrun.dsl.diagnostics import did_you_mean
-
                     raise MilkrunError(f"'{value}' is not one of the values '{index.name}' takes here",
                                        other.span, hint=did_you_mean(str(value), [str(x) for x in coords]))
 

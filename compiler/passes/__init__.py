@@ -1,8 +1,4 @@
-"""Compiler passes: transformations of the compiled model, each a small step.
-
-Global constraints (constraints a modeller states in one line, which the compiler
-turns into rows, variables or solver callbacks) are registered here by name.
+"""Compiler passes: transformations of the built model, each a small step that can be undone or reported:
+global constraints expanded into rows (tour.py), robust counterparts (robust.py, robust_nl.py), design
+decisions fixed (fix.py). Imports: model/, data/, build/.
 """
-from milkrun.compiler.passes.tour import TOUR
-
-GLOBAL_CONSTRAINTS = {"tour": TOUR}

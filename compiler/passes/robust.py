@@ -32,6 +32,8 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
+from milkrun.compiler.build.linopy_model import plan_vector
+from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
 
 U = "_u"  # the dimension of an uncertain parameter's entries
@@ -421,12 +423,8 @@ def describe(compiled, result) -> dict:
            "epigraphs": dict(rep.epigraphs), "nominal_objectives": {}, "worst_case": {}}
     if not result.has_solution:
         return out
-    from milkrun.compiler.build.nonlinear import NonlinearBuilt
-
     if isinstance(compiled.built, NonlinearBuilt):
         return _describe_nonlinear(compiled.built, result, out)
-    from milkrun.compiler.solve.start import plan_vector
-
     x = plan_vector(compiled.linopy, result.solution)
     for name, expr in rep.nominal_objectives.items():
         out["nominal_objectives"][name] = float(expr_values(expr, np.nan_to_num(x)))

@@ -19,7 +19,9 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from milkrun.compiler.passes.robust import FamilyChange, RobustOptions, RobustReport, check_options
+from milkrun.compiler.build.nonlinear import scalar
+from milkrun.compiler.model.evaluate import Scope
+from milkrun.compiler.passes.robust import FamilyChange, RobustOptions, RobustReport, check_options, entry_ranges
 
 MARK = "__uncertain__"
 
@@ -94,8 +96,6 @@ class MarkerProbe:
         self.entries: dict[str, tuple[str, int]] = {}  # marker name -> (param, entry)
         self.nominal, self.up, self.down, self.labels = {}, {}, {}, {}
         shadow = instance
-        from milkrun.compiler.passes.robust import entry_ranges
-
         for sym in ir.uncertain_params:
             r = entry_ranges(instance, sym.name, options.level)
             base = r.base
@@ -195,3 +195,77 @@ def count_row(changes: dict, devs: dict) -> None:
             changes[p]["rhs_only_rows"] += 1
 
 
+
+
+class RobustRows:
+    """The pass as build/nonlinear.py meets it: while the SCIP model is built, the rows and objectives
+    that uncertain data touch are claimed here and added as their robust counterparts."""
+
+    def __init__(self, options: RobustOptions):
+        self.options = options
+        self.probe: MarkerProbe | None = None
+        self.report: RobustReport | None = None
+        self.rows: dict = {}  # family -> [(row label, {(param, u): D})] for reports
+
+    def start(self, ir, instance, variables: dict, evaluator_cls) -> None:
+        if not ir.uncertain_params:
+            raise MilkrunError("--robust needs parameters declared 'uncertain'; this model has none")
+        self.probe = MarkerProbe(ir, instance, variables, evaluator_cls, self.options)
+        self.report = RobustReport(self.options)
+
+    def evaluator_for(self, sym):
+        """The evaluator with markers in place of uncertain entries, if the data touch this constraint."""
+        terms = sym.decl.terms
+        if not any(depends(t, self.probe.tainted) for t in terms):
+            return None
+        for t in terms:
+            _refuse_unsafe(t, self.probe.tainted, f"constraint '{sym.name}'")
+        return self.probe.ev
+
+    def family(self) -> dict:
+        return new_changes(self.probe)
+
+    def close(self, name: str, changes: dict) -> None:
+        record(self.report, name, changes)
+
+    def add(self, model, name, label, a, b, op, sym, changes) -> None:
+        """One row of a family the uncertain data touch: E = a - b (<=) or b - a (>=), made robust."""
+        e = (a - b) if op != ">=" else (b - a)
+        e0, devs = self.probe.split(e, f"constraint '{sym.name}'", sym.span)
+        if not devs:
+            row = e0
+        elif op == "==":
+            raise MilkrunError(f"constraint '{sym.name}' is an equation that uncertain data change; no plan keeps "
+                               "an equation for every value in a range. Write it as two inequalities, or make the "
+                               "data certain", sym.span)
+        else:
+            count_row(changes, devs)
+            row = robust_row(model, self.probe, e0, devs, f"{name}{label}", changes)
+            self.rows.setdefault(name, []).append((label, devs))
+        if isinstance(row, (int, float)) or row.degree() == 0:
+            c = float(row) if isinstance(row, (int, float)) else float(sum(row.terms.values()))
+            if c > 1e-9:
+                raise MilkrunError(f"constraint '{sym.name}'{label} cannot hold for every value in the uncertainty "
+                                   "range (it has no variable)", sym.span, kind="infeasible")
+            return
+        model.addCons(row == 0 if op == "==" else row <= 0, name=f"{name}{label}")
+
+    def objective(self, model, sym, sense: str):
+        """An objective the uncertain data touch: t bounds its worst case, and t is optimised; None if untouched."""
+        if not depends(sym.decl.expr, self.probe.tainted):
+            return None
+        _refuse_unsafe(sym.decl.expr, self.probe.tainted, f"objective '{sym.name}'")
+        f = scalar(self.probe.ev.expr(sym.decl.expr, Scope({})))
+        t = model.addVar(name=f"{sym.name}_epigraph", lb=None, ub=None)
+        changes = new_changes(self.probe)
+        row_name = f"{sym.name}_robust"
+        if sense == "min":  # f - t <= 0
+            self.add(model, row_name, "", f, t, "<=", sym, changes)
+        else:  # t - f <= 0
+            self.add(model, row_name, "", f, t, ">=", sym, changes)
+        record(self.report, row_name, changes)
+        self.report.epigraphs[sym.name] = t.name
+        return t
+
+    def finish(self, built) -> None:
+        built.robust_rows, built.robust_report, built.robust_probe = self.rows, self.report, self.probe

@@ -9,7 +9,7 @@ command line:
 - ``flow`` single-commodity flow: the start sends one unit to every visited node
   (O(n²) flow variables and rows per vehicle);
 - ``lazy`` no rows up front: subtour elimination cuts are added only when a solution
-  has a subtour (see `tour_lazy.py`: a SCIP constraint handler, or a HiGHS
+  has a subtour (see solve/lazy_tours.py: a SCIP constraint handler, or a HiGHS
   row-generation loop).
 
 All three give the same optimum; they differ in speed. The arcs must be binary
@@ -26,9 +26,11 @@ import pandas as pd
 import xarray as xr
 
 from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
+from milkrun.dsl.diagnostics import MilkrunError
 
-METHODS = ("mtz", "flow", "lazy")
+from milkrun.compiler.model.global_constraints import TOUR_METHODS
+
+METHODS = TOUR_METHODS
 # Measured on the shipped milk-collection case (docs/models/routing.md): SCIP is fastest with a
 # constraint handler (lazy), HiGHS with the flow formulation (its lazy loop re-solves a MIP per round).
 DEFAULT_BY_SOLVER = {"scip": "lazy", "highs": "flow"}
@@ -90,59 +92,9 @@ def cycles(adj: np.ndarray, start: int) -> list[list[int]]:
     return out
 
 
-class TourSpec:
-    usage = "tour(arcs[*, *, ...], visits[*, ...], start = NODE, method = \"mtz\" | \"flow\" | \"lazy\")"
+class TourFormulation:
+    """The rows (or the lazy cuts' data) of each tour, by the method chosen."""
 
-    # ------------------------------------------------------------------ static checks
-    def check(self, call: ast.Call, checker, scope) -> None:
-        if len(call.args) != 2:
-            raise MilkrunError(f"tour() takes the arc variables and the visit variables: {self.usage}", call.span)
-        arcs, visits = call.args
-        arc_sets = self._sliced(arcs, 2, checker, scope, "the arcs")
-        visit_sets = self._sliced(visits, 1, checker, scope, "the visits")
-        if arc_sets[0] != arc_sets[1]:
-            raise MilkrunError(f"the arcs of a tour run between nodes of one set; the two '*' range over "
-                               f"{arc_sets[0]} and {arc_sets[1]}", arcs.span)
-        if visit_sets[0] != arc_sets[0]:
-            raise MilkrunError(f"the visits range over {visit_sets[0]}, the arcs over {arc_sets[0]}", visits.span)
-        names = {k.name for k in call.keywords}
-        for k in call.keywords:
-            if k.name not in ("start", "method"):
-                raise MilkrunError(f"tour() has no option '{k.name}'", k.span,
-                                   hint=did_you_mean(k.name, ["start", "method"]) or self.usage)
-            if k.name == "method" and (not isinstance(k.value, str) or k.value not in METHODS):
-                raise MilkrunError(f"method must be one of {', '.join(repr(m) for m in METHODS)}", k.span)
-            if k.name == "start":
-                v = k.value
-                if isinstance(v, ast.Name) and v.name not in checker.symbols:
-                    pass  # start = plant: a bare name is the element itself
-                elif isinstance(v, ast.Name):
-                    sym = checker.symbols.get(v.name)
-                    if not (sym.kind == "param" and (sym.element_param or not sym.positions)):
-                        raise MilkrunError(f"start must be a node: an element, or a parameter declared "
-                                           f"'in {arc_sets[0]}'", v.span, hint=did_you_mean(v.name, checker.symbols))
-                elif not isinstance(v, (ast.Number, str)):
-                    raise MilkrunError("start must be a node: an element or a parameter", k.span)
-        if "start" not in names:
-            raise MilkrunError(f"tour() needs start = NODE (the depot): {self.usage}", call.span)
-
-    def _sliced(self, e, n, checker, scope, what) -> list[str]:
-        if not isinstance(e, ast.Subscript):
-            raise MilkrunError(f"{what} must be a variable with '*' in {n} position{'s' if n > 1 else ''}",
-                               e.span, hint=self.usage)
-        sym = checker._lookup(e.name, e.span, scope=scope)
-        if sym.kind != "var" or sym.decl.kind != "binary":
-            raise MilkrunError(f"{what} of a tour must be binary variables; '{e.name}' is "
-                               f"{'a ' + sym.decl.kind + ' variable' if sym.kind == 'var' else 'a ' + sym.kind}",
-                               e.span)
-        checker._subscripts(sym, e.items, scope, e.span)
-        slots = [p.set_label for item, p in zip(e.items, sym.positions) if isinstance(item, ast.Slice)]
-        if len(slots) != n:
-            raise MilkrunError(f"{what} need '*' in exactly {n} position{'s' if n > 1 else ''}, found "
-                               f"{len(slots)}", e.span, hint=self.usage)
-        return slots
-
-    # ------------------------------------------------------------------ build
     def build(self, m: linopy.Model, sym, call: ast.Call, ev, scope, method: str | None) -> TourFamily:
         kw = {k.name: k.value for k in call.keywords}
         method = kw.get("method") or method or DEFAULT_METHOD
@@ -227,4 +179,10 @@ class TourSpec:
         fam.rows_added = {"rows": int(exists.sum()) + len(customers), "variables": int(exists.sum())}
 
 
-TOUR = TourSpec()
+TOUR = TourFormulation()
+
+
+def formulations(method: str | None) -> dict:
+    """What build/linopy_model.py calls for each global constraint of a model: name → function of
+    (model, constraint, call, evaluator, scope), the run's tour method bound in."""
+    return {"tour": lambda m, sym, call, ev, scope: TOUR.build(m, sym, call, ev, scope, method)}

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.dsl.includes import load
 
 PACKAGES = ("milkrun", "linopy", "highspy", "pyscipopt", "xarray", "numpy", "pandas", "dask", "distributed",
             "netCDF4", "lark")
@@ -24,8 +25,6 @@ def sha256(path: Path) -> str:
 
 def model_files(model: Path) -> list[Path]:
     """The model file and every file whose statements it includes (each statement keeps its file)."""
-    from milkrun.dsl.includes import load
-
     files = {Path(model).resolve()}
     for st in load(model).statements:
         span = getattr(st, "span", None)

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from milkrun.compiler.passes.tour import FROM, NODE, TO, TourFamily, cycles
+from milkrun.compiler.solve.highs import highs_start
+from milkrun.compiler.solve.progress import finite
+from milkrun.compiler.solve.scip import add_start, to_scip, watch_scip
 
 
 @dataclass
@@ -127,7 +130,6 @@ def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = Tr
 
     h.cbMipImprovingSolution.subscribe(on_solution)
     if progress is not None:
-        from milkrun.compiler.solve.progress import finite
 
         def on_event(e):
             progress.update(incumbent=inc_obj, bound=bound if bound is not None else finite(e.data_out.mip_dual_bound),
@@ -136,7 +138,6 @@ def solve_highs(built, options: dict, time_limit: float | None, quiet: bool = Tr
         h.cbMipInterrupt.subscribe(on_event)
     h.HandleKeyboardInterrupt = True
     if start is not None:  # the user's first plan; later rounds start from the incumbent
-        from milkrun.compiler.solve.run import highs_start
 
         highs_start(h, m, start)
     status = "error"
@@ -199,7 +200,6 @@ def solve_scip(built, options: dict, quiet: bool = True, progress=None, start=No
     """SCIP with a constraint handler that enforces the tours lazily. Returns (scip model, labels, report)."""
     import pyscipopt as scip
 
-    from milkrun.compiler.solve.scip import to_scip, watch_scip
 
     m = built.linopy
     model, by_label = to_scip(m, quiet)
@@ -253,7 +253,6 @@ def solve_scip(built, options: dict, quiet: bool = True, progress=None, start=No
     if options:
         model.setParams(options)
     if start is not None:
-        from milkrun.compiler.solve.scip import add_start
 
         add_start(model, by_label, start)
     t0 = time.perf_counter()

@@ -10,14 +10,21 @@ import contextlib
 import time
 
 import numpy as np
-import xarray as xr
 
 from milkrun.dsl.diagnostics import MilkrunError, Span
 
-from milkrun.compiler.build.linopy_model import BuiltModel
+from milkrun.compiler.build.linopy_model import BuiltModel, expression_value, n_labels, solution_dataset
+from milkrun.compiler.build.nonlinear import NonlinearBuilt
+from milkrun.compiler.solve import lazy_tours
 from milkrun.compiler.solve.diagnose import explain_infeasible
+from milkrun.compiler.solve.highs import sigint_noted, solve_highs
+from milkrun.compiler.solve.lazy_tours import SubtourSeparator
+from milkrun.compiler.solve.nonlinear import nonlinear_error, solve_nonlinear
+from milkrun.compiler.solve.progress import SolveProgress
 from milkrun.compiler.solve.result import Result, interrupted_message
 from milkrun.compiler.solve.solvers import choose_solver, solver_options
+from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, values as scip_values, watch_scip
+from milkrun.compiler.solve.start import start_problems
 from milkrun.compiler.solve.stdout_guard import silenced
 
 
@@ -28,8 +35,6 @@ def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | Non
     result says why in `solver_choice`). `progress`: show incumbent, bound and gap on stderr while
     the solver runs. `start`: values by label (NaN: unknown) handed to the solver as a first plan
     (compiler/solve/start.py)."""
-    from milkrun.compiler.build.nonlinear import NonlinearBuilt
-
     nonlinear = isinstance(built, NonlinearBuilt)
     if not nonlinear and int(built.linopy.nvars) == 0:
         raise empty_model_error(ir)
@@ -51,8 +56,6 @@ def empty_model_error(ir, what: str = "solve") -> MilkrunError:
 
 
 def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, progress: bool, start) -> Result:
-    from milkrun.compiler.build.nonlinear import NonlinearBuilt, nonlinear_error, solve_nonlinear
-    from milkrun.compiler.solve.progress import SolveProgress
 
     if isinstance(built, NonlinearBuilt):
         if solver != "scip":
@@ -102,9 +105,9 @@ def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, pro
             if bound is not None and built.primary:  # what was proven still counts
                 result.bound = bound + built.constants.get(built.primary, 0.0)
         return result
-    result.solution = _dataset(m, values)
+    result.solution = solution_dataset(m, values)
     for name, expr in built.objectives.items():
-        result.objectives[name] = _evaluate(expr, values)
+        result.objectives[name] = expression_value(expr, values)
     result.primary = built.primary
     result.sense = built.senses.get(built.primary) if built.primary else None
     result.objective = result.objectives.get(built.primary) if built.primary else None
@@ -127,7 +130,7 @@ def _solve_plain(built, solver, opts, progress=None, start=None):
     (backend_scip); other solvers through linopy. Each returns the solver's primal values."""
     m = built.linopy
     if solver == "highs":
-        return _solve_highs(built, opts, progress, start)
+        return solve_highs(built, opts, progress, start)
     if solver == "scip":
         return _solve_scip(built, opts, lazy=False, progress=progress, start=start)
     status, condition = m.solve(solver_name=solver, progress=False, **opts)
@@ -135,99 +138,9 @@ def _solve_plain(built, solver, opts, progress=None, start=None):
     return values, _status(condition, values is not None), None, f"{status}/{condition}", {}
 
 
-def _solve_highs(built, opts, progress=None, start=None):
-    import highspy
-
-    m = built.linopy
-    h = m.to_highspy()
-    for k, v in opts.items():
-        h.setOptionValue(k, v)
-    if start is not None:
-        highs_start(h, m, start)
-    watch_highs(h, progress)
-    h.HandleKeyboardInterrupt = True  # Ctrl-C stops the solve and keeps its incumbent (compiler/solve/result.py: exit 130)
-    _solve_interruptible(h)
-    ms = h.getModelStatus()
-    condition = h.modelStatusToString(ms).lower()
-    values = highs_values(h, m)
-    state = {highspy.HighsModelStatus.kOptimal: "optimal", highspy.HighsModelStatus.kInfeasible: "infeasible",
-             highspy.HighsModelStatus.kUnbounded: "unbounded", highspy.HighsModelStatus.kTimeLimit: "time_limit",
-             highspy.HighsModelStatus.kInterrupt: "interrupted",
-             highspy.HighsModelStatus.kSolutionLimit: "feasible", highspy.HighsModelStatus.kIterationLimit: "feasible",
-             highspy.HighsModelStatus.kObjectiveBound: "feasible", highspy.HighsModelStatus.kObjectiveTarget: "feasible",
-             }.get(ms, "error")
-    if state == "feasible" and values is None:
-        state = "error"
-    extra = {}
-    if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
-        h.setOptionValue("presolve", "off")
-        h.run()
-        ms2 = h.getModelStatus()
-        state = "unbounded" if ms2 == highspy.HighsModelStatus.kUnbounded else "infeasible"
-        condition += f", then without presolve: {h.modelStatusToString(ms2).lower()}"
-    if ms == highspy.HighsModelStatus.kInterrupt:
-        extra["message"] = interrupted_message(values is not None)
-    bound = None
-    info = h.getInfo()
-    if np.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e30:
-        bound = float(info.mip_dual_bound)
-    return values, state, bound, f"highs/{condition}", extra
-
-
-def _solve_interruptible(h) -> None:
-    """h.solve() with HandleKeyboardInterrupt: highspy print()s what it does on Ctrl-C; that goes
-    to stderr, so that stdout keeps exactly the report (one JSON document with --json)."""
-    import sys
-
-    with contextlib.redirect_stdout(sys.stderr):
-        h.solve()
-
-
-@contextlib.contextmanager
-def _sigint_noted():
-    """Notes a Ctrl-C (SIGINT) that a solver path handles itself (HiGHS rounds of lazy cuts stop
-    and keep their incumbent), then lets it act as usual. Only where SIGINT has its default
-    handler: a sweep's worker ignores it (its coordinator handles Ctrl-C) and keeps ignoring it."""
-    import signal
-    import threading
-
-    caught: list[int] = []
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield caught
-        return
-
-    def note(signum, frame):
-        caught.append(signum)
-        signal.default_int_handler(signum, frame)
-
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield caught
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def watch_highs(h, progress) -> None:
-    """Feed a SolveProgress from HiGHS's MIP callbacks."""
-    if progress is None:
-        return
-    from milkrun.compiler.solve.progress import finite
-
-    def on_event(e):
-        d = e.data_out
-        progress.update(incumbent=finite(d.mip_primal_bound), bound=finite(d.mip_dual_bound),
-                        gap=finite(d.mip_gap), nodes=int(d.mip_node_count))
-
-    h.cbMipInterrupt.subscribe(on_event)
-
-
 def start_is_a_plan(built, start: np.ndarray, ir) -> bool:
     """A start that sets every declared variable, breaks no row it fully sets, and whose tours have
     no subtour is a feasible plan (the rows it leaves unset belong to tour formulations only)."""
-    from milkrun.compiler.solve.lazy_tours import SubtourSeparator
-    from milkrun.compiler.solve.start import start_problems
-
     if ir is None:
         return False
     m = built.linopy
@@ -242,31 +155,10 @@ def start_is_a_plan(built, start: np.ndarray, ir) -> bool:
     return not any(True for _ in SubtourSeparator(families).subtours(start))
 
 
-def highs_start(h, m, start: np.ndarray) -> None:
-    """Give HiGHS a (possibly partial) start; it completes a partial one by a sub-MIP."""
-    vlabels = np.asarray(m.matrices.vlabels)
-    vals = start[vlabels]
-    cols = np.flatnonzero(~np.isnan(vals)).astype(np.int32)
-    h.setSolution(len(cols), cols, vals[cols].astype(float))
-
-
-def highs_values(h, m) -> np.ndarray | None:
-    """HiGHS's primal values by linopy label, or None when it has no feasible point."""
-    if int(h.getInfo().primal_solution_status) != 2:  # 2 = feasible
-        return None
-    vlabels = np.asarray(m.matrices.vlabels)
-    out = np.full(_n_labels(m), np.nan)
-    out[vlabels] = np.asarray(h.getSolution().col_value, dtype=float)
-    return out
-
-
 def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
-    from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, values as scip_values, watch_scip
-    from milkrun.compiler.solve.lazy_tours import solve_scip
-
     extra = {}
     if lazy:
-        model, by_label, report = solve_scip(built, opts, progress=progress, start=start)
+        model, by_label, report = lazy_tours.solve_scip(built, opts, progress=progress, start=start)
         extra["lazy"] = vars(report)
     else:
         model, by_label = to_scip(built.linopy)
@@ -292,13 +184,11 @@ def _solve_scip(built, opts, lazy: bool, progress=None, start=None):
 
 
 def _solve_lazy(built, solver, opts, time_limit, quiet, progress=None, start=None):
-    from milkrun.compiler.solve.lazy_tours import solve_highs
-
     if solver == "highs":
         import sys
 
-        with _sigint_noted() as ctrl_c, contextlib.redirect_stdout(sys.stderr):  # highspy print()s on Ctrl-C
-            values, state, bound, report = solve_highs(built, opts, time_limit, quiet, progress, start)
+        with sigint_noted() as ctrl_c, contextlib.redirect_stdout(sys.stderr):  # highspy print()s on Ctrl-C
+            values, state, bound, report = lazy_tours.solve_highs(built, opts, time_limit, quiet, progress, start)
         extra = {"lazy": vars(report)}
         if ctrl_c and state in ("feasible", "error"):  # the round Ctrl-C stopped ended the loop
             state, extra["message"] = "interrupted", interrupted_message(values is not None)
@@ -326,33 +216,11 @@ def _status(condition: str, has_values: bool) -> str:
     return "error"  # ('ok', 'unknown') included: not a solution
 
 
-def _n_labels(m) -> int:
-    return max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
-
-
 def _linopy_values(m) -> np.ndarray | None:
     """Primal values by label as linopy read them (solvers without a milkrun driver), or None."""
-    out = np.full(_n_labels(m), np.nan)
+    out = np.full(n_labels(m), np.nan)
     for var in m.variables.data.values():
         lab, val = var.labels.values.ravel(), var.solution.values.ravel()
         ok = lab >= 0
         out[lab[ok]] = val[ok]
     return None if np.isnan(out).all() else out
-
-
-def _dataset(m, values: np.ndarray) -> xr.Dataset:
-    data = {}
-    for name, var in m.variables.data.items():
-        lab = var.labels
-        arr = np.where(lab.values >= 0, values[np.maximum(lab.values, 0)], np.nan)
-        data[name] = xr.DataArray(arr, dims=lab.dims, coords=lab.coords)
-    return xr.Dataset(data)
-
-
-def _evaluate(expr, values: np.ndarray) -> float:
-    vars_ = expr.vars.values
-    coeffs = expr.coeffs.values
-    x = np.where(vars_ >= 0, values[np.maximum(vars_, 0)], 0.0)
-    c = np.where(vars_ >= 0, coeffs, 0.0)
-    const = float(np.nansum(expr.const.values))
-    return float(np.nansum(c * x)) + const

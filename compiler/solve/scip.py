@@ -7,6 +7,9 @@ solution back, and lets milkrun add a constraint handler (lazy tours) to the sam
 from __future__ import annotations
 
 import numpy as np
+from milkrun.dsl.diagnostics import MilkrunError
+from milkrun.compiler.build.linopy_model import _INFINITE, _SCALE_HINT, SOLVER_INFINITY, _variable_name, origin
+from milkrun.compiler.solve.progress import finite
 
 
 def to_scip(m, quiet: bool = True):
@@ -54,9 +57,6 @@ def refuse_infinite(m, M) -> None:
     """The last check before SCIP: a number it reads as infinite stops it with an error from C
     (printed straight to the terminal), so it is refused here, named. The build refuses those the
     model writes, located; this catches any a pass added afterwards (robust rows, objective rows)."""
-    from milkrun.dsl.diagnostics import MilkrunError
-
-    from milkrun.compiler.build.linopy_model import _INFINITE, _SCALE_HINT, SOLVER_INFINITY, _variable_name, origin
 
     def row_name(r: int) -> tuple[str, object]:
         family, coords = m.constraints.get_label_position(int(np.asarray(M.clabels)[r]))
@@ -126,7 +126,6 @@ def watch_scip(model, progress) -> None:
         return
     import pyscipopt as scip
 
-    from milkrun.compiler.solve.progress import finite
 
     class Watch(scip.Eventhdlr):
         def eventinit(self):

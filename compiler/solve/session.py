@@ -17,6 +17,8 @@ import numpy as np
 from milkrun.dsl.diagnostics import MilkrunError
 
 from milkrun.compiler.build.linopy_model import BuiltModel
+from milkrun.compiler.solve.highs import run_interruptible
+from milkrun.compiler.solve.scip import to_scip
 from milkrun.compiler.solve.solvers import choose_solver, solver_options
 
 
@@ -90,7 +92,6 @@ class Session:
     def _init_scip(self):
         import pyscipopt as scip
 
-        from milkrun.compiler.solve.scip import to_scip
 
         model, by_label = to_scip(self.m)
         if self.options:
@@ -143,10 +144,9 @@ class Session:
             h.changeRowBounds(row, float(lower[k]) if np.isfinite(lower[k]) else -np.inf, np.inf)
         if self._start_fits(lower):
             h.setSolution(n, np.arange(n, dtype=np.int32), self.last)
-        from milkrun.compiler.solve.run import _solve_interruptible
 
         h.HandleKeyboardInterrupt = True  # Ctrl-C stops this solve at once, not after it
-        _solve_interruptible(h)
+        run_interruptible(h)
         ms = h.getModelStatus()
         S = highspy.HighsModelStatus
         if ms == S.kInterrupt:  # the whole run stops (exit 130), not only this one of its solves

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
+from milkrun.compiler.solve.stdout_guard import silenced
 
 GENERIC = {
     "highs": {"time_limit": "time_limit", "gap": "mip_rel_gap", "threads": "threads", "log": "output_flag"},
@@ -61,7 +62,6 @@ def _option_names(solver: str) -> dict[str, object] | None:
     if solver == "highs":
         import highspy
 
-        from milkrun.compiler.solve.stdout_guard import silenced
 
         with silenced(True):  # HiGHS prints its banner when an instance is made
             opts = highspy.Highs().getOptions()

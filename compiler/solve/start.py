@@ -2,7 +2,7 @@
 
 The folder has the layout `--out` writes: one `NAME.csv` per variable, index columns
 first and the value last. So a time-limited run can be continued from its plan, and a
-construction heuristic (models/routing_start.py) can hand the solver a first plan.
+construction heuristic (`milkrun first-plan`, compiler/studies/routing/) can hand the solver a first plan.
 Entries missing from a variable's table are 0 (a heuristic writes only what it sets); a
 variable without a table is left to the solver: HiGHS and SCIP complete such a partial
 start themselves or reject it. Either way a start only helps the search and never
@@ -77,21 +77,6 @@ def _read_one(path: Path, name: str, labels, out: np.ndarray) -> int:
     ok = labs >= 0
     out[labs[ok]] = value.values[ok]
     return int(ok.sum())
-
-
-def plan_vector(m, solution) -> np.ndarray:
-    """A solved plan (Dataset of variable values) as values by linopy label: how a plan found on
-    one compiled model is checked or used on another compiled from changed data."""
-    n_labels = max((int(v.labels.max()) for v in m.variables.data.values() if v.labels.size), default=-1) + 1
-    out = np.full(n_labels, np.nan)
-    for name in m.variables.data:
-        if name not in solution:
-            continue
-        labels = m.variables[name].labels
-        value = solution[name].reindex({d: labels.coords[d] for d in labels.dims}).transpose(*labels.dims)
-        ok = labels.values >= 0
-        out[labels.values[ok]] = np.nan_to_num(value.values[ok], nan=0.0)
-    return out
 
 
 def broken_rows(m, x: np.ndarray, tol: float = 1e-6) -> pd.DataFrame:

@@ -18,8 +18,13 @@ import xarray as xr
 
 from milkrun.dsl.diagnostics import MilkrunError
 
+from milkrun.compiler.build.figures import evaluate_kpis
+from milkrun.compiler.build.linopy_model import expression_value, plan_vector
 from milkrun.compiler.passes.fix import design_names, fix_variables, solution_values
+from milkrun.compiler.pipeline import RunOptions, compile_model, run_options, solve_compiled
 from milkrun.compiler.solve.result import Result
+from milkrun.compiler.solve.start import broken_rows
+from milkrun.compiler.report.console import _fmt
 
 
 @dataclass
@@ -77,24 +82,21 @@ class Twin:
         return out
 
 
-def run_twin(model, perturb: list[str], data=None, overrides=None, scenario=None, solver="auto", options=None,
-             time_limit=None, gap=None, objective=None, tour=None) -> Twin:
-    from milkrun.compiler.passes.tour import default_method
-    from milkrun.compiler.pipeline import compile_model, finish
-    from milkrun.compiler.solve.run import solve
-
+def run_twin(run: RunOptions | str | Path, perturb: list[str], data=None, **fields) -> Twin:
+    """`run`: the baseline (a RunOptions, or a model path with its fields as keywords); `perturb`: the
+    changes of the twin's data, applied after the run's own."""
+    run = run_options(run, data, **fields)
     if not perturb:
         raise MilkrunError("twin needs at least one --perturb, e.g. --perturb 'yield_per_cow*=0.8'")
     t0 = time.perf_counter()
-    method = tour or default_method(solver)
+    perturbed = run.replace(perturb=tuple(run.perturb) + tuple(perturb))
 
     def compiled(with_perturb):
-        return compile_model(model, data, overrides, objective, method, scenario=scenario,
-                             perturb=perturb if with_perturb else None)
+        return compile_model(perturbed if with_perturb else run)
 
     base_c = compiled(False)
     design = design_names(base_c.ir)
-    base = finish(base_c, solve(base_c.built, solver, options, time_limit, gap, ir=base_c.ir))
+    base = solve_compiled(base_c, run)
     if not base.has_solution:
         raise MilkrunError(f"the baseline has no plan ({base.status}: {base.message}); there is no design to "
                            "evaluate", None, kind="infeasible" if base.status == "infeasible" else "error")
@@ -105,12 +107,12 @@ def run_twin(model, perturb: list[str], data=None, overrides=None, scenario=None
 
     adj_c = compiled(True)  # data perturbed, the design held, the rest re-optimised
     fix_variables(adj_c.built, solution_values(base.solution, design))
-    adjusted = finish(adj_c, solve(adj_c.built, solver, options, time_limit, gap, ir=adj_c.ir))
+    adjusted = solve_compiled(adj_c, run)
     col = _column("adjusted", adjusted)
     if not adjusted.has_solution:
         col.message = adjusted.message + ("; " + "; ".join(adjusted.why) if adjusted.why else "")
     columns.append(col)
-    return Twin(base_c.ir.name or Path(str(model)).stem, list(perturb), design, columns,
+    return Twin(base_c.ir.name or Path(str(run.model)).stem, list(perturb), design, columns,
                 base.kpi_docs, base.primary, time.perf_counter() - t0)
 
 
@@ -120,14 +122,10 @@ def _column(label: str, r: Result) -> Column:
 
 def _held(compiled, base: Result) -> Column:
     """The baseline plan on the perturbed model: objectives and KPIs recomputed, breaks listed."""
-    from milkrun.compiler.build.figures import evaluate_kpis
-    from milkrun.compiler.solve.run import _evaluate
-    from milkrun.compiler.solve.start import broken_rows, plan_vector
-
     m = compiled.linopy
     x = plan_vector(m, base.solution)
     broken = broken_rows(m, x)
-    objectives = {name: _evaluate(expr, np.nan_to_num(x)) for name, expr in compiled.built.objectives.items()}
+    objectives = {name: expression_value(expr, np.nan_to_num(x)) for name, expr in compiled.built.objectives.items()}
     kpis = _scalars(evaluate_kpis(compiled.ir, compiled.instance, base.solution))
     if len(broken):
         fam = broken.groupby("family", sort=False).size()
@@ -164,7 +162,6 @@ def print_twin(twin: Twin, console, quiet: bool = False) -> None:
     """The three columns side by side; `quiet`: each column's status only."""
     from rich.table import Table
 
-    from milkrun.compiler.report.console import _fmt
 
     console.print(f"[bold]{twin.model}[/bold]: digital twin, perturbation {', '.join(twin.perturb)}; design held: "
                   f"{', '.join(twin.design)} ({twin.seconds:.1f} s)")

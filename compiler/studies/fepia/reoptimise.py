@@ -15,9 +15,14 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import xarray as xr
 
 from milkrun.dsl.diagnostics import MilkrunError
+
+from milkrun.compiler.passes.fix import fix_variables, unfix_variables
+from milkrun.compiler.pipeline import RunOptions, compile_model, run_options, solve_compiled
 
 SOLVED = ("optimal", "feasible", "time_limit")
 
@@ -45,26 +50,22 @@ class Evaluation:
 class HeldDesign:
     """Compiles data cases on demand (the last one is kept) and solves configurations on them."""
 
-    def __init__(self, model, data=None, overrides=None, primary=None, solver="auto", options=None,
-                 time_limit=None, gap=None, tour=None):
-        self.model, self.data, self.overrides = model, data, list(overrides or [])
-        self.primary, self.solver, self.options = primary, solver, dict(options or {})
-        self.time_limit, self.gap, self.tour = time_limit, gap, tour
+    def __init__(self, run: RunOptions | str | Path, **fields):
+        """`run`: the base case (a RunOptions, or a model path with its fields as keywords); its
+        objective is the one re-optimised, its --set changes apply before each case's own."""
+        self.run = run_options(run, **fields)
         self._key = None
         self._case = None  # Compiled, or the MilkrunError that the data raised
         self.compiles = self.solves = 0
 
     def _compiled(self, scenario: str | None, changes: tuple[str, ...]):
-        from milkrun.compiler.passes.tour import default_method
-        from milkrun.compiler.pipeline import compile_model
-
         key = (scenario, changes)
         if key != self._key:
             self._key, self._case = key, None
             self.compiles += 1
             try:
-                self._case = compile_model(self.model, self.data, self.overrides + list(changes), self.primary,
-                                           self.tour or default_method(self.solver), scenario=scenario)
+                self._case = compile_model(self.run.replace(overrides=self.run.overrides + tuple(changes),
+                                                            scenario=scenario))
             except MilkrunError as e:
                 if e.kind != "infeasible":  # a mistake in the model or data: the user's to fix
                     raise
@@ -74,10 +75,6 @@ class HeldDesign:
     def evaluate(self, values: dict[str, xr.DataArray], scenario: str | None = None,
                  changes: tuple[str, ...] = ()) -> Evaluation:
         """Fix `values` (design variable -> whole array), re-optimise, and release the design."""
-        from milkrun.compiler.passes.fix import fix_variables, unfix_variables
-        from milkrun.compiler.pipeline import finish
-        from milkrun.compiler.solve.run import solve
-
         t0 = time.perf_counter()
         case = self._compiled(scenario, tuple(changes))
         if isinstance(case, MilkrunError):
@@ -85,11 +82,10 @@ class HeldDesign:
                               seconds=time.perf_counter() - t0)
         fix_variables(case.built, values)
         try:
-            result = solve(case.built, self.solver, self.options, self.time_limit, self.gap, quiet=True, ir=case.ir)
+            result = solve_compiled(case, self.run)
             self.solves += 1
         finally:
             unfix_variables(case.built, list(values))
-        finish(case, result)
         seconds = time.perf_counter() - t0
         if not result.has_solution:
             status = {"time_limit": "no_plan"}.get(result.status, result.status)

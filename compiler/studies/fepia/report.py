@@ -17,6 +17,7 @@ from rich.table import Table
 
 from milkrun.compiler.studies.fepia.run import FepiaResult
 from milkrun.compiler.report.console import _fmt
+from milkrun.compiler.studies.fepia.plots import features_plot, fronts_plot
 
 
 def configurations_frame(res: FepiaResult) -> pd.DataFrame:
@@ -140,8 +141,6 @@ def _clean(x):
 def write(res: FepiaResult, out: Path) -> list[Path]:
     """configurations.csv, front_points.csv, evaluations.csv, gamma.csv and phi.csv (long) with their
     wide forms, radius.csv and radius_curve.csv (with tolerances), summary.json, fronts.png, features.png."""
-    from milkrun.compiler.studies.fepia.plots import features_plot, fronts_plot
-
     out.mkdir(parents=True, exist_ok=True)
     written = []
 

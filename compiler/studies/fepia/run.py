@@ -10,8 +10,8 @@ any model that marks its design variables and declares scenarios.
     5. robustness requirements Γ and performance features Φ per configuration and scenario,
        and the robustness radius of each configuration against the tolerances (robustness.py)
 
-This module runs the steps and holds their results; fepia_report.py turns them into tables,
-files and the printout, fepia_plots.py into pictures.
+This module runs the steps and holds their results; report.py turns them into tables,
+files and the printout, plots.py into pictures.
 """
 from __future__ import annotations
 
@@ -24,9 +24,16 @@ import numpy as np
 
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
+from milkrun.compiler.build.linopy_model import solution_dataset
+from milkrun.compiler.data.inline import read_override
+from milkrun.compiler.data.records import RawData
+from milkrun.compiler.pipeline import RunOptions, bind_data, load_model, resolve_model_path
+from milkrun.compiler.solve.solvers import choose_solver
+from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
 from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, radius, violations
+from milkrun.compiler.studies.pareto.run import run_pareto, write_front
 
 
 @dataclass
@@ -54,6 +61,12 @@ class FepiaSpec:
     radius_resolution: float | None = None      # None: a thousandth of the range
     progress: bool = False
     workers: int = 1                            # fronts computed at once, each in its own process
+
+    def run(self) -> RunOptions:
+        """What every front and held solve starts from: the model, its data and --set, the solver."""
+        return RunOptions(model=self.model, data=self.data, overrides=tuple(self.overrides), solver=self.solver,
+                          solver_options=dict(self.options), time_limit=self.time_limit, gap=self.gap,
+                          tour_method=self.tour)
 
 
 @dataclass
@@ -191,10 +204,6 @@ def _design(ir) -> list[str]:
 
 def prepare(spec: FepiaSpec):
     """Everything that can be refused before the first solve. Returns (ir, result shell, base instance)."""
-    from milkrun.compiler.data.inline import read_override
-    from milkrun.compiler.data.records import RawData
-    from milkrun.compiler.pipeline import bind_data, load_model, resolve_model_path
-    from milkrun.compiler.solve.solvers import choose_solver
 
     path = resolve_model_path(spec.model)
     if not path.exists():
@@ -253,8 +262,7 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     res.groups = group(res.configurations, sites, spec.group_distance)
     say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
         f"{res.grouping}")
-    held = HeldDesign(spec.model, spec.data, spec.overrides, res.primary, spec.solver, spec.options,
-                      spec.time_limit, spec.gap, spec.tour)
+    held = HeldDesign(spec.run().replace(objective=res.primary))
     for s in res.scenarios:  # one compile per scenario, every configuration solved on it
         for g in res.groups:
             res.evaluations[(g.label, s)] = held.evaluate(g.kept.values, s, tuple(spec.fixed_set))
@@ -283,9 +291,8 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> Non
     workers = max(1, min(spec.workers, len(res.scenarios)))
     if workers > 1 and spec.solver == "highs" and "threads" not in options:
         options["threads"] = 1  # the workers share the cores
-    tasks = [{"model": spec.model, "data": spec.data, "overrides": list(spec.overrides), "tour": spec.tour,
-              "solver": spec.solver, "options": options, "time_limit": spec.time_limit, "gap": spec.gap,
-              "primary": res.primary, "points": spec.points, "scenario": s, "perturbation": res.perturbation,
+    run = spec.run().replace(solver_options=options)
+    tasks = [{"run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s, "perturbation": res.perturbation,
               "design": list(res.design), "integral": integral, "out": str(out) if out is not None else None,
               "progress": spec.progress and workers == 1} for s in res.scenarios]
     if workers == 1:
@@ -315,17 +322,12 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> Non
 def front_task(task: dict) -> dict:
     """One scenario's Pareto front and the configurations along it; plain data in and out, so it
     can run in another process."""
-    from milkrun.compiler.studies.pareto.run import run_pareto, write_front
-    from milkrun.compiler.solve.run import _dataset
-    from milkrun.compiler.solve.stdout_guard import silenced
-
     t = time.perf_counter()
     s = task["scenario"]
     with silenced(not task["progress"]):
-        compiled, front = run_pareto(task["model"], task["data"], task["overrides"], task["tour"], task["solver"],
-                                     task["options"], task["time_limit"], task["gap"], task["primary"], "augmecon2",
-                                     task["points"], progress=task["progress"], scenario=s)
-    designs = [design_of(_dataset(compiled.linopy, plan), task["design"], task["integral"]) for plan in front.plans]
+        compiled, front = run_pareto(task["run"], primary=task["primary"], points=task["points"],
+                                     progress=task["progress"])
+    designs = [design_of(solution_dataset(compiled.linopy, plan), task["design"], task["integral"]) for plan in front.plans]
     written = write_front(compiled, front, Path(task["out"]) / "fronts" / s) if task["out"] else []
     return {"scenario": s, "pi": float(compiled.instance.param(task["perturbation"])), "front": front,
             "designs": designs, "written": [str(w) for w in written], "seconds": time.perf_counter() - t}

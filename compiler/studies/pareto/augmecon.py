@@ -31,6 +31,7 @@ import xarray as xr
 
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
+from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.solve.session import Outcome, Session
 
 AUGMENTATION = 1e-3  # eps of AUGMECON2 (the paper's and pyaugmecon's default)
@@ -73,10 +74,9 @@ class Front:
 
     def dataset(self, m) -> xr.Dataset:
         """Every objective and every decision variable along a `point` dimension."""
-        from milkrun.compiler.solve.run import _dataset
 
         n = len(self.points)
-        plans = [_dataset(m, v) for v in self.plans]
+        plans = [solution_dataset(m, v) for v in self.plans]
         ds = xr.concat(plans, dim="point") if plans else xr.Dataset()
         ds = ds.assign_coords(point=np.arange(1, n + 1))
         for key in self.points[0] if self.points else []:

@@ -8,26 +8,26 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from milkrun.compiler.studies.pareto.augmecon import Front, augmecon2, weighted
-from milkrun.compiler.solve.progress import GridProgress
+from milkrun.compiler.pipeline import Compiled, RunOptions, compile_model, run_options
 from milkrun.compiler.report.console import _fmt
+from milkrun.compiler.report.plots import front_plot
+from milkrun.compiler.solve.progress import GridProgress
+from milkrun.compiler.solve.result import _netcdf_safe
 from milkrun.compiler.solve.session import Session
+from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.compiler.studies.pareto.augmecon import Front, augmecon2, weighted
 
 
-def run_pareto(model, data=None, overrides=None, tour=None, solver="auto", options=None, time_limit=None,
-               gap=None, primary=None, method="augmecon2", points=10, weights=None, progress=False, nadir=None,
-               scenario=None, realisation=None, perturb=None, fixed=None, robust=None):
-    """Returns (Compiled, Front). `fixed` holds variables at given values (passes/fix.py)."""
-    from milkrun.compiler.passes.fix import fix_variables
-    from milkrun.compiler.pipeline import compile_model
-    from milkrun.compiler.solve.stdout_guard import silenced
-
-    compiled = compile_model(model, data, overrides, tour_method=tour or "flow", scenario=scenario,
-                             realisation=realisation, perturb=perturb, robust=robust)
-    if fixed:
-        fix_variables(compiled.built, fixed)
+def run_pareto(run: RunOptions | str | Path, data=None, *, primary: str | None = None, method: str = "augmecon2",
+               points: int = 10, weights: list[float] | None = None, progress: bool = False,
+               nadir: dict | None = None, **fields) -> tuple[Compiled, Front]:
+    """The front of `run`'s model (a RunOptions, or a model path with its fields as keywords):
+    compiled once, loaded once in a solver session, one solve per grid point. Returns (Compiled, Front)."""
+    run = run_options(run, data, **fields)
+    run = run.replace(tour_method=run.tour_method or "flow")  # a session needs every row up front
+    compiled = compile_model(run)
     with silenced(True), GridProgress(enabled=progress) as prog:  # solver banners off stdout
-        session = Session(compiled.built, solver, options, time_limit, gap)
+        session = Session(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap)
         if method == "weighted":
             front = weighted(session, primary, weights, points, prog)
         else:
@@ -49,9 +49,6 @@ def payoff_frame(front: Front) -> pd.DataFrame:
 def write_front(compiled, front: Front, out: Path) -> list[Path]:
     """front.csv (objectives, ε or weights, status), payoff.csv, front.nc (every variable per point),
     summary.json and front.png."""
-    from milkrun.compiler.report.plots import front_plot
-    from milkrun.compiler.solve.result import _netcdf_safe
-
     out.mkdir(parents=True, exist_ok=True)
     written = []
     p = out / "front.csv"

@@ -17,6 +17,7 @@ from pathlib import Path
 from milkrun.dsl.diagnostics import MilkrunError, Span
 
 from milkrun.compiler.report.provenance import hashes, solver_versions, versions
+from milkrun.compiler.studies.sweep.store import _atomic
 
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -44,8 +45,6 @@ def new_manifest(model: Path, data_dir: Path | None, settings: dict, plan, optio
 
 
 def write(path: Path, manifest: dict) -> None:
-    from milkrun.compiler.studies.sweep.store import _atomic
-
     text = json.dumps(manifest, indent=2, default=str) + "\n"
     _atomic(Path(path), lambda tmp: tmp.write_text(text))
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source
+from milkrun.compiler.data.inline import read_override
+from milkrun.compiler.data.records import RawData
 
 _GRID = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*=\s*(.*?)\s*$")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -150,9 +152,6 @@ def make_plan(ir, grids: list[str] = (), scenarios: str | None = None, realisati
 
 
 def _grid_dim(ir, text: str) -> GridDim:
-    from milkrun.compiler.data.inline import read_override
-    from milkrun.compiler.data.records import RawData
-
     dim, name, texts = parse_grid(text)
     label = _register("--grid", text)
     where = Span(label, 1, text.index(name) + 1, 1, text.index(name) + len(name) + 1)

@@ -23,6 +23,9 @@ from milkrun.compiler.studies.sweep.executors import WorkerLost, make_executor
 from milkrun.compiler.studies.sweep.points import Plan, Point, make_plan
 from milkrun.compiler.studies.sweep.progress import SweepProgress
 from milkrun.compiler.studies.sweep.store import PointStore, write_outputs
+from milkrun.compiler.pipeline import bind_data, load_model, resolve_model_path
+from milkrun.compiler.solve.solvers import choose_solver, solver_options
+from milkrun.compiler.studies.sweep.executors import require_distributed
 
 REBUILD_EVERY = 60.0    # seconds between rebuilds of sweep.nc while a sweep runs
 MAX_CRASHES = 2         # a point whose worker died this often is recorded as failed
@@ -105,11 +108,7 @@ class SweepOutcome:
 def prepare(spec: SweepSpec):
     """Everything checked before a worker starts: the model, the plan, objective names, solver
     options, the data at its base values. Returns (model path, ir, plan, data folder)."""
-    from milkrun.compiler.pipeline import bind_data, load_model, resolve_model_path
-    from milkrun.compiler.solve.solvers import choose_solver, solver_options
-
     if spec.scheduler or spec.cluster:  # the extra they need, said before anything is run or written
-        from milkrun.compiler.studies.sweep.executors import require_distributed
 
         require_distributed("--scheduler" if spec.scheduler else f"--cluster {spec.cluster}")
     model = resolve_model_path(spec.model)

@@ -24,6 +24,14 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from milkrun.dsl.diagnostics import MilkrunError
+
+from milkrun.compiler.build.figures import evaluate_kpis
+from milkrun.compiler.build.linopy_model import solution_dataset
+from milkrun.compiler.passes.robust import RobustOptions
+from milkrun.compiler.pipeline import RunOptions, compile_model, solve_compiled
+from milkrun.compiler.studies.pareto.run import run_pareto
+
 SOLVED = ("optimal", "feasible", "time_limit")
 
 
@@ -31,8 +39,6 @@ def run_point(task: dict) -> dict:
     """task: model, data, overrides, scenario, realisation, mode, solver, options, time_limit,
     gap, tour, objective, pareto (dict), keep_variables (True/False/None = auto), auto_limit,
     index, key, coords. Returns index, key, status, error, seconds, host, pid, dataset."""
-    from milkrun.dsl.diagnostics import MilkrunError
-
     t0, c0 = time.perf_counter(), time.process_time()
     status, error, ds = "failed", "", None
     try:
@@ -58,39 +64,26 @@ def run_point(task: dict) -> dict:
             "host": socket.gethostname(), "pid": os.getpid(), "dataset": ds.to_dict(data="array")}
 
 
-def _compile(task: dict, tour: str | None):
-    from milkrun.compiler.pipeline import compile_model
-
-    return compile_model(task["model"], task.get("data"), list(task.get("overrides") or []),
-                         task.get("objective"), tour, **_changes(task))
-
-
-def _changes(task: dict) -> dict:
-    """The point's scenario, realisation and robust setting, as pipeline keyword arguments."""
-    extra = {}  # only what the point uses, so a milkrun without scenarios still runs grids
-    if task.get("scenario") is not None:
-        extra["scenario"] = task["scenario"]
-    if task.get("realisation") is not None:
-        extra["realisation"] = tuple(task["realisation"])
+def run_of(task: dict) -> RunOptions:
+    """The point's RunOptions: the sweep's model, data and solver with the point's --set changes,
+    scenario, realisation and robust setting."""
+    robust = None
     if task.get("robust"):
-        from milkrun.compiler.passes.robust import RobustOptions
-
         r = task["robust"]
-        extra["robust"] = RobustOptions(r["method"], float(r.get("level", 1.0)),
-                                        None if r.get("budget") is None else float(r["budget"]))
-    return extra
+        robust = RobustOptions(r["method"], float(r.get("level", 1.0)),
+                               None if r.get("budget") is None else float(r["budget"]))
+    return RunOptions(model=task["model"], data=task.get("data"), overrides=tuple(task.get("overrides") or ()),
+                      scenario=task.get("scenario"),
+                      realisation=tuple(task["realisation"]) if task.get("realisation") is not None else None,
+                      objective=task.get("objective"), tour_method=task.get("tour"), robust=robust,
+                      solver=task.get("solver") or "auto", solver_options=dict(task.get("options") or {}),
+                      time_limit=task.get("time_limit"), gap=task.get("gap"))
 
 
 def _solve(task: dict) -> xr.Dataset:
-    from milkrun.compiler.passes.tour import default_method
-    from milkrun.compiler.pipeline import finish
-    from milkrun.compiler.solve.run import solve
-
-    solver = task.get("solver", "auto")
-    compiled = _compile(task, task.get("tour") or default_method(solver))
-    result = solve(compiled.built, solver, task.get("options") or {}, task.get("time_limit"), task.get("gap"),
-                   quiet=True, ir=compiled.ir)
-    finish(compiled, result)
+    run = run_of(task)
+    compiled = compile_model(run)
+    result = solve_compiled(compiled, run)
     error = "" if result.has_solution and not result.message else (result.message or "")
     if result.why:
         error += "".join(f"\n  {w}" for w in result.why)
@@ -114,17 +107,10 @@ def _solve(task: dict) -> xr.Dataset:
 
 def _pareto(task: dict) -> xr.Dataset:
     """A front per point along `front_point`; kpis evaluated on each front point's plan."""
-    from milkrun.compiler.build.figures import evaluate_kpis
-    from milkrun.compiler.studies.pareto.run import run_pareto
-    from milkrun.compiler.solve.run import _dataset
-
     p = task.get("pareto") or {}
     t0 = time.perf_counter()
-    compiled, front = run_pareto(task["model"], task.get("data"), list(task.get("overrides") or []),
-                                 task.get("tour"), task.get("solver", "auto"), task.get("options") or {},
-                                 task.get("time_limit"), task.get("gap"), p.get("primary"),
-                                 p.get("method") or "augmecon2", p.get("points", 10), p.get("weights"),
-                                 nadir=p.get("nadir") or None, **_changes(task))
+    compiled, front = run_pareto(run_of(task), primary=p.get("primary"), method=p.get("method") or "augmecon2",
+                                 points=p.get("points", 10), weights=p.get("weights"), nadir=p.get("nadir") or None)
     t0 += float(sum(compiled.seconds.values()))  # the solves only, as for a single solve
     solve_seconds = time.perf_counter() - t0
     n = len(front.points)
@@ -142,7 +128,7 @@ def _pareto(task: dict) -> xr.Dataset:
             ds[name] = ("front_point", np.array([pt[key] for pt in front.points], dtype=float))
         ds["front_status"] = ("front_point", np.array(front.statuses, dtype=str))
         m = compiled.linopy
-        plans = [_dataset(m, v) for v in front.plans]
+        plans = [solution_dataset(m, v) for v in front.plans]
         kpis = [evaluate_kpis(compiled.ir, compiled.instance, plan) for plan in plans]
         for name in kpis[0]:
             ds[f"kpi_{name}"] = _plain_array(xr.concat([k[name] for k in kpis], dim="front_point"))
@@ -218,7 +204,5 @@ def _redirect(step: int) -> None:
 
 
 def warm_up() -> None:
-    """Import the pipeline once when a worker starts, so the first point does not pay for it."""
-    import milkrun.compiler.studies.pareto.run  # noqa: F401
-    import milkrun.compiler.pipeline  # noqa: F401
-    import milkrun.compiler.solve.run  # noqa: F401
+    """Called when a worker starts: unpickling run_point has imported this module, and with it the
+    pipeline, so the first point does not pay for the imports; nothing more to load."""
