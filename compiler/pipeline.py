@@ -17,10 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
-from milkrun.dsl.includes import load
-from milkrun.models import available, shipped
-
 from milkrun.compiler.build.figures import evaluate_kpis, run_checks
 from milkrun.compiler.build.linopy_model import BuiltModel, build
 from milkrun.compiler.build.nonlinear import build_nonlinear
@@ -36,6 +32,9 @@ from milkrun.compiler.passes.robust_nl import RobustRows
 from milkrun.compiler.passes.tour import default_method, formulations
 from milkrun.compiler.solve.result import Result
 from milkrun.compiler.solve.run import solve
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
+from milkrun.dsl.includes import load
+from milkrun.models import available, shipped
 
 
 @dataclass(frozen=True)

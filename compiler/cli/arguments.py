@@ -11,9 +11,8 @@ import argparse
 import contextlib
 import os
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.solve.solvers import SOLVER_HELP
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 def positive_seconds(text: str) -> float:

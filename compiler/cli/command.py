@@ -15,13 +15,25 @@ import time
 import traceback
 from pathlib import Path
 
-
-from milkrun.compiler.cli.arguments import (at_least_one, input_args, input_environment, output_args, robust_from,
-                                         run_options_from, solver_args)
-from milkrun.compiler.cli.output import (EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_SOLUTION,
-                                      EXIT_SOLVED, EXIT_USER_ERROR, stdout_console)
+from milkrun.compiler.cli.arguments import (
+    at_least_one,
+    input_args,
+    input_environment,
+    output_args,
+    robust_from,
+    run_options_from,
+    solver_args,
+)
+from milkrun.compiler.cli.output import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NO_SOLUTION,
+    EXIT_SOLVED,
+    EXIT_USER_ERROR,
+    stdout_console,
+)
 from milkrun.dsl.diagnostics import MilkrunError, render
-
 
 
 class UsageError(Exception):

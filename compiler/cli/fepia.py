@@ -8,11 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from milkrun.dsl.diagnostics import MilkrunError, Span
-
 from milkrun.compiler.cli.arguments import solver_options_from
-from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
 from milkrun.compiler.studies.fepia.report import print_fepia, summary, write
+from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
+from milkrun.dsl.diagnostics import MilkrunError, Span
 
 
 def _listed(text: str | None, flag: str) -> list[str] | None:

@@ -22,12 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line, utf8_text
-
+from milkrun.compiler.data.records import Origin, ParamData, RawData, SetData, cell_span
 from milkrun.compiler.model.ir import ModelIR
 from milkrun.compiler.model.sets import normalize, normalize_column
-from milkrun.compiler.data.records import Origin, ParamData, RawData, SetData, cell_span
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source, source_line, utf8_text
 
 BAD_NUMBERS = {"nan", "NaN", "NAN", "inf", "-inf", "+inf", "Inf", "-Inf", "infinity", "-infinity", "Infinity"}
 

@@ -5,13 +5,12 @@ import re
 
 import numpy as np
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
-
-from milkrun.compiler.model.ir import ModelIR
-from milkrun.compiler.model.sets import normalize
 from milkrun.compiler.data.csv_tables import read_table
 from milkrun.compiler.data.records import Adjustment, Origin, ParamData, RawData, SetData
+from milkrun.compiler.model.ir import ModelIR
+from milkrun.compiler.model.sets import normalize
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 
 def read_model_data(ir: ModelIR, raw: RawData) -> None:

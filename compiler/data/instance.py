@@ -13,15 +13,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, Span
-
+from milkrun.compiler.data.records import ParamData, RawData, SetData
 from milkrun.compiler.model import sets as S
-from milkrun.compiler.data.records import ParamData, RawData
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast
 from milkrun.compiler.model.ir import ModelIR, Symbol
-from milkrun.compiler.data.records import SetData
-from milkrun.dsl.diagnostics import did_you_mean
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 _OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
 _WORDS = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less than"}

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
-
 from milkrun.compiler.model.global_constraints import GLOBAL_CONSTRAINTS
 from milkrun.compiler.model.ir import BUILTIN_SETS, ModelIR, Position, Symbol
 from milkrun.compiler.model.sets import normalize
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 # name -> (fewest arguments, most arguments or None for any)
 BUILTINS: dict[str, tuple[int, int | None]] = {

@@ -20,13 +20,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.model import sets as S
 from milkrun.compiler.model.check import chain
 from milkrun.compiler.model.ir import BUILTIN_SETS, Symbol
-from milkrun.dsl.diagnostics import did_you_mean
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 SLICE_PREFIX = "__slice"
 _NOUNS = {"var": "variable", "param": "parameter"}

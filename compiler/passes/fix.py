@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.linopy_model import BuiltModel
 from milkrun.compiler.model.ir import ModelIR
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 def design_names(ir: ModelIR) -> list[str]:

@@ -29,12 +29,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.linopy_model import plan_vector
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError
 
 U = "_u"  # the dimension of an uncertain parameter's entries
 AFFINE_TOL = 1e-7

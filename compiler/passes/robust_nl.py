@@ -16,12 +16,11 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.nonlinear import scalar
 from milkrun.compiler.model.evaluate import Scope
 from milkrun.compiler.passes.robust import FamilyChange, RobustOptions, RobustReport, check_options, entry_ranges
+from milkrun.dsl import ast
+from milkrun.dsl.diagnostics import MilkrunError
 
 MARK = "__uncertain__"
 

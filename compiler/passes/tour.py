@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from milkrun.compiler.model.global_constraints import TOUR_METHODS
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
-
-from milkrun.compiler.model.global_constraints import TOUR_METHODS
 
 METHODS = TOUR_METHODS
 # Measured on the shipped milk-collection case (docs/models/routing.md): SCIP is fastest with a

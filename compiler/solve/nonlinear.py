@@ -7,13 +7,12 @@ import time
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope
 from milkrun.compiler.model.ir import ModelIR
 from milkrun.compiler.solve.result import Result, interrupted_message
 from milkrun.compiler.solve.scip import watch_scip
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 def nonlinear_error(ir: ModelIR, solver: str) -> MilkrunError:

@@ -11,8 +11,6 @@ import time
 
 import numpy as np
 
-from milkrun.dsl.diagnostics import MilkrunError, Span
-
 from milkrun.compiler.build.linopy_model import BuiltModel, expression_value, n_labels, solution_dataset
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.solve import lazy_tours
@@ -22,10 +20,12 @@ from milkrun.compiler.solve.lazy_tours import SubtourSeparator
 from milkrun.compiler.solve.nonlinear import nonlinear_error, solve_nonlinear
 from milkrun.compiler.solve.progress import SolveProgress
 from milkrun.compiler.solve.result import Result, interrupted_message
+from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, watch_scip
+from milkrun.compiler.solve.scip import values as scip_values
 from milkrun.compiler.solve.solvers import choose_solver, solver_options
-from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, values as scip_values, watch_scip
 from milkrun.compiler.solve.start import start_problems
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.dsl.diagnostics import MilkrunError, Span
 
 
 def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | None = None,

@@ -7,9 +7,10 @@ solution back, and lets milkrun add a constraint handler (lazy tours) to the sam
 from __future__ import annotations
 
 import numpy as np
-from milkrun.dsl.diagnostics import MilkrunError
+
 from milkrun.compiler.build.linopy_model import _INFINITE, _SCALE_HINT, SOLVER_INFINITY, _variable_name, origin
 from milkrun.compiler.solve.progress import finite
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 def to_scip(m, quiet: bool = True):

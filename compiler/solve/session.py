@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.linopy_model import BuiltModel
 from milkrun.compiler.solve.highs import run_interruptible
 from milkrun.compiler.solve.scip import to_scip
 from milkrun.compiler.solve.solvers import choose_solver, solver_options
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 GENERIC = {
     "highs": {"time_limit": "time_limit", "gap": "mip_rel_gap", "threads": "threads", "log": "output_flag"},

@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.figures import evaluate_kpis
 from milkrun.compiler.build.linopy_model import expression_value, plan_vector
 from milkrun.compiler.passes.fix import design_names, fix_variables, solution_values
 from milkrun.compiler.pipeline import RunOptions, compile_model, run_options, solve_compiled
+from milkrun.compiler.report.console import _fmt
 from milkrun.compiler.solve.result import Result
 from milkrun.compiler.solve.start import broken_rows
-from milkrun.compiler.report.console import _fmt
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 @dataclass

@@ -20,9 +20,8 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import linear_sum_assignment
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
-
 from milkrun.compiler.model.evaluate import EARTH_RADIUS_KM
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 Entry = tuple  # (variable, index labels, value)
 

@@ -14,15 +14,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.passes.fix import fix_variables, unfix_variables
 from milkrun.compiler.pipeline import RunOptions, compile_model, run_options, solve_compiled
+from milkrun.dsl.diagnostics import MilkrunError
 
 SOLVED = ("optimal", "feasible", "time_limit")
 

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from milkrun.compiler.studies.fepia.run import FepiaResult
 from milkrun.compiler.report.console import _fmt
 from milkrun.compiler.studies.fepia.plots import features_plot, fronts_plot
+from milkrun.compiler.studies.fepia.run import FepiaResult
 
 
 def configurations_frame(res: FepiaResult) -> pd.DataFrame:

@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
-
 from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.data.inline import read_override
 from milkrun.compiler.data.records import RawData
@@ -34,6 +32,7 @@ from milkrun.compiler.studies.fepia.configurations import Configuration, Group, 
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
 from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, radius, violations
 from milkrun.compiler.studies.pareto.run import run_pareto, write_front
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 
 @dataclass

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
-
 from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.solve.session import Outcome, Session
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 AUGMENTATION = 1e-3  # eps of AUGMECON2 (the paper's and pyaugmecon's default)
 

@@ -33,7 +33,17 @@ import numpy as np
 import pandas as pd
 
 from milkrun.compiler.studies.routing.construction import (
-    EPS, MODEL, Case, NoPlan, Route, _relabel, best_plan, read_case, total_km, write_start)
+    EPS,
+    MODEL,
+    Case,
+    NoPlan,
+    Route,
+    _relabel,
+    best_plan,
+    read_case,
+    total_km,
+    write_start,
+)
 
 
 def route_km(case: Case, r: Route) -> float:

@@ -25,9 +25,8 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.studies.sweep.tasks import run_point, warm_up
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 class WorkerLost(Exception):

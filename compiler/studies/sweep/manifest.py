@@ -14,10 +14,10 @@ import platform
 import sys
 from pathlib import Path
 
-from milkrun.dsl.diagnostics import MilkrunError, Span
-
 from milkrun.compiler.report.provenance import hashes, solver_versions, versions
 from milkrun.compiler.studies.sweep.store import _atomic
+from milkrun.dsl.diagnostics import MilkrunError, Span
+
 
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source
 from milkrun.compiler.data.inline import read_override
 from milkrun.compiler.data.records import RawData
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean, register_source
 
 _GRID = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*=\s*(.*?)\s*$")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table

@@ -16,16 +16,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
-
+from milkrun.compiler.pipeline import bind_data, load_model, resolve_model_path
+from milkrun.compiler.solve.solvers import choose_solver, solver_options
 from milkrun.compiler.studies.sweep import manifest as mf
-from milkrun.compiler.studies.sweep.executors import WorkerLost, make_executor
+from milkrun.compiler.studies.sweep.executors import WorkerLost, make_executor, require_distributed
 from milkrun.compiler.studies.sweep.points import Plan, Point, make_plan
 from milkrun.compiler.studies.sweep.progress import SweepProgress
 from milkrun.compiler.studies.sweep.store import PointStore, write_outputs
-from milkrun.compiler.pipeline import bind_data, load_model, resolve_model_path
-from milkrun.compiler.solve.solvers import choose_solver, solver_options
-from milkrun.compiler.studies.sweep.executors import require_distributed
+from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 REBUILD_EVERY = 60.0    # seconds between rebuilds of sweep.nc while a sweep runs
 MAX_CRASHES = 2         # a point whose worker died this often is recorded as failed

@@ -24,13 +24,12 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from milkrun.dsl.diagnostics import MilkrunError
-
 from milkrun.compiler.build.figures import evaluate_kpis
 from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.passes.robust import RobustOptions
 from milkrun.compiler.pipeline import RunOptions, compile_model, solve_compiled
 from milkrun.compiler.studies.pareto.run import run_pareto
+from milkrun.dsl.diagnostics import MilkrunError
 
 SOLVED = ("optimal", "feasible", "time_limit")
 
