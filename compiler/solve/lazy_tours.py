@@ -253,7 +253,6 @@ def solve_scip(built, options: dict, quiet: bool = True, progress=None, start=No
     if options:
         model.setParams(options)
     if start is not None:
-
         add_start(model, by_label, start)
     t0 = time.perf_counter()
     model.optimize()

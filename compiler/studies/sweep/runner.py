@@ -107,7 +107,6 @@ def prepare(spec: SweepSpec):
     """Everything checked before a worker starts: the model, the plan, objective names, solver
     options, the data at its base values. Returns (model path, ir, plan, data folder)."""
     if spec.scheduler or spec.cluster:  # the extra they need, said before anything is run or written
-
         require_distributed("--scheduler" if spec.scheduler else f"--cluster {spec.cluster}")
     model = resolve_model_path(spec.model)
     if not model.exists():
