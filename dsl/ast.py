@@ -107,6 +107,18 @@ class Subscript(Node):
 
 
 @dataclass
+class Shift(Node):
+    """An index moved along the order of its set in a subscript: `t-1`, `t+k` (absent past either end),
+    `t--1`, `t++k` (circular: past the last comes the first), `prev(t)`, `next(t)`. `offset` is a
+    Number or the Name of a scalar parameter; `sign` is -1 or +1."""
+
+    index: Name
+    offset: Node
+    sign: int
+    circular: bool = False
+
+
+@dataclass
 class KeywordArg(Node):
     name: str
     value: "Expr | str"  # a string for options such as method = "lazy"

@@ -579,6 +579,8 @@ class _ToAst(Transformer_NonRecursive):
 
     add = _binop("+")
     sub = _binop("-")
+    circular_add = _binop("++")
+    circular_sub = _binop("--")
     mul = _binop("*")
     div = _binop("/")
     pow = _binop("^")
@@ -607,7 +609,7 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Subscript(str(c[0]), c[1], span=self.S(meta))
 
     def subscripts(self, meta, c):
-        return list(c)
+        return [_as_shift(item) for item in c]
 
     def literal_element(self, meta, c):
         return ast.Element(_unquote(str(c[0])), span=self.S(meta))
@@ -717,3 +719,21 @@ class _ToAst(Transformer_NonRecursive):
             body = body[1:]
             first_line += 1
         return ast.DataTable(str(name), body, first_line, span=self.S(meta))
+
+
+SHIFTS = {"-": (-1, False), "+": (1, False), "--": (-1, True), "++": (1, True)}
+
+
+def _as_shift(item):
+    """A subscript that moves an index along its set (`t-1`, `t++2`, `prev(t)`, `next(t, circular)`)
+    as a Shift; anything else unchanged (the checker says what a subscript may be)."""
+    if isinstance(item, ast.BinOp) and item.op in SHIFTS and isinstance(item.left, ast.Name):
+        sign, circular = SHIFTS[item.op]
+        return ast.Shift(item.left, item.right, sign, circular, span=item.span)
+    if (isinstance(item, ast.Call) and item.func in ("prev", "next") and item.args
+            and isinstance(item.args[0], ast.Name) and not item.keywords):
+        circular = len(item.args) == 2 and isinstance(item.args[1], ast.Name) and item.args[1].name == "circular"
+        if len(item.args) == 1 or circular:
+            one = ast.Number(1, span=item.span)
+            return ast.Shift(item.args[0], one, -1 if item.func == "prev" else 1, circular, span=item.span)
+    return item

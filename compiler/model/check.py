@@ -29,6 +29,10 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
     "log": (1, 1),
     "card": (1, 1),
     "ord": (1, 1),
+    "first": (1, 1),
+    "last": (1, 1),
+    "prev": (1, 2),
+    "next": (1, 2),
 }
 RESERVED_DIMS = {"_term", "_factor"}
 
@@ -473,6 +477,9 @@ class _Checker:
         if isinstance(e, ast.Neg):
             self._no_arithmetic_on_text(e.operand, "-")
             return self._expr_full(e.operand, scope)
+        if isinstance(e, ast.BinOp) and e.op in ("++", "--"):
+            raise MilkrunError(f"'{e.op}' moves an index around its set, in a subscript such as x[t{e.op}1]; it is "
+                               "not arithmetic", e.span, hint=f"for arithmetic write '{e.op[0]} {e.op[0]}' with a space")
         if isinstance(e, ast.BinOp):
             # `a + b - c + ...` is a BinOp as deep as the line is long: walk its left spine in a loop
             first, rest = chain(e)
@@ -552,6 +559,23 @@ class _Checker:
             if not (isinstance(arg, ast.Name) and arg.name in scope):
                 raise MilkrunError("ord() takes an index name: the position of its value in its set", arg.span)
             return CONST
+        if e.func in ("first", "last"):
+            arg = e.args[0]
+            if not isinstance(arg, ast.Name) or (arg.name in self.symbols and self.symbols[arg.name].kind != "set"):
+                raise MilkrunError(f"{e.func}() takes the name of a set: its {e.func} member", arg.span)
+            self._check_set_expr(ast.SetRef(arg.name, span=arg.span), scope)
+            if self._set_arity(ast.SetRef(arg.name, span=arg.span)) != 1:
+                raise MilkrunError(f"{e.func}() takes a set of single members; '{arg.name}' holds tuples", arg.span)
+            return CONST
+        if e.func in ("prev", "next"):
+            shift = ast.Shift(e.args[0], ast.Number(1, span=e.span), -1 if e.func == "prev" else 1, span=e.span)
+            if not isinstance(e.args[0], ast.Name):
+                raise MilkrunError(f"{e.func}() takes an index name, and 'circular' to go round the set", e.args[0].span)
+            if len(e.args) == 2 and not (isinstance(e.args[1], ast.Name) and e.args[1].name == "circular"):
+                raise MilkrunError(f"the second argument of {e.func}() can only be 'circular'", e.args[1].span,
+                                   hint=f"{e.func}(t, circular) wraps around the set; {e.func}(t) stops at its end")
+            self._shift(shift, scope)
+            return CONST
         for a in e.args:
             self._no_text(a, f"an argument of {e.func}()")
         degs = [self._expr(a, scope) for a in e.args]
@@ -603,6 +627,8 @@ class _Checker:
             if sym is None or not sym.positions or len(sub.items) != len(sym.positions):
                 continue
             for item, pos in zip(sub.items, sym.positions):
+                if isinstance(item, ast.Shift):
+                    item = item.index
                 if isinstance(item, ast.Name) and item.name == name:
                     if pos.arity != 1:
                         raise MilkrunError(
@@ -644,10 +670,44 @@ class _Checker:
                 raise MilkrunError(f"unknown index '{item.name}'", item.span, hint=hint)
             elif isinstance(item, ast.Number):
                 continue
+            elif isinstance(item, ast.Shift):
+                self._shift(item, scope)
+            elif isinstance(item, ast.Call) and item.func in ("first", "last", "prev", "next"):
+                self._expr(item, scope)
             else:
-                raise MilkrunError("a subscript must be an index name, an element, a number or '*' "
-                                   "(arithmetic on indices is not supported yet)", item.span)
+                raise MilkrunError("a subscript must be an index name, an element, a number, '*', or an index "
+                                   "moved along its set (t-1, t+2, t--1, prev(t), next(t))", item.span)
         return open_
+
+    def _shift(self, item: ast.Shift, scope) -> None:
+        """`t-1`, `t++k`, `prev(t)`: an index bound here, over a set of single members, moved by a whole
+        number of places (a number, or a scalar parameter whose value is checked with the data)."""
+        name = item.index.name
+        b = scope.get(name)
+        if b is None:
+            ref = self.symbols.get(name)
+            if ref is not None:
+                raise MilkrunError(f"'{name}' is {_a(ref.kind)}; only an index moves along its set", item.index.span,
+                                   hint=f"bind an index, as in [t in T], and write t-1")
+            raise MilkrunError(f"unknown index '{name}'", item.index.span,
+                               hint=did_you_mean(name, list(scope)) or f"bind it, as in [{name} in SET]")
+        if b.arity != 1:
+            raise MilkrunError(f"'{name}' is component {b.component + 1} of the tuple set {_label(b.set)}; a member of "
+                               "a tuple has no single order to move along", item.span,
+                               hint=f"bind '{name}' over a set of single members to write {name}-1")
+        k = item.offset
+        if isinstance(k, ast.Number):
+            if float(k.value) != int(float(k.value)):
+                raise MilkrunError(f"an index moves by a whole number of places; got {k.value}", k.span)
+            return
+        if isinstance(k, ast.Name):
+            sym = self.symbols.get(k.name)
+            if sym is not None and sym.kind == "param" and not sym.positions and not sym.element_param:
+                return
+            if k.name in scope:
+                raise MilkrunError(f"'{k.name}' is an index; an index moves by a number of places, not by another "
+                                   "index", k.span, hint="write ord(...) arithmetic in a 'where' instead")
+        raise MilkrunError("an index moves by a whole number or a scalar parameter (t-1, t+lag)", k.span)
 
     def _cond(self, c, scope):
         if isinstance(c, ast.Compare):

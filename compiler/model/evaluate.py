@@ -268,7 +268,16 @@ class Evaluator:
             if isinstance(v, xr.DataArray):
                 v = v.item()
             return S.normalize(v)
+        if isinstance(item, ast.Call) and item.func in ("first", "last"):
+            return self._end_member(item)
         raise MilkrunError("a single element is expected here", item.span)
+
+    def _end_member(self, e: ast.Call):
+        """first(T) or last(T): the set's first or last member in its order."""
+        members = self.instance.set(e.args[0].name).members
+        if not len(members):
+            raise MilkrunError(f"{e.func}({e.args[0].name}): the set is empty", e.span)
+        return members[0] if e.func == "first" else members[-1]
 
     def _scalar(self, e, scope, what):
         v = self.expr(e, scope)
@@ -385,7 +394,7 @@ class Evaluator:
         sym = self.instance.ir.symbols[node.name]
         at = []
         for item, pos in zip(node.items, sym.positions):
-            if isinstance(item, ast.Slice) or (isinstance(item, ast.Name) and item.name in scope.coords):
+            if isinstance(item, (ast.Slice, ast.Shift)) or (isinstance(item, ast.Name) and item.name in scope.coords):
                 return None
             k = var.labels.indexes[pos.dim].get_indexer([self._element(item, scope)])[0]
             if k < 0:
@@ -451,6 +460,18 @@ class Evaluator:
 
     def _e_Call(self, e, scope):
         f = e.func
+        if f in ("first", "last"):
+            return self._end_member(e)
+        if f in ("prev", "next"):  # the neighbouring member as a value (None past the end)
+            name = e.args[0].name
+            values = scope.coords[name]
+            item = ast.Shift(e.args[0], ast.Number(1, span=e.span), -1 if f == "prev" else 1,
+                             circular=len(e.args) == 2, span=e.span)
+            n = len(values)
+            at = np.arange(n) + item.sign
+            inside = np.ones(n, dtype=bool) if item.circular else (at >= 0) & (at < n)
+            moved = np.asarray(values, dtype=object)[at % n if n else at]
+            return xr.DataArray(np.where(inside, moved, None), dims=[name], coords={name: values})
         if f == "card":
             return float(len(self.instance.set(e.args[0].name)))
         if f == "ord":
@@ -569,8 +590,11 @@ class Evaluator:
     def reference(self, sym: Symbol, arr, items, scope: Scope, node):
         """`arr[items]` as an array over the scope's index names (see the module docstring)."""
         select, rename, targets = {}, {}, []
-        diagonal = []
+        diagonal, shifted = [], []
         for k, (item, pos) in enumerate(zip(items, sym.positions)):
+            if isinstance(item, ast.Shift) and item.index.name in scope.coords:
+                shifted.append((k, item, pos))
+                continue
             if isinstance(item, ast.Slice):
                 rename[pos.dim] = f"{SLICE_PREFIX}_{k}_{pos.dim}"
                 continue
@@ -591,6 +615,16 @@ class Evaluator:
             select[pos.dim] = value
         if select:  # drop=True: no scalar coordinate left behind to clash with an index renamed later
             arr = arr.sel(select, drop=True)
+        absent = []
+        for k, item, pos in shifted:  # each becomes a dimension of its own, paired with its index below
+            arr, outside = self._shifted(arr, k, item, pos, sym, scope, node)
+            tmp = f"__shift_{k}"
+            if item.index.name in targets or any(i.index.name == item.index.name for j, i, _ in shifted if j < k):
+                diagonal.append((tmp, item.index.name))
+            else:
+                rename[tmp] = item.index.name
+                targets.append(item.index.name)
+            absent.append(outside.rename({item.index.name: tmp}))
         if rename:
             tmp = {d: f"__tmp{j}" for j, d in enumerate(rename)}
             arr = arr.rename(tmp).rename({tmp[d]: t for d, t in rename.items()})
@@ -600,9 +634,48 @@ class Evaluator:
             arr = self._align_dim(arr, tmp_dim, scope.coords[name], sym, node, name, scope)
             arr = arr.isel({tmp_dim: xr.DataArray(np.arange(len(scope.coords[name])), dims=[name])})
             arr = _drop_coord(arr, tmp_dim)
+        for outside in absent:  # a member moved past the end of its set: the entry is absent, its term drops
+            dim = outside.dims[0]
+            name = rename.get(dim) or next(n for t, n in diagonal if t == dim)
+            outside = outside.rename({dim: name}).assign_coords({name: scope.coords[name]})
+            arr = _without(arr, outside)
         if sym.kind == "param" and self.instance.has_holes(sym.name):
             self._check_defined(arr, scope, sym, node)
         return arr
+
+    def _shifted(self, arr, k: int, item: ast.Shift, pos, sym: Symbol, scope: Scope, node):
+        """`arr` with position `pos` read at the index moved along its set: a dimension `__shift_k` over
+        the index's values, and a mask of the values whose move leaves the set (circular: none)."""
+        name = item.index.name
+        values = scope.coords[name]
+        n = len(values)
+        places = item.sign * self._places(item.offset, scope)
+        at = np.arange(n) + places
+        inside = np.ones(n, dtype=bool) if item.circular else (at >= 0) & (at < n)
+        at = at % n if (item.circular and n) else np.clip(at, 0, max(n - 1, 0))
+        moved = values[at] if n else values
+        found = arr.indexes[pos.dim].get_indexer(moved)
+        missing = inside & (found < 0)
+        if missing.any():
+            active = scope.active(name)
+            bad = missing if active is None else (missing & active)
+            if bad.any():
+                j = int(np.flatnonzero(bad)[0])
+                raise MilkrunError(f"'{sym.name}' is not defined for '{moved[j]}', which {_shift_text(item)} reaches "
+                                   f"from {name} = '{values[j]}'", item.span,
+                                   hint=f"'{sym.name}' is declared over [{', '.join(p.set_label for p in sym.positions)}]")
+        tmp = f"__shift_{k}"
+        take = xr.DataArray(np.where(found < 0, 0, found), dims=[tmp], coords={tmp: values})
+        arr = _drop_coord(arr.isel({pos.dim: take}), pos.dim)
+        return arr, xr.DataArray(~(inside & (found >= 0)), dims=[name], coords={name: values})
+
+    def _places(self, offset, scope: Scope) -> int:
+        """How many places a shift moves: a whole number, or a scalar parameter's whole-number value."""
+        v = float(offset.value) if isinstance(offset, ast.Number) else self._scalar(offset, scope, "a shift")
+        if not isinstance(v, (int, float, np.number)) or not float(v).is_integer():
+            raise MilkrunError(f"an index moves by a whole number of places; '{getattr(offset, 'name', v)}' is {v}",
+                               offset.span)
+        return int(v)
 
     def _align_dim(self, arr, dim, target: pd.Index, sym, node, index_name, scope):
         have = arr.indexes[dim]
@@ -758,6 +831,22 @@ def _check_overflow(out, inputs, scope, e, what: str) -> None:
         where = ", ".join(f"{d}={at.coords[d].values[0]}" for d in at.dims)
         raise MilkrunError(f"{what} here is too large for a number (it overflows){' at ' + where if where else ''}",
                            e.span, hint="numbers go up to about 1.8e308; write the value in other units")
+
+
+def _shift_text(item: ast.Shift) -> str:
+    op = ("++" if item.sign > 0 else "--") if item.circular else ("+" if item.sign > 0 else "-")
+    k = item.offset.value if isinstance(item.offset, ast.Number) else item.offset.name
+    return f"{item.index.name}{op}{k:g}" if isinstance(k, float) else f"{item.index.name}{op}{k}"
+
+
+def _without(arr, outside: xr.DataArray):
+    """`arr` with the entries where `outside` holds made absent: a variable's entry is masked out (its
+    term drops from every sum and row), a number is 0, as GAMS reads a lag past the start."""
+    if isinstance(arr, linopy.Variable):
+        return arr.where(~outside)
+    if isinstance(arr, xr.DataArray) and arr.dtype == object:
+        return arr.where(~outside, 0.0)
+    return arr.where(~outside, 0)
 
 
 def _drop_coord(arr, name: str):
