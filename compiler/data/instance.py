@@ -15,7 +15,7 @@ import xarray as xr
 
 from milkrun.compiler.data.records import ParamData, RawData, SetData
 from milkrun.compiler.model import sets as S
-from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast
+from milkrun.compiler.model.evaluate import Evaluator, Scope, _set_label, broadcast
 from milkrun.compiler.model.ir import ModelIR, Symbol
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
@@ -79,10 +79,9 @@ class Instance:
     # ------------------------------------------------------------------ sets
     def _eval_set(self, sym: Symbol) -> S.SetValue:
         d: ast.SetDecl = sym.decl
-        if d.definition is not None:
-            if d.index is not None:
-                raise MilkrunError(f"an indexed set defined by a formula is not supported yet; give '{sym.name}' "
-                                   "as data", d.span)
+        if d.definition is not None and d.index is not None:
+            value = self._indexed_set(sym)
+        elif d.definition is not None:
             value = self.ev.set_value(d.definition, Scope({}))
             value = S.SetValue(sym.name, value.members)
         else:
@@ -100,6 +99,26 @@ class Instance:
         if d.within is not None:
             self._check_within(sym, value, d.within)
         return value
+
+    def _indexed_set(self, sym: Symbol) -> S.SetValue:
+        """`set Near[i in Farms] = {j in Farms where dist[i, j] <= radius}`: one set per index value, held
+        as an indexed set from data is, the index's value leading each member: (i, j) for every i and each
+        j of its set, from one mask over both (whole-array, no loop per i)."""
+        d: ast.SetDecl = sym.decl
+        outer = self.ev.declaration_scope(sym)
+        lead = list(outer.coords)
+        definition = d.definition
+        if isinstance(definition, ast.SetFilter):
+            inner = self.ev.scope_of(ast.IndexList(definition.bindings, definition.condition, span=definition.span),
+                                     outer, f"the members of '{sym.name}'")
+            names = lead + [n for b in definition.bindings for n in b.names]
+        else:  # a set that does not depend on the index: the same members for every index value
+            value = self.ev.set_value(definition, outer)
+            names = lead + [f"__member{c}" for c in range(value.arity)]
+            inner = self.ev._bind_value(names[len(lead):], value, outer, d)
+        mask = inner.full_mask().transpose(*names)
+        at = np.nonzero(mask.values)
+        return S.from_columns(sym.name, [np.asarray(inner.coords[n])[k] for n, k in zip(names, at)])
 
     def _duplicate_member(self, sym, data):
         if len(data.columns) == 1:
@@ -280,7 +299,7 @@ class Instance:
     def _element_param(self, sym: Symbol):
         d: ast.ParamDecl = sym.decl
         if d.index is not None:
-            raise MilkrunError("an indexed parameter holding set elements is not supported yet", d.span)
+            return self._indexed_elements(sym)
         entries = self._entries(sym)
         if not entries:
             if d.default is not None:
@@ -305,6 +324,53 @@ class Instance:
             raise MilkrunError(f"'{sym.name}' is '{value}', which is not an element of the set it is declared in",
                                pd_.origin.at(k))
         return value
+
+    def _indexed_elements(self, sym: Symbol) -> xr.DataArray:
+        """`param home[Farms] in Depots`: an object array of elements over the parameter's sets, every
+        value checked to be a member of its set (located at the cell), the default filling the rest."""
+        d: ast.ParamDecl = sym.decl
+        scope = self.ev.declaration_scope(sym)
+        dims = list(scope.coords)
+        coords = [scope.coords[n] for n in dims]
+        shape = tuple(len(c) for c in coords)
+        values = np.full(shape, None, dtype=object)
+        given = np.zeros(shape, dtype=bool)
+        members = self.ev.set_value(d.element_of).members
+        mask = scope.full_mask().values if scope.mask is not None else None
+        sources = self.raw.params.get(sym.name, [])
+        for t, data in enumerate(sources + self.raw.overrides.get(sym.name, [])):
+            flat = self._locate(sym, data, coords, mask)
+            vals = [S.normalize(v) for v in data.values]
+            if t < len(sources):
+                again = given.ravel()[flat]
+                if again.any():
+                    k = int(np.flatnonzero(again)[0])
+                    raise MilkrunError(f"parameter '{sym.name}' is given twice for "
+                                       f"{_fmt(tuple(col[k] for col in data.keys))}", data.origin.at(k))
+            outside = ~pd.Index(vals, dtype=object).isin(members)
+            if outside.any():
+                k = int(np.flatnonzero(outside)[0])
+                raise MilkrunError(f"'{sym.name}' for {_fmt(tuple(col[k] for col in data.keys))} is '{vals[k]}', "
+                                   f"which is not an element of {_set_label(d.element_of)}", data.origin.at(k),
+                                   hint=_near_element(vals[k], members))
+            values.ravel()[flat] = np.array(vals, dtype=object)
+            given.ravel()[flat] = True
+        missing = ~given if mask is None else (~given & mask)
+        if missing.any():
+            if d.default is None:
+                k = np.unravel_index(int(np.flatnonzero(missing)[0]), shape)
+                raise MilkrunError(f"parameter '{sym.name}' has no value for "
+                                   f"{_fmt(tuple(c[i] for c, i in zip(coords, k)))}", d.span,
+                                   hint="give every entry in a data block or a table, or a default")
+            default = d.default
+            value = (S.normalize(default.name) if isinstance(default, ast.Name) and default.name not in self.ir.symbols
+                     else self.ev._literal(default) if isinstance(default, ast.Element)
+                     else self.ev._element(default, Scope({})))
+            if value not in members:
+                raise MilkrunError(f"the default of '{sym.name}', '{value}', is not an element of the set it is "
+                                   "declared in", default.span)
+            values[missing] = value
+        return xr.DataArray(values, dims=dims, coords=dict(zip(dims, coords)))
 
     def _entries(self, sym):
         """(ParamData, entry) pairs for a scalar parameter: data first, overrides last."""

@@ -672,6 +672,12 @@ class _Checker:
                 continue
             elif isinstance(item, ast.Shift):
                 self._shift(item, scope)
+            elif isinstance(item, ast.Subscript):  # dist[i, home[i]]: an element parameter's value
+                ref = self._lookup(item.name, item.span, scope=scope)
+                if not (ref.kind == "param" and ref.element_param):
+                    raise MilkrunError(f"'{item.name}' is {_a(ref.kind)}; in a subscript, an indexed name must be a "
+                                       "parameter whose values are elements (declared 'in SET')", item.span)
+                self._subscripts(ref, item.items, scope, item.span)
             elif isinstance(item, ast.Call) and item.func in ("first", "last", "prev", "next"):
                 self._expr(item, scope)
             else:

@@ -394,7 +394,8 @@ class Evaluator:
         sym = self.instance.ir.symbols[node.name]
         at = []
         for item, pos in zip(node.items, sym.positions):
-            if isinstance(item, (ast.Slice, ast.Shift)) or (isinstance(item, ast.Name) and item.name in scope.coords):
+            if isinstance(item, (ast.Slice, ast.Shift, ast.Subscript)) or (
+                    isinstance(item, ast.Name) and item.name in scope.coords):
                 return None
             k = var.labels.indexes[pos.dim].get_indexer([self._element(item, scope)])[0]
             if k < 0:
@@ -590,10 +591,13 @@ class Evaluator:
     def reference(self, sym: Symbol, arr, items, scope: Scope, node):
         """`arr[items]` as an array over the scope's index names (see the module docstring)."""
         select, rename, targets = {}, {}, []
-        diagonal, shifted = [], []
+        diagonal, shifted, looked_up = [], [], []
         for k, (item, pos) in enumerate(zip(items, sym.positions)):
             if isinstance(item, ast.Shift) and item.index.name in scope.coords:
                 shifted.append((k, item, pos))
+                continue
+            if isinstance(item, ast.Subscript):  # an element parameter's values: read after the indices align
+                looked_up.append((k, item, pos))
                 continue
             if isinstance(item, ast.Slice):
                 rename[pos.dim] = f"{SLICE_PREFIX}_{k}_{pos.dim}"
@@ -634,6 +638,8 @@ class Evaluator:
             arr = self._align_dim(arr, tmp_dim, scope.coords[name], sym, node, name, scope)
             arr = arr.isel({tmp_dim: xr.DataArray(np.arange(len(scope.coords[name])), dims=[name])})
             arr = _drop_coord(arr, tmp_dim)
+        for k, item, pos in looked_up:
+            arr = self._looked_up(arr, k, item, pos, sym, scope)
         for outside in absent:  # a member moved past the end of its set: the entry is absent, its term drops
             dim = outside.dims[0]
             name = rename.get(dim) or next(n for t, n in diagonal if t == dim)
@@ -668,6 +674,28 @@ class Evaluator:
         take = xr.DataArray(np.where(found < 0, 0, found), dims=[tmp], coords={tmp: values})
         arr = _drop_coord(arr.isel({pos.dim: take}), pos.dim)
         return arr, xr.DataArray(~(inside & (found >= 0)), dims=[name], coords={name: values})
+
+    def _looked_up(self, arr, k: int, item: ast.Subscript, pos, sym: Symbol, scope: Scope):
+        """`dist[i, home[i]]`: position `pos` read at the element each entry of `home[i]` holds, entry by
+        entry along the indices the two share (one vectorised take)."""
+        labels = self.expr(item, scope)
+        if not isinstance(labels, xr.DataArray):
+            labels = xr.DataArray(labels)
+        found = arr.indexes[pos.dim].get_indexer(pd.Index(labels.values.ravel()))
+        bad = found < 0
+        if scope.mask is not None and labels.dims:
+            active = scope.mask.broadcast_like(labels).transpose(*labels.dims).values.ravel() if all(
+                d in scope.mask.dims or d in labels.dims for d in scope.mask.dims) else None
+            if active is not None and active.size == bad.size:
+                bad = bad & active
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            at = np.unravel_index(j, labels.shape) if labels.dims else ()
+            where = ", ".join(f"{d}={labels.indexes[d][i]}" for d, i in zip(labels.dims, at))
+            raise MilkrunError(f"'{item.name}'{f' at {where}' if where else ''} is '{labels.values.ravel()[j]}', which "
+                               f"is not an element of {pos.set_label} (position {k + 1} of '{sym.name}')", item.span)
+        take = xr.DataArray(np.where(bad, 0, found).reshape(labels.shape), dims=labels.dims, coords=labels.coords)
+        return _drop_coord(arr.isel({pos.dim: take}), pos.dim)
 
     def _places(self, offset, scope: Scope) -> int:
         """How many places a shift moves: a whole number, or a scalar parameter's whole-number value."""
