@@ -226,3 +226,15 @@ subject to
     result = milkrun.solve_model(model)
     assert result.solver == "scip"
     assert result.objective == pytest.approx(6, abs=1e-4)
+
+
+def test_order_words_stay_free_for_a_models_own_names(tmp_path):
+    model = write(tmp_path, """
+set T = 1..3
+var x[T] >= 0
+minimize z: sum(t) x[t]
+subject to
+  first: x[first(T)] >= 1
+  next[t in T where t != last(T)]: x[next(t)] >= x[t]
+""")
+    assert milkrun.solve_model(model).objective == pytest.approx(3)

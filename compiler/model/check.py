@@ -34,6 +34,9 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
     "prev": (1, 2),
     "next": (1, 2),
 }
+# A model may still name its own items so (a constraint `first`, a set `Next`): a call `first(T)` and a
+# name `first[...]` never meet, and these words were free before periods came.
+ORDER_FUNCTIONS = {"first", "last", "prev", "next"}
 RESERVED_DIMS = {"_term", "_factor"}
 
 CONST, LINEAR, NONLINEAR = 0, 1, 2
@@ -108,7 +111,7 @@ class _Checker:
                 ast.Constraint: "constraint", ast.Kpi: "kpi", ast.Check: "check", ast.Scenario: "scenario"}[type(st)]
         if st.name.startswith("_"):
             raise MilkrunError(f"names may not start with '_' ('{st.name}')", st.span)
-        if st.name in BUILTIN_SETS or st.name in BUILTINS:
+        if st.name in BUILTIN_SETS or (st.name in BUILTINS and st.name not in ORDER_FUNCTIONS):
             raise MilkrunError(f"'{st.name}' is a built-in name and cannot be declared", st.span)
         if st.name in self.symbols:
             prev = self.symbols[st.name]
