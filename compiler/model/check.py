@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from milkrun.compiler.model.global_constraints import GLOBAL_CONSTRAINTS
+from milkrun.compiler.model.index_types import IndexTypes
 from milkrun.compiler.model.ir import BUILTIN_SETS, ModelIR, Position, Symbol
 from milkrun.compiler.model.sets import normalize
 from milkrun.dsl import ast
@@ -61,6 +62,7 @@ class _Checker:
         self.order: list[str] = []
         self.post_solve = False  # in a kpi, variables stand for their values: any expression is fine
         self.nonlinear: list[tuple] = []  # (span, what) of each nonlinear construct in the model
+        self.types = IndexTypes(self.symbols)  # which set an index position takes (index_types.py)
 
     # ------------------------------------------------------------------ declarations
     def run(self) -> ModelIR:
@@ -362,6 +364,7 @@ class _Checker:
         scope = self._scope_of(d.index, {})
         if d.index.where is not None:
             self._cond(d.index.where, scope)
+            scope = self.types.narrow(scope, d.index.where)
         return scope
 
     def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:
@@ -583,6 +586,7 @@ class _Checker:
         inner = self._scope_of(e.index, scope, reduction=True)
         if e.index.where is not None:
             self._cond(e.index.where, inner)
+            inner = self.types.narrow(inner, e.index.where)
         self._no_text(e.body, f"the body of {e.op}(...)")
         deg, open_ = self._expr_full(e.body, inner)
         if open_:
@@ -647,6 +651,7 @@ class _Checker:
             else:
                 raise MilkrunError("a subscript must be an index name, an element, a number or '*' "
                                    "(arithmetic on indices is not supported yet)", item.span)
+        self.types.check_subscripts(sym, items, scope)
         return open_
 
     def _cond(self, c, scope):
@@ -770,3 +775,4 @@ def _subscripts_in(e):
             stack += list(x.args)
         elif isinstance(x, ast.Reduction):
             stack.append(x.body)
+
