@@ -269,6 +269,17 @@ def test_an_element_parameter_has_the_set_it_is_declared_in(write_model, expect_
     assert err.hint == "declare 'param depot in Farms' if it is always one of Farms"
 
 
+def test_an_element_parameter_of_a_set_written_in_place_is_not_typed(write_model, cli):
+    path = write_model("""
+        set Types = {a, b}
+        param pick in {a, b} default a
+        var x[Types] >= 0 <= 1
+        maximize o: x[pick]
+    """)
+    code, out, err = cli("check", path)
+    assert code == 0, err
+
+
 def test_the_subscript_of_an_indexed_set_is_typed(write_model, expect_error):
     path = write_model("""
         set Nodes = {a, b}

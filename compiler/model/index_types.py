@@ -64,7 +64,8 @@ class IndexTypes:
                 return None
             return ("index", [(bound.set, bound.component, bound.arity), *getattr(bound, "also", ())])
         ref = self.symbols.get(item.name)
-        if ref is not None and ref.kind == "param" and ref.element_param:
+        if ref is not None and ref.kind == "param" and ref.element_param \
+                and not self.anonymous(ref.decl.element_of):  # `param d in {a, b}` has no set to compare
             literal = ast.SetLiteral([ast.Element(item.name, is_name=True, span=item.span)], span=item.span)
             return ("element", [(literal, 0, 1)])
         return None
