@@ -369,3 +369,12 @@ def test_an_unknown_index_no_sum_binds_is_still_unknown(write_model, expect_erro
     """)
     err = expect_error(milkrun.load_model, path, line=3, column=34, contains="unknown index 't'")
     assert "quote it" in err.hint
+
+
+def test_a_long_chain_of_set_definitions_is_not_compared_past_a_depth(write_model, cli):
+    """Sets defined from sets 200 deep (a generated model): no crash; past the depth the data decides."""
+    chain = "\n".join(f"set S{k} = S{k - 1} union {{t{k}}}" for k in range(1, 200))
+    path = write_model("set N = {a, b}\nset S0 = N diff {a}\n" + chain + "\nvar y[S199] >= 0\n"
+                       "minimize o: sum(j in S0) y[j]\n")
+    code, out, err = cli("check", path)
+    assert code == 0, err

@@ -25,7 +25,9 @@ from milkrun.compiler.model.ir import BUILTIN_SETS
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-MAX_DEPTH = 200  # definition chains are acyclic (the checker refuses a cycle); this only bounds the walk
+# Definition chains are acyclic (the checker refuses a cycle), but a generated model may chain many
+# sets; past this depth the walk stops and the data stage checks the values, as for sets in place.
+MAX_DEPTH = 150
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
 
@@ -103,11 +105,24 @@ class IndexTypes:
             return True
         if a == b:  # the same expression written twice (spans are not compared)
             return True
-        return self._part(a, b, 0)
+        try:
+            return self._part(a, b, 0, {})
+        except _TooDeep:
+            return True
 
-    def _part(self, a, b, depth: int) -> bool:
+    def _part(self, a, b, depth: int, seen: dict) -> bool:
+        """`part_of` without the untyped shortcut, walking down b's definition and up a's. `seen`
+        holds the pairs already answered in this walk: unions on both sides must not make it
+        exponential."""
+        key = (id(a), id(b))
+        if key not in seen:
+            seen[key] = False  # a pair met again inside its own walk adds nothing
+            seen[key] = self._part_walk(a, b, depth, seen)
+        return seen[key]
+
+    def _part_walk(self, a, b, depth: int, seen: dict) -> bool:
         if depth > MAX_DEPTH:
-            return False
+            raise _TooDeep
         d = depth + 1
         if isinstance(b, ast.SetRef) and b.name in BUILTIN_SETS:
             return True
@@ -118,13 +133,13 @@ class IndexTypes:
         # b's own definition: a part of any of its parts is a part of b
         if isinstance(b, ast.SetRef):
             decl = self._decl(b.name)
-            if decl is not None and decl.definition is not None and self._part(a, decl.definition, d):
+            if decl is not None and decl.definition is not None and self._part(a, decl.definition, d, seen):
                 return True
         elif isinstance(b, ast.SetOp) and b.op == "union":
-            if self._part(a, b.left, d) or self._part(a, b.right, d):
+            if self._part(a, b.left, d, seen) or self._part(a, b.right, d, seen):
                 return True
         elif isinstance(b, ast.SetOp) and b.op == "inter":
-            if self._part(a, b.left, d) and self._part(a, b.right, d):
+            if self._part(a, b.left, d, seen) and self._part(a, b.right, d, seen):
                 return True
         elif isinstance(b, ast.SetLiteral) and isinstance(a, ast.SetLiteral):
             named = {e.value for e in b.elements if self._element_param(e)}
@@ -135,26 +150,27 @@ class IndexTypes:
             decl = self._decl(a.name)
             if decl is None:
                 return False
-            return any(s is not None and self._part(s, b, d) for s in (decl.within, decl.definition))
+            return (decl.within is not None and self._part(decl.within, b, d, seen)) or \
+                (decl.definition is not None and self._part(decl.definition, b, d, seen))
         if isinstance(a, ast.IndexedSetRef):
             decl = self._decl(a.name)
-            return decl is not None and decl.within is not None and self._part(decl.within, b, d)
+            return decl is not None and decl.within is not None and self._part(decl.within, b, d, seen)
         if isinstance(a, ast.SetOp):
             if a.op == "diff":
-                return self._part(a.left, b, d)
+                return self._part(a.left, b, d, seen)
             if a.op == "inter":
-                return self._part(a.left, b, d) or self._part(a.right, b, d)
+                return self._part(a.left, b, d, seen) or self._part(a.right, b, d, seen)
             if a.op == "union":
-                return self._part(a.left, b, d) and self._part(a.right, b, d)
+                return self._part(a.left, b, d, seen) and self._part(a.right, b, d, seen)
             return False
         if isinstance(a, ast.SetFilter):
             if len(a.bindings) == 1 and len(a.bindings[0].names) <= 1:
-                return self._part(a.bindings[0].set, b, d)
+                return self._part(a.bindings[0].set, b, d, seen)
             return False
         if isinstance(a, ast.SetLiteral):
             # {depot}: its element parameters' sets
             return bool(a.elements) and all(
-                self._element_param(e) and self._part(self.symbols[e.value].decl.element_of, b, d)
+                self._element_param(e) and self._part(self.symbols[e.value].decl.element_of, b, d, seen)
                 for e in a.elements)
         return False
 
@@ -338,6 +354,10 @@ class IndexTypes:
     def _named(self, s) -> bool:
         """A set with a type to speak of: not unknown, not written in place, not Ints, Reals or Any."""
         return s is not None and not self.anonymous(s) and not (isinstance(s, ast.SetRef) and s.name in BUILTIN_SETS)
+
+
+class _TooDeep(Exception):
+    """A chain of set definitions longer than MAX_DEPTH: the sets are not compared."""
 
 
 @dataclass
