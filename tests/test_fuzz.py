@@ -944,10 +944,11 @@ def test_regression_model_file_with_random_bytes_or_utf16_is_located(tmp_path):
 
 def test_regression_a_kpi_subscript_off_its_domain_is_found_by_check(tmp_path):
     """`share[k, i]` (indices swapped) in a kpi passed `milkrun check` and failed only after the
-    solve, behind its progress lines; kpis are now evaluated over unknowns when the model is built."""
+    solve, behind its progress lines; kpis were then evaluated over unknowns when the model is built,
+    and now the checker refuses it before any data: its positions are over Farms and Vehicles."""
     case = edited("routing", "routing.mcp", "100 * share[i, k]", "100 * share[k, i]")
-    located_at(case, tmp_path, "routing.mcp", *position(case, "routing.mcp", "share[k, i]"),
-               "index 'k' takes the value", "not defined for")
+    located_at(case, tmp_path, "routing.mcp", *position(case, "routing.mcp", "share[k, i]", after=len("share[")),
+               "index 'k' ranges over Vehicles, but position 1 of 'share' is over Farms")
 
 
 def test_regression_checking_kpis_before_the_solve_leaves_value_checks_to_the_solution(tmp_path):

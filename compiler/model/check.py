@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from milkrun.compiler.model.global_constraints import GLOBAL_CONSTRAINTS
+from milkrun.compiler.model.index_types import IndexTypes
 from milkrun.compiler.model.ir import BUILTIN_SETS, ModelIR, Position, Symbol
 from milkrun.compiler.model.sets import normalize
 from milkrun.dsl import ast
-from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
+from milkrun.dsl.diagnostics import MilkrunError, did_you_mean, source_line
 
 # name -> (fewest arguments, most arguments or None for any)
 BUILTINS: dict[str, tuple[int, int | None]] = {
@@ -68,6 +69,7 @@ class _Checker:
         self.order: list[str] = []
         self.post_solve = False  # in a kpi, variables stand for their values: any expression is fine
         self.nonlinear: list[tuple] = []  # (span, what) of each nonlinear construct in the model
+        self.types = IndexTypes(self.symbols)  # which set an index position takes (index_types.py)
 
     # ------------------------------------------------------------------ declarations
     def run(self) -> ModelIR:
@@ -369,6 +371,7 @@ class _Checker:
         scope = self._scope_of(d.index, {})
         if d.index.where is not None:
             self._cond(d.index.where, scope)
+            scope = self.types.narrow(scope, d.index.where)
         return scope
 
     def _scope_of(self, index: ast.IndexList, outer: dict, reduction=False) -> dict:
@@ -610,6 +613,7 @@ class _Checker:
         inner = self._scope_of(e.index, scope, reduction=True)
         if e.index.where is not None:
             self._cond(e.index.where, inner)
+            inner = self.types.narrow(inner, e.index.where)
         self._no_text(e.body, f"the body of {e.op}(...)")
         deg, open_ = self._expr_full(e.body, inner)
         if open_:
@@ -670,7 +674,8 @@ class _Checker:
                                        "or a parameter", item.span)
                 hint = did_you_mean(item.name, list(scope)) or (
                     f"if '{item.name}' is an element of the set, quote it: '{item.name}'")
-                raise MilkrunError(f"unknown index '{item.name}'", item.span, hint=hint)
+                raise _index_of_closed_sum(self.model, item) or MilkrunError(
+                    f"unknown index '{item.name}'", item.span, hint=hint)
             elif isinstance(item, ast.Number):
                 continue
             elif isinstance(item, ast.Shift):
@@ -686,6 +691,7 @@ class _Checker:
             else:
                 raise MilkrunError("a subscript must be an index name, an element, a number, '*', or an index "
                                    "moved along its set (t-1, t+2, t--1, prev(t), next(t))", item.span)
+        self.types.check_subscripts(sym, items, scope)
         return open_
 
     def _shift(self, item: ast.Shift, scope) -> None:
@@ -839,3 +845,106 @@ def _subscripts_in(e):
             stack += list(x.args)
         elif isinstance(x, ast.Reduction):
             stack.append(x.body)
+
+
+# ------------------------------------------------------------------ an index used after its sum ended
+def _index_of_closed_sum(model: ast.Model, item: ast.Name) -> MilkrunError | None:
+    """`sum(t) a * x[t] + b * y[t]`: the body of a sum is a product term, so the sum ends at the `+`
+    and `y[t]` is outside it. When an unknown index is the index of a sum that ended just before
+    (in the same chain of `+` and `-`, or on the other side of a comparison), say so."""
+    path = _path_to(model, item)
+    if path is None:
+        return None
+    on_path = {id(n) for n in path}
+    for k in range(len(path) - 1, -1, -1):
+        node, up = path[k], path[k - 1] if k else None
+        if isinstance(up, ast.BinOp) and up.op in ("+", "-") and up.left is node:
+            continue  # inside a longer chain: read it once, from its head
+        for operands, ops in _sequences(node):
+            here = next((i for i, x in enumerate(operands) if id(x) in on_path), None)
+            for i in range(here - 1 if here is not None else -1, -1, -1):
+                for red in _trailing_reductions(operands[i]):
+                    if red.index is not None and any(item.name in b.names for b in red.index.bindings):
+                        return _closed_sum_error(item, red, ops[i], operands[here],
+                                                 isinstance(node, ast.Constraint))
+    return None
+
+
+def _path_to(root, target) -> list | None:
+    """The nodes from `root` down to `target` (found by identity), or None. A line of thousands of
+    terms nests as deep as it is long, so the walk keeps one parent per node, not a path per node."""
+    parent: dict[int, object] = {id(root): None}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is target:
+            path = []
+            while node is not None:
+                path.append(node)
+                node = parent[id(node)]
+            return path[::-1]
+        children = node if isinstance(node, (list, tuple)) else \
+            [v for k, v in vars(node).items() if k != "span"] if isinstance(node, ast.Node) else []
+        for child in children:
+            if isinstance(child, (ast.Node, list, tuple)) and id(child) not in parent:
+                parent[id(child)] = node if isinstance(node, ast.Node) else parent[id(node)]
+                stack.append(child)
+    return None
+
+
+def _sequences(node):
+    """The operands of `node` read left to right, with the operator after each one."""
+    if isinstance(node, ast.BinOp) and node.op in ("+", "-"):
+        first, rest = chain(node)
+        yield [first] + [r for _, r, _ in rest], [op for op, _, _ in rest]
+    elif isinstance(node, ast.Constraint) and len(node.terms) > 1:
+        yield list(node.terms), list(node.ops)
+    elif isinstance(node, ast.Compare):
+        yield [node.left, node.right], [node.op]
+
+
+def _trailing_reductions(e) -> list[ast.Reduction]:
+    """The sums that end where `e` ends: the reductions on its right edge, outermost first."""
+    out = []
+    while True:
+        if isinstance(e, ast.Reduction):
+            out.append(e)
+            e = e.body
+        elif isinstance(e, ast.BinOp) and e.op in ("*", "/", "^"):
+            e = e.right
+        elif isinstance(e, ast.Neg):
+            e = e.operand
+        else:
+            return out
+
+
+def _closed_sum_error(item: ast.Name, red: ast.Reduction, op: str, operand, in_constraint: bool) -> MilkrunError:
+    where = f"{red.span.line}:{red.span.column}"
+    message = f"'{item.name}' is the index of the {red.op} at line {where}, whose body ends at the '{op}'"
+    if op in ("+", "-"):
+        head, body = _source(red.span, red.body.span), _source(red.body.span, operand.span, to_end=True)
+        hint = (f"write {head} ({body})" if head and body else
+                f"the body of a {red.op} is a product term; put the whole body in parentheses")
+    else:
+        hint = f"'{item.name}' is bound only inside the {red.op}" + (
+            f"; for one row per '{item.name}', bind it in the index list of the constraint" if in_constraint else "")
+    notes = [] if red.span.line == item.span.line and red.span.file == item.span.file else \
+        [(f"the {red.op} that binds '{item.name}'", red.span)]
+    return MilkrunError(message, item.span, hint=hint, notes=notes)
+
+
+def _source(start, end, to_end: bool = False) -> str | None:
+    """The model text from the start of span `start` to the start (or, with `to_end`, the end) of
+    span `end`, on one line with its spaces collapsed; None when the text cannot be read."""
+    line, column = (end.end_line, end.end_column) if to_end else (end.line, end.column)
+    if start.file != end.file or line is None or column is None:
+        return None
+    lines = [source_line(start.file, n) for n in range(start.line, line + 1)]
+    if any(x is None for x in lines):
+        return None
+    if len(lines) == 1:
+        text = lines[0][start.column - 1:column - 1]
+    else:
+        text = "\n".join([lines[0][start.column - 1:], *lines[1:-1], lines[-1][:column - 1]])
+    text = " ".join(text.split())
+    return text or None

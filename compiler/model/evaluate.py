@@ -22,6 +22,7 @@ import xarray as xr
 
 from milkrun.compiler.model import sets as S
 from milkrun.compiler.model.check import chain
+from milkrun.compiler.model.index_types import show
 from milkrun.compiler.model.ir import BUILTIN_SETS, Symbol
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
@@ -718,9 +719,35 @@ class Evaluator:
                 raise MilkrunError(
                     f"index '{index_name}' takes the value '{target[k]}', which '{sym.name}' is not defined for",
                     node.span,
-                    hint=f"'{sym.name}' is declared over [{', '.join(p.set_label for p in sym.positions)}]; "
-                         f"restrict '{index_name}' with a 'where' or to a smaller set")
+                    hint=self._swap_hint(sym, node, index_name, scope) or
+                    f"'{sym.name}' is declared over [{', '.join(p.set_label for p in sym.positions)}]; "
+                    f"restrict '{index_name}' with a 'where' or to a smaller set")
         return arr.reindex({dim: target})
+
+    def _swap_hint(self, sym, node, index_name: str, scope: Scope) -> str | None:
+        """`content[f, n]: swap the two subscripts` when exchanging `index_name` with another index of
+        the subscript puts every value both take where the item is defined."""
+        items = getattr(node, "items", None) or []
+        names = [x.name if isinstance(x, ast.Name) and x.name in scope.coords else None for x in items]
+        if index_name not in names or len(items) != len(sym.positions):
+            return None
+        k = names.index(index_name)
+        arr = self.variables.get(sym.name) if sym.kind in ("var", "kpi") else self.instance.param(sym.name)
+        if arr is None or not hasattr(arr, "indexes"):
+            return None
+
+        def fits(name: str, p: int) -> bool:
+            values, active = scope.coords[name], scope.active(name)
+            if active is not None:
+                values = values[active]
+            return bool(values.isin(arr.indexes[sym.positions[p].dim]).all())
+
+        for j, other in enumerate(names):
+            if j != k and other is not None and other != index_name and fits(index_name, j) and fits(other, k):
+                swapped = list(items)
+                swapped[k], swapped[j] = swapped[j], swapped[k]
+                return f"{sym.name}[{', '.join(show(x) for x in swapped)}]: swap the two subscripts"
+        return None
 
     def _check_defined(self, arr, scope: Scope, sym, node):
         if not isinstance(arr, xr.DataArray) or arr.dtype == object:
