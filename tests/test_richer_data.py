@@ -89,7 +89,7 @@ param x[f in Farms] = ord(f)
 param radius = 1.5
 param dist[i in Farms, j in Farms] = abs(x[i] - x[j])
 set Near[i in Farms] = {j in Farms where dist[i, j] <= radius and i != j}
-set Shifts[i in Farms] = {early, late}
+set Shifts[i in Farms] = Shifts_all
 var open[Farms] binary
 var crew[Farms, Shifts_all] >= 0
 set Shifts_all = {early, late}

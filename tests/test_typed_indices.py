@@ -378,3 +378,22 @@ def test_a_long_chain_of_set_definitions_is_not_compared_past_a_depth(write_mode
                        "minimize o: sum(j in S0) y[j]\n")
     code, out, err = cli("check", path)
     assert code == 0, err
+
+
+def test_shifts_and_element_parameters_are_typed_too(tmp_path):
+    """`t-1` keeps t's set, and `home[i]` holds an element of the set it is declared in."""
+    from milkrun.dsl.diagnostics import MilkrunError
+
+    base = ("set Days = 1..3\nset Plants = 1..3\nset Depots = 1..3\nparam home[Plants] in Depots default 1\n"
+            "param cost[Plants, Depots] default 1\nvar x[Plants] >= 0\nminimize z: sum(p) x[p]\nsubject to\n")
+    rows = {"Days": "  c[d in Days]: x[d-1] >= 0\n",
+            "Depots": "  c[p in Plants]: x[p] >= cost[home[p], p]\n"}
+    for wrong, row in rows.items():
+        model = tmp_path / f"m{wrong}.mcp"
+        model.write_text(base + row)
+        with pytest.raises(MilkrunError) as info:
+            milkrun.load_model(model)
+        assert f"over {wrong}" in info.value.message
+    ok = tmp_path / "ok.mcp"
+    ok.write_text(base + "  c[p in Plants]: x[p-1] >= cost[p, home[p]]\n")
+    milkrun.load_model(ok)

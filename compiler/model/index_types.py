@@ -58,6 +58,14 @@ class IndexTypes:
 
         The sets are (set expression, component, arity) triples, the binding's first: an item fits a
         position when one of them does."""
+        if isinstance(item, ast.Shift):  # t-1 stays in t's set (a move past its end is absent)
+            item = item.index
+        if isinstance(item, ast.Subscript):  # home[i]: an element of the set the parameter is declared in
+            ref = self.symbols.get(item.name)
+            if ref is not None and ref.kind == "param" and ref.element_param and not self.anonymous(
+                    ref.decl.element_of):
+                return ("element", [(ref.decl.element_of, 0, 1)])
+            return None
         if not isinstance(item, ast.Name):
             return None
         bound = scope.get(item.name)
@@ -152,9 +160,10 @@ class IndexTypes:
                 return False
             return (decl.within is not None and self._part(decl.within, b, d, seen)) or \
                 (decl.definition is not None and self._part(decl.definition, b, d, seen))
-        if isinstance(a, ast.IndexedSetRef):
+        if isinstance(a, ast.IndexedSetRef):  # Near[i]: its `within`, or the filter that defines it
             decl = self._decl(a.name)
-            return decl is not None and decl.within is not None and self._part(decl.within, b, d, seen)
+            return decl is not None and any(x is not None and self._part(x, b, d, seen)
+                                            for x in (decl.within, decl.definition))
         if isinstance(a, ast.SetOp):
             if a.op == "diff":
                 return self._part(a.left, b, d, seen)
