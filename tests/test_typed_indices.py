@@ -393,7 +393,7 @@ def test_shifts_and_element_parameters_are_typed_too(tmp_path):
         model.write_text(base + row)
         with pytest.raises(MilkrunError) as info:
             milkrun.load_model(model)
-        assert f"over {wrong}" in info.value.message
+        assert f"of {wrong}, but position 1" in info.value.message or f"over {wrong}, but" in info.value.message
     ok = tmp_path / "ok.mcp"
     ok.write_text(base + "  c[p in Plants]: x[p-1] >= cost[p, home[p]]\n")
     milkrun.load_model(ok)

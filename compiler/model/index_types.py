@@ -298,8 +298,12 @@ class IndexTypes:
     # ------------------------------------------------------------------ the words
     def _message(self, item, have, sym, k: int, pos) -> str:
         s, c, arity = have[1][0]
+        if isinstance(item, ast.Shift):
+            item = item.index
         if have[0] == "element":
-            what = f"'{item.name}' is an element of {label(self.symbols[item.name].decl.element_of)}"
+            whose = f"the values of '{item.name}' are elements" if isinstance(item, ast.Subscript) else \
+                f"'{item.name}' is an element"
+            what = f"{whose} of {label(self.symbols[item.name].decl.element_of)}"
         else:
             what = f"index '{item.name}' ranges over {self.describe(s, c, arity)}"
         return f"{what}, but position {k + 1} of '{sym.name}' is over {self.describe(pos.set, pos.component, pos.arity)}"
@@ -428,4 +432,9 @@ def show(item) -> str:
         if item.is_name or isinstance(item.value, (int, float)):
             return str(item.value)
         return f"'{item.value}'"
+    if isinstance(item, ast.Shift):
+        op = ("++" if item.sign > 0 else "--") if item.circular else ("+" if item.sign > 0 else "-")
+        return f"{item.index.name}{op}{show(item.offset)}"
+    if isinstance(item, ast.Subscript):
+        return f"{item.name}[{', '.join(show(x) for x in item.items)}]"
     return "..."
