@@ -586,6 +586,9 @@ class _ToAst(Transformer_NonRecursive):
     def neg(self, meta, c):
         return ast.Neg(c[0], span=self.S(meta))
 
+    def percent(self, meta, c):
+        return ast.Percent(c[0], span=self.S(meta))
+
     def reduction(self, meta, c):
         return ast.Reduction(str(c[0]), c[1], c[2], span=self.S(meta))
 
