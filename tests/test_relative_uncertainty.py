@@ -310,3 +310,22 @@ def test_an_infeasible_counterpart_is_explained_in_the_same_words(write_model, c
     assert "capacity: use at the top of its range (added by milkrun for capacity, line 6) use[cheese]" in out
     for leak in ("_u", "_dev", "_up"):
         assert leak not in out
+
+
+def test_a_percentage_in_data_or_a_syntax_error_list(write_model, expect_error):
+    data = write_model("""
+        set I
+        param a[I] uncertain +- 2%
+        var x >= 0
+        minimize c: x
+        data { I = {p}  a = {p: 2%} }
+    """)
+    err = expect_error(load_model, data, line=5, column=26, contains="unexpected '%'; expected ',' or '}'")
+    assert "a percentage has a meaning only in an uncertain clause" in err.hint
+    # '%' may follow any number, but a syntax error does not offer it as what could come next
+    other = write_model("""
+        var x >= 0
+        minimize c: x 3
+    """, "other.mcp")
+    err = expect_error(load_model, other, line=2, column=15, contains="unexpected '3'")
+    assert "%" not in err.message and "percent" not in err.message and err.hint is None
