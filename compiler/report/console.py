@@ -106,7 +106,10 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
         if len(s):
             _table(console, f"{label}{', ' if label != name else ': '}{len(s)} non-zero", da.dims, s, max_rows)
     if result.added and not verbose:
-        what = "; ".join(f"{result.label(n)} ({why})" for n, why in result.added.items())
+        grouped: dict[str, list[str]] = {}
+        for n, why in result.added.items():
+            grouped.setdefault(why, []).append(result.label(n))
+        what = "; ".join(f"{', '.join(labels)} ({why})" for why, labels in grouped.items())
         console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)
 
 
