@@ -90,6 +90,18 @@ def test_absolute_forms_equal_to_the_relative_one_give_the_same_optimum(write_mo
     np.testing.assert_allclose(hi.values, [2.5, 5, 6.25])
 
 
+def test_a_nonlinear_model_gets_the_same_relative_counterpart(write_model):
+    # the capacity row times y (held at 1): built for SCIP, the same box and budget numbers
+    text = PROD.replace("var make[P] >= 0 <= 15", "var make[P] >= 0 <= 15\n    var y >= 1 <= 1").replace(
+        "use[p] * make[p] <= 100", "use[p] * make[p] * y <= 100")
+    path = write_model(text, "prod_nl.mcp")
+    assert compile_model(path).ir.nonlinear
+    assert solve_model(path, solver="scip", robust=RobustOptions("box")).objective == approx(127.5, abs=1e-6)
+    linear = solve_model(write_model(PROD, "prod.mcp"), robust=RobustOptions("budget", 1.0, 1.0)).objective
+    own = write_model(text.replace("uncertain +- 25%", "uncertain +- 0.25 * use[p]"), "prod_nl_own.mcp")
+    assert solve_model(own, solver="scip", robust=RobustOptions("budget", 1.0, 1.0)).objective == approx(linear, abs=1e-6)
+
+
 def test_relative_budget_equals_the_model_written_out_by_hand(write_model):
     # Γ = 1: at most one use at its worst; the same as one capacity row per entry moved up 25 %
     path = write_model(PROD, "prod.mcp")
