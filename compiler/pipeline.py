@@ -196,6 +196,8 @@ def finish(compiled: Compiled, result: Result) -> Result:
     result.model = compiled.ir.name
     result.tour_families = compiled.built.tours
     result.added = added_variables(compiled, list(result.solution.data_vars))
+    names = getattr(compiled.built, "added_names", {})
+    result.labels = {n: names[n] for n in result.added if n in names}
     if compiled.robust is not None:
         result.robust = describe(compiled, result)
     if result.has_solution:

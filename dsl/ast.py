@@ -144,6 +144,14 @@ class Neg(Node):
 
 
 @dataclass
+class Percent(Node):
+    """`2%`: a share of the parameter's nominal value. It has a meaning only in an uncertain
+    clause (`uncertain +- 2%`, `uncertain in [-5%, +3%]`); the checker refuses it elsewhere."""
+
+    operand: "Expr"
+
+
+@dataclass
 class IfExpr(Node):
     condition: "Cond"
     then: "Expr"
@@ -157,7 +165,7 @@ class Reduction(Node):
     body: "Expr"
 
 
-Expr = Union[Number, Name, Subscript, Call, BinOp, Neg, IfExpr, Reduction]
+Expr = Union[Number, Name, Subscript, Call, BinOp, Neg, Percent, IfExpr, Reduction]
 
 
 # ------------------------------------------------------------------ conditions
@@ -219,11 +227,29 @@ class Uncertainty(Node):
     """`uncertain in [lo, hi]` or `uncertain +- dev`: the range a parameter's true value may take.
 
     The value the data gives is the nominal one. By itself the annotation changes nothing; random
-    realisations (sweeps) and robust counterparts read it."""
+    realisations (sweeps) and robust counterparts read it. The forms are absolute (`in [1800, 3600]`,
+    `+- dev[i]`, in the parameter's own units) or relative (`+- 2%`, `in [-5%, +3%]`: each part a
+    `Percent` of the nominal value); `relative` says which."""
 
     lo: Expr | None = None
     hi: Expr | None = None
     deviation: Expr | None = None
+
+    @property
+    def parts(self) -> list:
+        return [e for e in (self.lo, self.hi, self.deviation) if e is not None]
+
+    @property
+    def relative(self) -> bool:
+        return any(percent_of(e) is not None for e in self.parts)
+
+
+def percent_of(e) -> "tuple[float, Expr] | None":
+    """(sign, operand) when `e` is a percentage standing alone: `2%`, `-5%`; else None."""
+    sign = 1.0
+    while isinstance(e, Neg):
+        sign, e = -sign, e.operand
+    return (sign, e.operand) if isinstance(e, Percent) else None
 
 
 @dataclass

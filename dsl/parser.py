@@ -40,6 +40,7 @@ _WORDS = {
     "STAR": "'*'",
     "SLASH": "'/'",
     "CIRCUMFLEX": "'^'",
+    "PERCENT": "'%'",
     "SENSE": "'minimize' or 'maximize'",
     "SUM": "'sum'",
     "MINMAX": "'min' or 'max'",
@@ -53,7 +54,7 @@ _GROUPS = [
 
 def _describe(expected: set[str]) -> str:
     words: list[str] = []
-    names = set(expected)
+    names = set(expected) - {"PERCENT"}  # may follow any number, but has a meaning only in an uncertain clause
     if {"PLUS", "MINUS", "STAR", "SLASH"} <= names:
         words.append("an operator (+ - * /)")
         names -= {"PLUS", "MINUS", "STAR", "SLASH", "CIRCUMFLEX"}
@@ -232,6 +233,8 @@ def _acceptable(e: UnexpectedToken) -> set[str]:
 
 
 def _hint(tok: Token, e: UnexpectedToken, acceptable: set[str]) -> str | None:
+    if tok.type == "PERCENT":
+        return "a percentage has a meaning only in an uncertain clause (uncertain +- 2%); elsewhere write 0.02"
     if tok.value == "=" and any(x.startswith("__ANON") or x in {"LESSTHAN", "MORETHAN"} for x in e.expected):
         return "equality in a constraint is written '=='"
     if tok.type == "NAME" and "COLON" in e.expected:
@@ -587,6 +590,9 @@ class _ToAst(Transformer_NonRecursive):
 
     def neg(self, meta, c):
         return ast.Neg(c[0], span=self.S(meta))
+
+    def percent(self, meta, c):
+        return ast.Percent(c[0], span=self.S(meta))
 
     def reduction(self, meta, c):
         return ast.Reduction(str(c[0]), c[1], c[2], span=self.S(meta))

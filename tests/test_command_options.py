@@ -93,12 +93,14 @@ def test_robust_deviations_carry_the_parameters_entries(cli, write_model, tmp_pa
     """)
     code, out, _ = cli("solve", path, "--robust", "box", "--verbose", "--out", tmp_path / "o")
     assert code == 0
-    assert "cap_c_dev: added by milkrun (robust counterpart)" in out
-    assert "_u" not in out
-    table = (tmp_path / "o" / "added" / "cap_c_dev.csv").read_text().splitlines()
-    assert table[0] == "entry,cap_c_dev"
+    # named by what they stand for, never by the generated cap_c_dev or the entry dimension _u
+    assert "cap: worst case per entry of c (added by milkrun: robust counterpart)" in out
+    printed = out.replace(str(tmp_path), "")  # the test's own folder is named after it
+    assert "_u" not in printed and "_dev" not in printed
+    table = (tmp_path / "o" / "added" / "cap-worst-case-per-entry-of-c.csv").read_text().splitlines()
+    assert table[0] == "entry,cap: worst case per entry of c"
     assert {row.split(",")[0] for row in table[1:]} <= {'"c[a]"', "c[a]", "c[b]", '"c[b]"'}
-    assert not (tmp_path / "o" / "cap_c_dev.csv").exists()
+    assert [p.name for p in (tmp_path / "o").glob("*.csv")] == ["x.csv"]
 
 
 def test_a_model_without_variables_is_refused(cli, write_model):

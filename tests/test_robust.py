@@ -136,8 +136,8 @@ def test_uncertain_cost_goes_through_the_epigraph(write_model):
     # worst costs 3 and 2.1: all on b
     assert r.objective == approx(21)
     assert r.robust["nominal_objectives"]["cost"] == approx(20)
-    assert r.robust["epigraphs"] == {"cost": "cost_epigraph"}
-    assert r.robust["worst_case"]["cost_robust"][0]["entries"][0]["entry"] == ["b"]
+    assert r.robust["epigraphs"] == {"cost": "objective cost: worst case"}  # reports name it, not cost_epigraph
+    assert r.robust["worst_case"]["objective cost"][0]["entries"][0]["entry"] == ["b"]
 
 
 def test_portfolio_of_bertsimas_and_sim_as_in_rsome():
@@ -249,7 +249,7 @@ def test_nonlinear_uncertain_objective_through_its_epigraph(write_model):
     assert r.objective == approx(21, abs=1e-3)
     assert r.gap == approx(0, abs=1e-4) and r.bound == approx(21, abs=1e-3)  # against the worst case
     assert r.robust["nominal_objectives"]["cost"] == approx(20, abs=1e-3)
-    assert r.robust["worst_case"]["cost_robust"][0]["entries"][0]["entry"] == ["b"]
+    assert r.robust["worst_case"]["objective cost"][0]["entries"][0]["entry"] == ["b"]
 
 
 def test_nonlinear_rows_the_pass_cannot_make_exact_are_refused(write_model):

@@ -104,9 +104,11 @@ def test_scenario_errors_are_located(write_model, expect_error):
 
 def test_uncertain_errors(write_model, expect_error):
     bad = write_model(MODEL.replace("uncertain in [1, 5]", "uncertain in [5, 1]"), "u.mcp")
-    expect_error(compile_model, bad, line=3, column=19, contains=["uncertainty range of 'y' is empty"])
+    # located at the part of the clause that is wrong: the low end, the deviation
+    expect_error(compile_model, bad, line=3, column=33,
+                 contains=["the range of 'y' is empty: its low end (5) is above its high end (1)"])
     bad = write_model(MODEL.replace("uncertain +- 2", "uncertain +- -2"), "u2.mcp")
-    expect_error(compile_model, bad, line=2, column=17, contains=["deviation of 'd' must not be negative"])
+    expect_error(compile_model, bad, line=2, column=30, contains=["the deviation of 'd' is negative (-2)"])
     plain = write_model("var x >= 0\nminimize c: x\n", "plain.mcp")
     with pytest.raises(Exception, match="need parameters declared 'uncertain'"):
         compile_model(plain, realisation=(1, 0))

@@ -58,6 +58,7 @@ class BuiltModel:
     constants: dict[str, float]  # constant part of each objective
     dropped_rows: dict[str, int] = field(default_factory=dict)  # empty rows that always hold
     tours: list = field(default_factory=list)  # compiled `tour` families (passes/tour.py)
+    added_names: dict[str, str] = field(default_factory=dict)  # a pass's variables and rows -> how reports call them
 
     @property
     def lazy_tours(self) -> list:

@@ -49,6 +49,7 @@ class NonlinearBuilt:
     dropped_rows: dict[str, int] = field(default_factory=dict)
     tours: list = field(default_factory=list)
     lazy_tours: list = field(default_factory=list)
+    added_names: dict[str, str] = field(default_factory=dict)  # a pass's variables and rows -> how reports call them
 
     @property
     def primary(self) -> str | None:

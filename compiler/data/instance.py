@@ -36,6 +36,7 @@ class Instance:
         self._holes: set[str] = set()  # params defined on only part of the product of their sets
         self._busy: list[str] = []
         self._ranges: dict[str, tuple] = {}  # uncertain parameters: (nominal, lo, hi)
+        self._nominal: dict[str, xr.DataArray] = {}  # a parameter's value while its own uncertain clause is read
         self._checking = True
         self._preset: dict[str, xr.DataArray] = {}  # values a shadow instance was given (with_param)
         self.ev = Evaluator(self)
@@ -63,6 +64,10 @@ class Instance:
 
     def param(self, name: str):
         if name not in self._params:
+            if name in self._nominal and self._busy[-1:] == [name]:
+                # inside its own uncertain clause (`uncertain +- 0.1 * yield[f]`) a parameter's name means its
+                # nominal value; reached through another declaration, it is still a cycle (_enter says so)
+                return self._nominal[name]
             self._enter(name)
             try:
                 self._params[name] = self._eval_param(self.ir.symbols[name])
@@ -233,7 +238,7 @@ class Instance:
         copy's values are not re-checked: they are probes, not data."""
         shadow = Instance(self.ir, self.raw, self.max_entries)
         shadow._sets = self._sets
-        shadow._ranges = self._ranges
+        shadow._ranges = dict(self._ranges)  # a probe's ranges (which may carry its extra dimension) stay its own
         shadow._preset = {**self._preset, name: value}  # earlier probes stay in place
         shadow._params.update(shadow._preset)
         shadow._checking = False
@@ -271,18 +276,11 @@ class Instance:
 
     def _uncertain(self, sym: Symbol, value: xr.DataArray, scope: Scope) -> xr.DataArray:
         """Keep the range; with a realisation asked for, draw the value uniformly within it."""
-        u = sym.decl.uncertain
-        if u.deviation is not None:
-            dev = _full(self.ev.number(u.deviation, scope, "an uncertainty range"), scope)
-            if bool((dev < 0).any()):
-                raise MilkrunError(f"the deviation of '{sym.name}' must not be negative", u.span)
-            lo, hi = value - dev, value + dev
-        else:
-            # an absolute range: the nominal value may lie outside it (a --set what-if), the draws never do
-            lo, hi = (_full(self.ev.number(e, scope, "an uncertainty range"), scope) for e in (u.lo, u.hi))
-        if bool((hi < lo).any()):
-            raise MilkrunError(f"the uncertainty range of '{sym.name}' is empty somewhere (its upper end is below its "
-                               "lower end)", u.span)
+        self._nominal[sym.name] = value
+        try:
+            lo, hi = self._range(sym, value, scope)
+        finally:
+            del self._nominal[sym.name]
         self._ranges[sym.name] = (value, lo, hi)
         if self.raw.realisation is None:
             return value
@@ -295,6 +293,61 @@ class Instance:
         # of the same widths around the draw (the seed's [draw - rho G, draw + rho G])
         self._ranges[sym.name] = (draw, draw - (value - lo), draw + (hi - value))
         return draw
+
+    def _range(self, sym: Symbol, value: xr.DataArray, scope: Scope) -> tuple[xr.DataArray, xr.DataArray]:
+        """(lo, hi) of an uncertain clause around the nominal `value`. Absolute: `in [lo, hi]` (the
+        nominal value may lie outside it, a --set what-if; the draws never do) and `+- dev`. Relative:
+        `+- 2%` and `in [-5%, +3%]`, shares of the nominal value's size (after scenarios and --set)."""
+        u = sym.decl.uncertain
+        size = abs(value)
+
+        def part(e):
+            """A part of the clause as a value; a percentage as its share (-0.05 for -5%) and that in per cent."""
+            pc = ast.percent_of(e)
+            if pc is None:
+                return _full(self.ev.number(e, scope, "an uncertainty range"), scope), None
+            pct = pc[0] * _full(self.ev.number(pc[1], scope, "a percentage"), scope)
+            return pct / 100, pct
+
+        if u.deviation is not None:
+            dev, pct = part(u.deviation)
+            shown, unit = (dev, "") if pct is None else (pct, "%")
+            bad = (shown < 0).values
+            if bad.any():
+                k = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+                raise MilkrunError(f"the deviation of '{sym.name}' is negative for {self._entry(sym, shown, bad)} "
+                                   f"({_num(shown.values[k])}{unit}): '+-' takes the distance the value may move "
+                                   "either way, which is at least 0",
+                                   u.deviation.span, hint="for a range that is not symmetric, write in [-5%, +3%]")
+            dev = dev if pct is None else dev * size
+            return value - dev, value + dev
+        (lo, lo_pct), (hi, hi_pct) = part(u.lo), part(u.hi)
+        low, high = (lo, hi) if lo_pct is None else (lo_pct, hi_pct)
+        unit = "" if lo_pct is None else "%"
+        bad = (high < low).values
+        if bad.any():
+            k = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+            raise MilkrunError(f"the range of '{sym.name}' is empty for {self._entry(sym, low, bad)}: its low end "
+                               f"({_num(low.values[k])}{unit}) is above its high end ({_num(high.values[k])}{unit})",
+                               u.lo.span, hint="write the low end first")
+        if lo_pct is None:
+            return lo, hi
+        for end, pct, side in ((u.lo, lo_pct, "low"), (u.hi, hi_pct, "high")):
+            bad = ((pct > 0) if side == "low" else (pct < 0)).values
+            if bad.any():
+                k = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+                raise MilkrunError(f"the range of '{sym.name}' must hold its nominal value, but for "
+                                   f"{self._entry(sym, pct, bad)} its {side} end, {_num(pct.values[k])}%, is "
+                                   f"{'above' if side == 'low' else 'below'} it", end.span,
+                                   hint="a relative range runs from a share below the nominal value to a share "
+                                        "above it: in [-5%, +3%]")
+        return value + lo * size, value + hi * size
+
+    @staticmethod
+    def _entry(sym: Symbol, da: xr.DataArray, bad: np.ndarray) -> str:
+        """The first entry where `bad` holds, as a model writes it: `a[p]`, `content[protein, milk]`."""
+        k = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+        return S.entry_label(sym.name, tuple(da.indexes[d][i] for d, i in zip(da.dims, k)))
 
     def _element_param(self, sym: Symbol):
         d: ast.ParamDecl = sym.decl

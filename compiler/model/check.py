@@ -68,6 +68,7 @@ class _Checker:
         self.symbols: dict[str, Symbol] = {}
         self.order: list[str] = []
         self.post_solve = False  # in a kpi, variables stand for their values: any expression is fine
+        self.in_uncertain = False  # checking an uncertain clause (a percentage may stand there)
         self.nonlinear: list[tuple] = []  # (span, what) of each nonlinear construct in the model
         self.types = IndexTypes(self.symbols)  # which set an index position takes (index_types.py)
 
@@ -264,12 +265,54 @@ class _Checker:
                                    f"'param {d.name} in SET default {d.definition.value}'", d.definition.span)
             self._require_number(d.definition, scope, "a parameter's formula")
         if d.uncertain is not None:
-            u = d.uncertain
             if sym.element_param:
-                raise MilkrunError(f"'{d.name}' holds an element of a set; only numbers can be uncertain", u.span)
-            for part in (u.lo, u.hi, u.deviation):
-                if part is not None:
+                raise MilkrunError(f"'{d.name}' holds an element of a set; only numbers can be uncertain",
+                                   d.uncertain.span)
+            self._check_uncertain(d, d.uncertain, scope)
+
+    def _check_uncertain(self, d: ast.ParamDecl, u: ast.Uncertainty, scope):
+        """An uncertainty clause: each part a number from data (the parameter's own name means its
+        nominal value there), and a percentage only as a whole part: `+- 2%`, `in [-5%, +3%]`."""
+        self.in_uncertain = True
+        try:
+            for part in u.parts:
+                pc = ast.percent_of(part)
+                if pc is None:
                     self._require_number(part, scope, "an uncertainty range")
+                    continue
+                operand = pc[1]
+                self._require_number(operand, scope, "a percentage")
+                sym = self.symbols.get(operand.name) if isinstance(operand, (ast.Name, ast.Subscript)) else None
+                if sym is not None and sym.kind == "param" and sym.element_param:
+                    raise MilkrunError(f"'{operand.name}' holds an element of a set, but a percentage must be of a "
+                                       "number", operand.span)
+        finally:
+            self.in_uncertain = False
+        if u.lo is not None and (ast.percent_of(u.lo) is None) != (ast.percent_of(u.hi) is None):
+            absolute = u.lo if ast.percent_of(u.lo) is None else u.hi
+            raise MilkrunError(f"the range of '{d.name}' mixes a percentage with an absolute end; write both ends as "
+                               "percentages of the nominal value (in [-5%, +3%]) or both as values (in [1800, 3600])",
+                               absolute.span)
+        # what can be seen in the text is refused here; the rest when the data are read (data/instance.py)
+        if u.deviation is not None:
+            v = _constant(u.deviation)
+            if v is not None and v < 0:
+                raise MilkrunError(f"the deviation of '{d.name}' is negative ({_num(v)}{'%' if u.relative else ''}); "
+                                   "'+-' takes the distance the value may move either way, which is at least 0",
+                                   u.deviation.span, hint="for a range that is not symmetric, write in [-5%, +3%]")
+            return
+        lo, hi = _constant(u.lo), _constant(u.hi)
+        if lo is not None and hi is not None and lo > hi:
+            unit = "%" if u.relative else ""
+            raise MilkrunError(f"the range of '{d.name}' is empty: its low end ({_num(lo)}{unit}) is above its high "
+                               f"end ({_num(hi)}{unit})", u.lo.span, hint="write the low end first")
+        if u.relative:
+            for end, v, side in ((u.lo, lo, "low"), (u.hi, hi, "high")):
+                if v is not None and (v > 0 if side == "low" else v < 0):
+                    raise MilkrunError(f"the range of '{d.name}' must hold its nominal value: its {side} end, "
+                                       f"{_num(v)}%, is {'above' if side == 'low' else 'below'} it",
+                                       end.span, hint="a relative range runs from a share below the nominal value to "
+                                                      "a share above it: in [-5%, +3%]")
 
     def _check_var(self, sym: Symbol):
         d: ast.VarDecl = sym.decl
@@ -486,6 +529,13 @@ class _Checker:
         if isinstance(e, ast.BinOp) and e.op in ("++", "--"):
             raise MilkrunError(f"'{e.op}' moves an index around its set, in a subscript such as x[t{e.op}1]; it is "
                                "not arithmetic", e.span, hint=f"for arithmetic write '{e.op[0]} {e.op[0]}' with a space")
+        if isinstance(e, ast.Percent):
+            if self.in_uncertain:
+                raise MilkrunError("a percentage stands alone in an uncertain clause: the whole deviation "
+                                   "(uncertain +- 2%) or a whole end of the range (uncertain in [-5%, +3%])", e.span)
+            raise MilkrunError("a percentage has a meaning only in an uncertain clause, as a share of the parameter's "
+                               "nominal value (uncertain +- 2%, uncertain in [-5%, +3%])", e.span,
+                               hint="elsewhere write the fraction: 0.02 for 2%")
         if isinstance(e, ast.BinOp):
             # `a + b - c + ...` is a BinOp as deep as the line is long: walk its left spine in a loop
             first, rest = chain(e)
@@ -793,6 +843,24 @@ def _check_nesting(node) -> None:
             stack.extend((right, depth + 1) for _, right, _ in rest)
             continue
         stack.extend((v, depth + 1) for k, v in vars(n).items() if k != "span")
+
+
+def _constant(e) -> float | None:
+    """The value of a part of an uncertain clause written as a plain number (`3`, `-2%`, `+3%` in
+    per cent), or None when it depends on data."""
+    pc = ast.percent_of(e)
+    sign = 1.0
+    if pc is not None:
+        sign, e = pc
+    while isinstance(e, ast.Neg):
+        sign, e = -sign, e.operand
+    if isinstance(e, ast.Number) and isinstance(e.value, (int, float)):
+        return sign * float(e.value)
+    return None
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 def _text_in(e):

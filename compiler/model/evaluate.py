@@ -321,6 +321,9 @@ class Evaluator:
         v = self.expr(e.operand, scope)
         return -1 * v if is_linear(v) else -v
 
+    def _e_Percent(self, e, scope):  # the checker lets one stand only in an uncertain clause (data/instance.py)
+        raise MilkrunError("a percentage has a meaning only in an uncertain clause", e.span)
+
     def _e_BinOp(self, e, scope):
         # `a + b - c ...` is a BinOp as deep as the line is long: its left spine is walked in a loop
         first, rest = chain(e)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from milkrun.dsl.diagnostics import MilkrunError
 # `max_entries`) or the environment variable MILKRUN_MAX_ENTRIES.
 MAX_ENTRIES = 50_000_000
 ENV_MAX_ENTRIES = "MILKRUN_MAX_ENTRIES"
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # an element written bare in a subscript
 
 
 def max_entries(given: int | None = None) -> int:
@@ -81,6 +83,24 @@ def normalize(value):
     if not np.isfinite(f):
         return s
     return int(f) if f.is_integer() else f
+
+
+def element_text(value) -> str:
+    """An element as a model writes it in a subscript: bare when it is a number or a plain name
+    (`farm3`, `2`), quoted otherwise (`'farm 3'`)."""
+    value = normalize(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(element_text(v) for v in value) + ")"
+    text = str(value)
+    if not isinstance(value, str) or _PLAIN.fullmatch(text):
+        return text
+    return f"'{text}'" if "'" not in text else f'"{text}"'
+
+
+def entry_label(name: str, key: tuple) -> str:
+    """One entry of a parameter or variable as a model writes it: `yield_per_cow[farm3]`,
+    `content[protein, milk]`, `cap` for a scalar."""
+    return f"{name}[{', '.join(element_text(k) for k in key)}]" if key else name
 
 
 def normalize_column(values) -> np.ndarray:

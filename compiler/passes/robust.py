@@ -32,6 +32,7 @@ import xarray as xr
 from milkrun.compiler.build.linopy_model import plan_vector
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
+from milkrun.compiler.model.sets import entry_label
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -77,13 +78,18 @@ class RobustReport:
     nominal_objectives: dict[str, linopy.LinearExpression] = field(default_factory=dict)  # as written
     deviations: dict[str, list[Deviation]] = field(default_factory=dict)  # family -> its deviations
     senses: dict[str, str] = field(default_factory=dict)  # family -> "<=" or ">=" as written
+    labels: dict[str, str] = field(default_factory=dict)  # family -> how reports call it ("objective cost")
+    names: dict[str, str] = field(default_factory=dict)  # variable or row this pass added -> how reports call it
+
+    def label(self, family: str) -> str:
+        return self.labels.get(family, family)
 
     def per_param(self) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for c in self.changes:
             d = out.setdefault(c.param, {"families": [], "rows": 0, "rhs_only_rows": 0, "variables": 0,
                                          "added_rows": 0})
-            d["families"].append(c.family)
+            d["families"].append(self.label(c.family))
             for k in ("rows", "rhs_only_rows", "variables", "added_rows"):
                 d[k] += getattr(c, k)
         return out
@@ -120,12 +126,38 @@ def robust_counterpart(compiled, options: RobustOptions) -> RobustReport:
                                    "changes; no plan can keep an equation for every value in a range. Write it as "
                                    "two inequalities, or make the parameter certain", sym.span)
             nominal_row = _le_form(make(nominal_ev), op)
+            report.labels[name] = family_label(ir, name)
             _replace_rows(m, name, nominal_row, devs, options, report, scope)
             report.deviations[name] = devs
             report.senses[name] = op
     for sym in ir.objectives:
         _robust_objective(compiled, sym, nominal_ev, probes, options, report)
+    built.added_names.update(report.names)
     return report
+
+
+def family_label(ir, name: str) -> str:
+    """A family the pass made robust as reports call it: a ranged constraint's sides (`use_lo`) are
+    "use (lower side)", an objective's epigraph row (`cost_robust`) is "objective cost"."""
+    if name in ir.symbols:
+        return name
+    base = name.rsplit("_", 1)[0]
+    sym = ir.symbols.get(base)
+    if sym is not None and sym.kind == "constraint" and name.endswith(("_lo", "_hi")):
+        return f"{base} ({'lower' if name.endswith('_lo') else 'upper'} side)"
+    if sym is not None and sym.kind == "objective" and name.endswith("_robust"):
+        return f"objective {base}"
+    return name
+
+
+def added_names(family: str, param: str, label: str, method: str) -> dict[str, str]:
+    """How reports call the variables and rows the pass adds for one family and parameter (the
+    linopy and SCIP names stay short identifiers; the LP and MPS files need them so)."""
+    what = "worst case" if method == "box" else "excess over the threshold"
+    return {f"{family}_{param}_dev": f"{label}: worst case per entry of {param}",
+            f"{family}_{param}_q": f"{label}: {what} per entry of {param}",
+            f"{family}_{param}_up": f"{label}: {param} at the top of its range",
+            f"{family}_{param}_down": f"{label}: {param} at the bottom of its range"}
 
 
 def check_options(o: RobustOptions):
@@ -173,7 +205,7 @@ class _Probe:
         self.labels = r.labels
         # each entry is named as the user writes it (price[p1,m2]), so that the variables this pass
         # adds along U show which parameter entry they stand for
-        entries = [name if not k else f"{name}[{','.join(map(str, k))}]" for k in self.labels]
+        entries = [entry_label(name, k) for k in self.labels]
         eye = xr.DataArray(np.eye(n).reshape(base.shape + (n,)), dims=base.dims + (U,),
                            coords={**{d: base.coords[d] for d in base.dims}, U: entries})
         self.up = xr.DataArray(r.up, dims=[U], coords={U: entries})
@@ -264,10 +296,12 @@ def _replace_rows(m, name, nominal_row, devs, o: RobustOptions, report: RobustRe
         touched_rows = sum((_touched(d.expr) & live).any(U).astype(int) for d in devs) > 0
         z = m.add_variables(lower=0, coords=_coords(touched_rows), name=f"{name}_z",
                             mask=touched_rows if touched_rows.ndim else None)
+        report.names[z.name] = f"{report.label(name)}: budget threshold"
         row = row + z * o.budget
     for d in devs:
         has_vars = _has_vars(d.expr) & live
         touched = _touched(d.expr) & live
+        names = added_names(name, d.param, report.label(name), o.method)
         rows_touched = touched.any(U)
         change = FamilyChange(name, d.param, int(rows_touched.sum()),
                               int((rows_touched & ~has_vars.any(U)).sum()))
@@ -275,6 +309,7 @@ def _replace_rows(m, name, nominal_row, devs, o: RobustOptions, report: RobustRe
             q = m.add_variables(lower=0, coords=_coords(touched), name=f"{name}_{d.param}_q", mask=touched)
             m.add_constraints(q + z - d.expr * d.up >= 0, name=f"{name}_{d.param}_up", mask=touched)
             m.add_constraints(q + z + d.expr * d.down >= 0, name=f"{name}_{d.param}_down", mask=touched)
+            report.names.update({k: names[k] for k in (q.name, f"{name}_{d.param}_up", f"{name}_{d.param}_down")})
             row = row + q.sum(U)
             change.variables, change.added_rows = int(touched.sum()), 2 * int(touched.sum())
             report.changes.append(change)
@@ -290,6 +325,8 @@ def _replace_rows(m, name, nominal_row, devs, o: RobustOptions, report: RobustRe
                 v = m.add_variables(lower=0, coords=_coords(has_vars), name=f"{name}_{d.param}_dev", mask=has_vars)
                 m.add_constraints(v - d.expr * d.up >= 0, name=f"{name}_{d.param}_up", mask=has_vars)
                 m.add_constraints(v + d.expr * d.down >= 0, name=f"{name}_{d.param}_down", mask=has_vars)
+                report.names.update({k: names[k] for k in (v.name, f"{name}_{d.param}_up",
+                                                           f"{name}_{d.param}_down")})
                 row = row + v.sum(U)
                 change.variables, change.added_rows = int(has_vars.sum()), 2 * int(has_vars.sum())
         report.changes.append(change)
@@ -335,6 +372,8 @@ def _robust_objective(compiled, sym, nominal_ev, probes, o: RobustOptions, repor
         return
     t = m.add_variables(name=f"{sym.name}_epigraph")
     row_name = f"{sym.name}_robust"
+    report.labels[row_name] = f"objective {sym.name}"
+    report.names[t.name] = f"objective {sym.name}: worst case"
     nominal = _le_form(make(nominal_ev) - t, op)
     m.add_constraints(nominal, "<=", 0, name=row_name)  # placeholder, replaced by its robust form
     _replace_rows(m, row_name, nominal, devs, o, report, scope)
@@ -404,7 +443,7 @@ def worst_case(report: RobustReport, x: np.ndarray, limit: int = 5) -> dict[str,
         entries.sort(key=lambda e: -e["row_change"])
         if report.options.method == "budget":
             entries = entries[:max(int(math.ceil(report.options.budget)), 0)]
-        out[family] = [{"row": {k: _plain(v) for k, v in at.items()}, "entries": entries[:limit]}]
+        out[report.label(family)] = [{"row": {k: _plain(v) for k, v in at.items()}, "entries": entries[:limit]}]
     return out
 
 
@@ -419,7 +458,8 @@ def describe(compiled, result) -> dict:
     rep: RobustReport = compiled.robust
     o = rep.options
     out = {"method": o.method, "level": o.level, "budget": o.budget, "parameters": rep.per_param(),
-           "epigraphs": dict(rep.epigraphs), "nominal_objectives": {}, "worst_case": {}}
+           "epigraphs": {obj: rep.names.get(t, t) for obj, t in rep.epigraphs.items()},
+           "nominal_objectives": {}, "worst_case": {}}
     if not result.has_solution:
         return out
     if isinstance(compiled.built, NonlinearBuilt):
@@ -462,7 +502,7 @@ def _describe_nonlinear(built, result, out: dict) -> dict:
         entries.sort(key=lambda e: -e["row_change"])
         if o.method == "budget":
             entries = entries[:max(int(math.ceil(o.budget)), 0)]
-        out["worst_case"][family] = [{"row": {"at": label} if label else {}, "entries": entries[:5]}]
+        out["worst_case"][rep.label(family)] = [{"row": {"at": label} if label else {}, "entries": entries[:5]}]
     return out
 
 

@@ -18,7 +18,8 @@ import xarray as xr
 
 from milkrun.compiler.build.nonlinear import scalar
 from milkrun.compiler.model.evaluate import Scope
-from milkrun.compiler.passes.robust import FamilyChange, RobustOptions, RobustReport, check_options, entry_ranges
+from milkrun.compiler.passes.robust import (FamilyChange, RobustOptions, RobustReport, check_options, entry_ranges,
+                                            family_label)
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -211,6 +212,7 @@ class RobustRows:
             raise MilkrunError("--robust needs parameters declared 'uncertain'; this model has none")
         self.probe = MarkerProbe(ir, instance, variables, evaluator_cls, self.options)
         self.report = RobustReport(self.options)
+        self.ir = ir
 
     def evaluator_for(self, sym):
         """The evaluator with markers in place of uncertain entries, if the data touch this constraint."""
@@ -225,6 +227,7 @@ class RobustRows:
         return new_changes(self.probe)
 
     def close(self, name: str, changes: dict) -> None:
+        self.report.labels[name] = family_label(self.ir, name)
         record(self.report, name, changes)
 
     def add(self, model, name, label, a, b, op, sym, changes) -> None:
@@ -258,6 +261,8 @@ class RobustRows:
         t = model.addVar(name=f"{sym.name}_epigraph", lb=None, ub=None)
         changes = new_changes(self.probe)
         row_name = f"{sym.name}_robust"
+        self.report.labels[row_name] = f"objective {sym.name}"
+        self.report.names[t.name] = f"objective {sym.name}: worst case"
         if sense == "min":  # f - t <= 0
             self.add(model, row_name, "", f, t, "<=", sym, changes)
         else:  # t - f <= 0
@@ -268,3 +273,4 @@ class RobustRows:
 
     def finish(self, built) -> None:
         built.robust_rows, built.robust_report, built.robust_probe = self.rows, self.report, self.probe
+        built.added_names.update(self.report.names)

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from milkrun.compiler.model.sets import entry_label
 from milkrun.compiler.solve.result import Result, shown
 
 MAX_ROWS = 40
@@ -95,16 +96,20 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
         if name in result.added and not verbose:
             continue
         da = shown(result.solution[name])
+        label = result.label(name)  # a pass's variable by what it stands for, not its generated name
         if name in result.added:
-            console.print(f"  {name}: added by milkrun ({result.added[name]})", markup=False)
+            console.print(f"  {label} (added by milkrun: {result.added[name]})", markup=False)
         if da.ndim == 0:
-            console.print(f"  {name} = {_fmt(da.item())}")
+            console.print(f"  {label} = {_fmt(da.item())}", markup=False)
             continue
         s = _nonzero(da)
         if len(s):
-            _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows)
+            _table(console, f"{label}{', ' if label != name else ': '}{len(s)} non-zero", da.dims, s, max_rows)
     if result.added and not verbose:
-        what = "; ".join(f"{n} ({why})" for n, why in result.added.items())
+        grouped: dict[str, list[str]] = {}
+        for n, why in result.added.items():
+            grouped.setdefault(why, []).append(result.label(n))
+        what = "; ".join(f"{', '.join(labels)} ({why})" for why, labels in grouped.items())
         console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)
 
 
@@ -130,6 +135,6 @@ def _robust(console: Console, result: Result) -> None:
     for family, cases in r.get("worst_case", {}).items():
         for case in cases:
             at = "[" + ", ".join(str(v) for v in case["row"].values()) + "]" if case["row"] else ""
-            moves = ", ".join(f"{e['param']}{'[' + ', '.join(map(str, e['entry'])) + ']' if e['entry'] else ''} "
-                              f"{'+' if e['by'] >= 0 else ''}{_fmt(e['by'])}" for e in case["entries"])
+            moves = ", ".join(f"{entry_label(e['param'], tuple(e['entry']))} {'+' if e['by'] >= 0 else ''}"
+                              f"{_fmt(e['by'])}" for e in case["entries"])
             console.print(f"    worst case for {family}{at}: {moves or 'no entry moves it'}", markup=False)

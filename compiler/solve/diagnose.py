@@ -18,8 +18,9 @@ MAX_ROWS = 200_000  # beyond this an IIS may cost more than the solve; say nothi
 TIME_LIMIT = 30.0
 
 
-def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
-    """Plain sentences about why; empty when nothing can be said cheaply."""
+def explain_infeasible(m, ir: ModelIR | None, names: dict[str, str] | None = None) -> list[str]:
+    """Plain sentences about why; empty when nothing can be said cheaply. `names`: how reports call
+    the rows and variables a pass added (BuiltModel.added_names)."""
     try:
         import highspy
     except ImportError:  # pragma: no cover
@@ -56,7 +57,7 @@ def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
     rows = [int(r) for r in getattr(iis, "row_index_", [])] if getattr(iis, "valid_", False) else []
     cols = [int(c) for c in getattr(iis, "col_index_", [])] if getattr(iis, "valid_", False) else []
     if not rows and not cols:
-        return _smallest_relaxation(m, ir, integral)
+        return _smallest_relaxation(m, ir, integral, names)
     clabels = np.asarray(_labels(m, "constraints"))
     vlabels = np.asarray(_labels(m, "variables"))
     families: dict[str, list[str]] = defaultdict(list)
@@ -71,17 +72,17 @@ def explain_infeasible(m, ir: ModelIR | None) -> list[str]:
     if families:
         parts = []
         for name, idx in families.items():
-            parts.append(f"{name}{_where(ir, name)}{_list(idx)}")
+            parts.append(f"{_named(names, name)}{_where(ir, name)}{_list(idx)}")
         lines.append("constraints that cannot hold together: " + "; ".join(parts))
     if bounds:
-        parts = [f"{name}{_where(ir, name)}{_list(idx)}" for name, idx in bounds.items()]
+        parts = [f"{_named(names, name)}{_where(ir, name)}{_list(idx)}" for name, idx in bounds.items()]
         lines.append("with the bounds of: " + "; ".join(parts))
     if integral and lines:
         lines.append("(found on the linear relaxation, so it holds for the integer model too)")
     return lines
 
 
-def _smallest_relaxation(m, ir, integral: bool) -> list[str]:
+def _smallest_relaxation(m, ir, integral: bool, names: dict[str, str] | None = None) -> list[str]:
     """When HiGHS finds no IIS (an aggregate cause, say total supply below total demand), say which
     rows the least total violation breaks, and by how much: where the model has to give."""
     import highspy
@@ -103,7 +104,7 @@ def _smallest_relaxation(m, ir, integral: bool) -> list[str]:
         name, coords = m.constraints.get_label_position(int(clabels[r]))
         amount = short[r] if short[r] > tol[r] else over[r]
         side = "its lower side" if short[r] > tol[r] else "its upper side"
-        parts.append(f"{name}{_coords(coords)}{_where(ir, name)} by {amount:,.6g} on {side}")
+        parts.append(f"{_named(names, name)}{_coords(coords)}{_where(ir, name)} by {amount:,.6g} on {side}")
     col, clo, chi = np.asarray(sol.col_value), np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     ctol = 1e-6 * np.maximum(1.0, np.abs(col))
     vlabels = np.asarray(_labels(m, "variables"))
@@ -111,7 +112,8 @@ def _smallest_relaxation(m, ir, integral: bool) -> list[str]:
         name, coords = m.variables.get_label_position(int(vlabels[j]))
         below = clo[j] - col[j] > ctol[j]
         amount = clo[j] - col[j] if below else col[j] - chi[j]
-        parts.append(f"the {'lower' if below else 'upper'} bound of {name}{_coords(coords)}{_where(ir, name)} "
+        parts.append(f"the {'lower' if below else 'upper'} bound of {_named(names, name)}{_coords(coords)}"
+                     f"{_where(ir, name)} "
                      f"by {amount:,.6g}")
     if not parts:
         return []
@@ -129,7 +131,10 @@ def _labels(m, kind: str) -> np.ndarray:
 
 
 def _coords(coords: dict) -> str:
-    return "[" + ", ".join(str(v) for v in coords.values()) + "]" if coords else ""
+    coords = dict(coords)
+    entry = coords.pop("_u", None)  # a robust counterpart's entry of an uncertain parameter, named: a[p]
+    where = "[" + ", ".join(str(v) for v in coords.values()) + "]" if coords else ""
+    return where if entry is None else f"{where} {entry}".strip()
 
 
 def _list(items: list[str]) -> str:
@@ -138,6 +143,11 @@ def _list(items: list[str]) -> str:
         return ""
     shown = " " + ", ".join(items[:MAX_LISTED])
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def _named(names: dict[str, str] | None, name: str) -> str:
+    """A family as reports call it: a pass's rows and variables by what they stand for."""
+    return (names or {}).get(name, name)
 
 
 def _where(ir: ModelIR | None, name: str) -> str:

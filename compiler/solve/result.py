@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class Result:
     robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
     solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
     added: dict[str, str] = field(default_factory=dict)  # variables a pass added (not the user's): what they are
+    labels: dict[str, str] = field(default_factory=dict)  # of those, how reports call them ("use: worst case per
+    #                                                       entry of a"); the others by their name
     provenance: dict | None = None  # versions and input hashes (compiler/report/provenance.py), for summary.json
 
     @property
@@ -91,9 +94,17 @@ class Result:
                        for name, routes in self.tours.items()},
             "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
             "robust": self.robust,
-            "added_variables": self.added,
+            "added_variables": {self.label(n): why for n, why in self.added.items()},
             "details": self.extra,
         }
+
+    def label(self, name: str) -> str:
+        """A variable as reports call it: a pass's own by what it stands for, the model's by its name."""
+        return self.labels.get(name, name)
+
+    def shown(self, name: str) -> xr.DataArray:
+        """A variable's values as reports show them (shown(), under the name `label` gives)."""
+        return shown(self.solution[name]).rename(self.label(name))
 
     def to_json(self) -> str:
         return json.dumps(self.summary(), indent=2)
@@ -111,10 +122,10 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         written = [_write_csv(out / f"{name}.csv", name, da) for name, da in self.solution.data_vars.items()
                    if name not in self.added]
-        if self.added:  # the passes' own variables, apart from the model's (a --start may still read them)
+        if self.added:  # the passes' own variables, apart from the model's, named by what they stand for
             (out / "added").mkdir(exist_ok=True)
-            written += [_write_csv(out / "added" / f"{name}.csv", name, shown(self.solution[name]))
-                        for name in self.added]
+            written += [_write_csv(out / "added" / f"{file_name(self.label(name))}.csv", self.label(name),
+                                   self.shown(name)) for name in self.added]
         written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
         if self.tours:
             rows = ["tour,index,stop,node"]
@@ -126,7 +137,8 @@ class Result:
             p.write_text("\n".join(rows) + "\n")
             written.append(p)
         nc = out / "solution.nc"
-        ds = self.solution.copy()
+        ds = xr.Dataset({(file_name(self.label(n)) if n in self.added else n): (self.shown(n) if n in self.added else da)
+                         for n, da in self.solution.data_vars.items()})
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
                     for k, v in self.summary().items()}
         ds = _netcdf_safe(ds)
@@ -142,6 +154,12 @@ def shown(da: xr.DataArray) -> xr.DataArray:
     """A pass's variable as shown to people: the robust pass's entry dimension `_u` (values such as
     `price[p1,m2]`) is called `entry`."""
     return da.rename({"_u": "entry"}) if "_u" in da.dims and "entry" not in da.dims else da
+
+
+def file_name(label: str) -> str:
+    """A label as a file (or NetCDF variable) name: "use: worst case per entry of a" is
+    use-worst-case-per-entry-of-a; a plain name stays as it is."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", label).strip("-") or "added"
 
 
 def _write_csv(path: Path, name: str, da: xr.DataArray) -> Path:

@@ -96,7 +96,7 @@ def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, pro
     if status == "infeasible":
         result.message = extra.pop("message", None) or "no assignment satisfies all constraints"
         with silenced(True):
-            result.why = explain_infeasible(m, ir)
+            result.why = explain_infeasible(m, ir, built.added_names)
     if status == "unbounded":
         result.message = "the objective can improve without limit: a bound or constraint is missing"
     if values is None or status in ("infeasible", "unbounded", "error"):

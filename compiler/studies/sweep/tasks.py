@@ -98,7 +98,8 @@ def _solve(task: dict) -> xr.Dataset:
         ds[f"kpi_{name}"] = _plain_array(da)
     if result.has_solution and _keep(task, int(result.size.get("variables", 0))):
         for name, da in result.solution.data_vars.items():
-            ds[f"var_{name}"] = _plain_array(da)
+            if name not in compiled.built.added_names:  # a robust counterpart's own variables are not the plan
+                ds[f"var_{name}"] = _plain_array(da)
     ds.attrs["primary"] = result.primary or ""
     ds.attrs["sense"] = result.sense or ""
     return ds
@@ -133,7 +134,8 @@ def _pareto(task: dict) -> xr.Dataset:
             ds[f"kpi_{name}"] = _plain_array(xr.concat([k[name] for k in kpis], dim="front_point"))
         if _keep(task, int(m.nvars) * n):
             for name in plans[0].data_vars:
-                ds[f"var_{name}"] = _plain_array(xr.concat([pl[name] for pl in plans], dim="front_point"))
+                if name not in compiled.built.added_names:
+                    ds[f"var_{name}"] = _plain_array(xr.concat([pl[name] for pl in plans], dim="front_point"))
         ds = ds.assign_coords(front_point=fp)
     ds.attrs["method"] = front.method
     ds.attrs["solves"] = int(front.solves)
