@@ -661,3 +661,39 @@ def figures_rounds_tours(text, folder):
     for method, v, c in runs:
         compiled = compile_model(folder / "rounds.mcp", tour_method=method)
         assert (num(v), num(c)) == (compiled.linopy.nvars, compiled.linopy.ncons), method
+
+
+def figures_farm_tanks_farms(text):
+    """docs/models/farm_tanks.md: each farm's data as milkrun computes it, and its fewest visits a
+    week as tests/test_farm_tanks.py finds them by trying every weekly pattern."""
+    from test_farm_tanks import PATTERNS, ROUND_TRIP
+
+    from milkrun import compile_model
+
+    instance = compile_model(REPO / "models" / "farm_tanks.mcp").instance
+    supply = instance.param("supply").sum("Types")
+    produced, tank, km = (instance.param(n) for n in ("produced", "tank_capacity", "round_trip"))
+    rows = quoted(rf"^\| (\d+) \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \| (\d+) \| ({NUMBER}) \| (\d+) \|$", text)
+    assert sorted(int(r[0]) for r in rows) == sorted(int(f) for f in PATTERNS)
+    for farm, pickup, daily, size, days, trip, fewest in rows:
+        f = int(farm)
+        assert num(pickup) == float(supply.sel(Farms=f)), farm
+        assert num(daily) == float(produced.sel(f=f)), farm
+        assert num(size) == float(tank.sel(Farms=f)), farm
+        assert int(days) == math.floor(float(tank.sel(Farms=f)) / float(produced.sel(f=f))), farm
+        assert num(trip) == round(float(km.sel(f=f)), 2), farm
+        assert int(fewest) == round(PATTERNS[farm][0][0] / ROUND_TRIP[farm]), farm
+
+
+def figures_farm_tanks_week(text):
+    """docs/models/farm_tanks.md: the litres collected per farm and day in the plan HiGHS finds."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    collected = solved("models/farm_tanks.mcp", "highs").solution["collected"].fillna(0.0)
+    rows = quoted(r"^\| (\d+) \|(.*)\|$", text)
+    assert sorted(int(f) for f, _ in rows) == sorted(int(f) for f in collected.coords["f"].values)
+    for farm, cells in rows:
+        cells = [c.strip() for c in cells.split("|")]
+        assert len(cells) == len(days), farm
+        for day, cell in zip(days, cells):
+            value = float(collected.sel(f=int(farm), d=day))
+            assert (same(num(cell), value) if cell else abs(value) < 1e-6), (farm, day, cell, value)

@@ -67,9 +67,10 @@ REPO = TESTS.parent
 MODELS_DIR = REPO / "models"
 STDLIB = REPO / "stdlib"
 
-MODELS = ["transport", "routing", "cvrp", "sdvrp", "knapsack2", "knapsack3", "location", "portfolio", "dairy_chain"]
+MODELS = ["transport", "routing", "cvrp", "sdvrp", "knapsack2", "knapsack3", "location", "portfolio", "dairy_chain",
+          "farm_tanks"]
 # The models that solve within about a second (the others run into --time-limit 5)
-FAST_SOLVE = ["transport", "knapsack2", "knapsack3", "portfolio", "dairy_chain"]
+FAST_SOLVE = ["transport", "knapsack2", "knapsack3", "portfolio", "dairy_chain", "farm_tanks"]
 
 MODEL_FOLDERS = {m: (MODELS_DIR / m).is_dir() for m in MODELS}
 EXAMPLES = int(os.environ.get("MILKRUN_FUZZ_EXAMPLES", "0") or 0)

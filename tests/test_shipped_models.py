@@ -24,6 +24,7 @@ EXPECTED = {
     "location": (931.861, 1e-6, "docs/models/location.md, the seed's data at nominal yield", "highs"),
     "portfolio": (1.2, 1e-9, "docs/models/portfolio.md, nominal returns (no --robust)", "highs"),
     "dairy_chain": (521907, 1e-6, "docs/models/dairy_chain.md, nominal case", "scip"),
+    "farm_tanks": (3756.46, 1e-6, "tests/test_farm_tanks.py, an exhaustive search of the weekly visits", "highs"),
 }
 
 
