@@ -238,3 +238,26 @@ subject to
   next[t in T where t != last(T)]: x[next(t)] >= x[t]
 """)
     assert milkrun.solve_model(model).objective == pytest.approx(3)
+
+
+def test_a_shift_reads_the_order_of_the_items_own_set(tmp_path):
+    """With j over Years = 1..3 and final over Periods = 0..3, final[j-1] in year 1 is period 0; with
+    t over Odd = {1, 3} and y over 1..4, y[t+1] is y[2] and y[4]."""
+    model = write(tmp_path, """
+set Periods = 0..3
+set Years within Periods = 1..3
+set T = 1..4
+set Odd within T = {1, 3}
+param final[p in Periods] = 10 * (ord(p) - 1)
+var cash[Years] >= 0
+var y[T] >= 0
+minimize z: sum(j) cash[j] + sum(t) y[t]
+subject to
+  carried[j in Years]: cash[j] >= final[j-1]
+  after_odd[t in Odd]: y[t+1] >= t
+""")
+    result = milkrun.solve_model(model)
+    # final = 0, 10, 20, 30 for periods 0..3: cash = 0, 10, 20; y[2] >= 1, y[4] >= 3
+    assert result.solution["cash"].to_series().to_dict() == {1: 0, 2: 10, 3: 20}
+    assert result.solution["y"].to_series().to_dict() == {1: 0, 2: 1, 3: 0, 4: 3}
+    assert result.objective == pytest.approx(34)

@@ -654,30 +654,33 @@ class Evaluator:
         return arr
 
     def _shifted(self, arr, k: int, item: ast.Shift, pos, sym: Symbol, scope: Scope, node):
-        """`arr` with position `pos` read at the index moved along its set: a dimension `__shift_k` over
-        the index's values, and a mask of the values whose move leaves the set (circular: none)."""
+        """`arr` with position `pos` read at the index moved along the order of the set that position is
+        declared over (so `final_stock[j-1]` with j over Years reads the period before, even the one
+        before the first year): a dimension `__shift_k` over the index's values, and a mask of the
+        values whose move leaves that set (circular: none)."""
         name = item.index.name
         values = scope.coords[name]
-        n = len(values)
-        places = item.sign * self._places(item.offset, scope)
-        at = np.arange(n) + places
-        inside = np.ones(n, dtype=bool) if item.circular else (at >= 0) & (at < n)
-        at = at % n if (item.circular and n) else np.clip(at, 0, max(n - 1, 0))
-        moved = values[at] if n else values
-        found = arr.indexes[pos.dim].get_indexer(moved)
-        missing = inside & (found < 0)
-        if missing.any():
+        members = arr.indexes[pos.dim]
+        n = len(members)
+        here = members.get_indexer(values)
+        unknown = here < 0
+        if unknown.any():
             active = scope.active(name)
-            bad = missing if active is None else (missing & active)
+            bad = unknown if active is None else (unknown & active)
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
-                raise MilkrunError(f"'{sym.name}' is not defined for '{moved[j]}', which {_shift_text(item)} reaches "
-                                   f"from {name} = '{values[j]}'", item.span,
-                                   hint=f"'{sym.name}' is declared over [{', '.join(p.set_label for p in sym.positions)}]")
+                raise MilkrunError(f"index '{name}' takes the value '{values[j]}', which '{sym.name}' is not defined "
+                                   f"for", item.span, hint=f"'{sym.name}' is declared over "
+                                                           f"[{', '.join(p.set_label for p in sym.positions)}]")
+        at = here + item.sign * self._places(item.offset, scope)
+        if item.circular and n:
+            inside, at = ~unknown, at % n
+        else:
+            inside = ~unknown & (at >= 0) & (at < n)
         tmp = f"__shift_{k}"
-        take = xr.DataArray(np.where(found < 0, 0, found), dims=[tmp], coords={tmp: values})
+        take = xr.DataArray(np.where(inside, at, 0), dims=[tmp], coords={tmp: values})
         arr = _drop_coord(arr.isel({pos.dim: take}), pos.dim)
-        return arr, xr.DataArray(~(inside & (found >= 0)), dims=[name], coords={name: values})
+        return arr, xr.DataArray(~inside, dims=[name], coords={name: values})
 
     def _looked_up(self, arr, k: int, item: ast.Subscript, pos, sym: Symbol, scope: Scope):
         """`dist[i, home[i]]`: position `pos` read at the element each entry of `home[i]` holds, entry by
