@@ -200,6 +200,7 @@ class ParamDecl(Node):
     doc: str | None
     definition: Expr | None
     uncertain: "Uncertainty | None" = None
+    unit: str | None = None  # `unit "..."`: what the values are measured in, shown with them
 
 
 @dataclass
@@ -223,6 +224,7 @@ class VarDecl(Node):
     where: Cond | None
     doc: str | None
     design: bool = False  # a design decision: what-if runs (twin, FePIA) fix it; the rest are operational
+    unit: str | None = None
 
 
 @dataclass
@@ -230,6 +232,8 @@ class Objective(Node):
     sense: str  # minimize | maximize
     name: str
     expr: Expr
+    doc: str | None = None
+    unit: str | None = None
 
 
 @dataclass
@@ -254,6 +258,7 @@ class Kpi(Node):
     index: IndexList | None
     doc: str | None
     expr: Expr
+    unit: str | None = None
 
 
 @dataclass
