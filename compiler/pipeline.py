@@ -194,6 +194,8 @@ def solve_model(run: RunOptions | str | Path, data=None, **fields) -> Result:
 def finish(compiled: Compiled, result: Result) -> Result:
     """What every solve adds to the solver's answer: the model's name and its kpis."""
     result.model = compiled.ir.name
+    result.units = {name: unit for name, unit in compiled.ir.units.items()
+                    if compiled.ir.symbols[name].kind in ("var", "objective", "kpi")}
     result.tour_families = compiled.built.tours
     result.added = added_variables(compiled, list(result.solution.data_vars))
     if compiled.robust is not None:

@@ -20,6 +20,17 @@ def _fmt(v) -> str:
     return f"{v:,.6g}" if abs(v) >= 1e-3 else f"{v:.4g}"
 
 
+def _with_unit(value, unit: str | None) -> str:
+    """A number as printed, followed by its unit when the model gives one: `153.675 k$`."""
+    return f"{_fmt(value)} {unit}" if unit and value is not None else _fmt(value)
+
+
+def _titled(name: str, *notes: str | None) -> str:
+    """A table's title: the name, then its description and unit in parentheses, `ship (cases)`."""
+    notes = [n for n in notes if n]
+    return f"{name} ({'; '.join(notes)})" if notes else name
+
+
 def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int) -> None:
     table = Table(title=escape(title), title_justify="left", show_edge=False)
     for d in dims:
@@ -61,13 +72,15 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
     if result.primary is None:
         console.print("  a feasible point (the model declares no objective)")
     else:
-        console.print(f"  objective {result.primary} ({sense}): [bold]{_fmt(result.objective)}[/bold]")
+        value = escape(_with_unit(result.objective, result.units.get(result.primary)))
+        console.print(f"  objective {result.primary} ({sense}): [bold]{value}[/bold]")
     if result.bound is not None:
         gap = f", gap {result.gap * 100:.4g} %" if result.gap is not None else ""
         console.print(f"  best bound {_fmt(result.bound)}{gap}")
     for name, value in result.objectives.items():
         if name != result.primary:
-            console.print(f"  objective {name} (not optimised): {_fmt(value)}")
+            console.print(f"  objective {name} (not optimised): {_with_unit(value, result.units.get(name))}",
+                          markup=False)
     if quiet:
         return
     if result.size:
@@ -85,24 +98,25 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
             label = ", ".join(str(k) for k in key)
             for c in cycles[:1]:
                 console.print(f"  route {name}[{label}]: {' → '.join(str(n) for n in c)}", markup=False)
-    for name, da in result.kpis.items():
-        unit = f" ({result.kpi_docs[name]})" if result.kpi_docs.get(name) else ""
+    for name, da in result.kpis.items():  # a kpi's description is shown too (it often says what it counts)
+        doc, unit = result.kpi_docs.get(name), result.units.get(name)
         if da.ndim == 0:
-            console.print(f"  {name}{unit} = {_fmt(da.item())}", markup=False)
+            console.print(f"  {_titled(name, doc)} = {_with_unit(da.item(), unit)}", markup=False)
         else:
-            _table(console, f"{name}{unit}", da.dims, _nonzero(da), max_rows)
+            _table(console, _titled(name, doc, unit), da.dims, _nonzero(da), max_rows)
     for name in result.solution.data_vars:
         if name in result.added and not verbose:
             continue
         da = shown(result.solution[name])
         if name in result.added:
             console.print(f"  {name}: added by milkrun ({result.added[name]})", markup=False)
+        unit = result.units.get(name)
         if da.ndim == 0:
-            console.print(f"  {name} = {_fmt(da.item())}")
+            console.print(f"  {name} = {_with_unit(da.item(), unit)}", markup=False)
             continue
         s = _nonzero(da)
         if len(s):
-            _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows)
+            _table(console, f"{_titled(name, unit)}: {len(s)} non-zero", da.dims, s, max_rows)
     if result.added and not verbose:
         what = "; ".join(f"{n} ({why})" for n, why in result.added.items())
         console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)

@@ -42,6 +42,7 @@ class Result:
     extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
     kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
     kpi_docs: dict[str, str | None] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # `unit "..."` of the objectives, variables and kpis
     tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
     robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
     solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
@@ -90,6 +91,7 @@ class Result:
                               for k, r in routes.items()]
                        for name, routes in self.tours.items()},
             "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
+            "units": dict(self.units),
             "robust": self.robust,
             "added_variables": self.added,
             "details": self.extra,
@@ -127,6 +129,9 @@ class Result:
             written.append(p)
         nc = out / "solution.nc"
         ds = self.solution.copy()
+        for name in ds.data_vars:  # the CF convention's attribute, which NetCDF readers show
+            if name in self.units:
+                ds[name].attrs["units"] = self.units[name]
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
                     for k, v in self.summary().items()}
         ds = _netcdf_safe(ds)
