@@ -31,11 +31,11 @@ def _titled(name: str, *notes: str | None) -> str:
     return f"{name} ({'; '.join(notes)})" if notes else name
 
 
-def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int) -> None:
+def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int, column: str = "value") -> None:
     table = Table(title=escape(title), title_justify="left", show_edge=False)
     for d in dims:
         table.add_column(str(d))
-    table.add_column("value", justify="right")
+    table.add_column(column, justify="right")
     for key, value in list(series.items())[:max_rows]:
         key = key if isinstance(key, tuple) else (key,)
         table.add_row(*[escape(str(k)) for k in key], _fmt(value))
@@ -120,6 +120,44 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
     if result.added and not verbose:
         what = "; ".join(f"{n} ({why})" for n, why in result.added.items())
         console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)
+    if result.duals is not None:
+        _duals(console, result, max_rows, verbose)
+
+
+def _duals(console: Console, result: Result, max_rows: int, verbose: bool) -> None:
+    """--duals: the non-zero duals of each constraint family, then the non-zero reduced costs of each
+    variable, as tables; the families that are zero everywhere on one line each."""
+    if result.duals_of is None:
+        console.print(f"  {result.duals_note or 'no duals'}", markup=False)
+        return
+    console.print(f"  duals of {result.duals_of}: the change of the optimal objective per unit increase of "
+                  "each row's right-hand side", markup=False)
+    _nonzero_tables(console, result.duals, "dual", max_rows, "  dual 0 on every row of")
+    costs = {n: da for n, da in (result.reduced_costs or {}).items() if verbose or n not in result.added}
+    console.print("  reduced costs: the change of the optimal objective per unit increase of each variable",
+                  markup=False)
+    _nonzero_tables(console, costs, "reduced cost", max_rows, "  reduced cost 0 for every entry of")
+    if result.duals_note:
+        console.print(f"  note: {result.duals_note}", markup=False)
+
+
+def _nonzero_tables(console: Console, arrays: dict, column: str, max_rows: int, zero: str) -> None:
+    zeros = []
+    for name, da in arrays.items():
+        if da.ndim == 0:
+            value = da.item()
+            if value == value and abs(value) > 1e-9:
+                console.print(f"  {name}: {column} {_fmt(value)}", markup=False)
+            else:
+                zeros.append(name)
+            continue
+        s = _nonzero(da)
+        if len(s):
+            _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows, column=column)
+        else:
+            zeros.append(name)
+    if zeros:
+        console.print(f"{zero}: {', '.join(zeros)}", markup=False)
 
 
 def _robust(console: Console, result: Result) -> None:

@@ -48,6 +48,10 @@ class Result:
     solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
     added: dict[str, str] = field(default_factory=dict)  # variables a pass added (not the user's): what they are
     provenance: dict | None = None  # versions and input hashes (compiler/report/provenance.py), for summary.json
+    duals: dict[str, xr.DataArray] | None = None  # with --duals: constraint family → dual of each row
+    reduced_costs: dict[str, xr.DataArray] | None = None  # with --duals: variable → reduced cost of each entry
+    duals_of: str | None = None  # "the LP", or "the LP with the integer variables fixed at the plan"
+    duals_note: str | None = None  # why there are none, or what they leave out
 
     @property
     def has_solution(self) -> bool:
@@ -95,7 +99,15 @@ class Result:
             "robust": self.robust,
             "added_variables": self.added,
             "details": self.extra,
+            **(self._duals_json() if self.duals is not None else {}),
         }
+
+    def _duals_json(self) -> dict:
+        """--duals: every row's dual and every entry's reduced cost, keyed by element ("e1,e2" for two or
+        more indices; a number alone for a family without index)."""
+        return {"duals_of": self.duals_of, "duals_note": self.duals_note,
+                "duals": {name: _keyed(da) for name, da in self.duals.items()},
+                "reduced_costs": {name: _keyed(da) for name, da in (self.reduced_costs or {}).items()}}
 
     def to_json(self) -> str:
         return json.dumps(self.summary(), indent=2)
@@ -118,6 +130,9 @@ class Result:
             written += [_write_csv(out / "added" / f"{name}.csv", name, shown(self.solution[name]))
                         for name in self.added]
         written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
+        written += [_write_csv(out / f"dual_{name}.csv", "dual", da) for name, da in (self.duals or {}).items()]
+        written += [_write_csv(out / f"reduced_cost_{name}.csv", "reduced_cost", da)
+                    for name, da in (self.reduced_costs or {}).items() if name not in self.added]
         if self.tours:
             rows = ["tour,index,stop,node"]
             for name, routes in self.tours.items():
@@ -133,7 +148,7 @@ class Result:
             if name in self.units:
                 ds[name].attrs["units"] = self.units[name]
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
-                    for k, v in self.summary().items()}
+                    for k, v in self.summary().items() if k not in ("duals", "reduced_costs")}  # (their CSVs)
         ds = _netcdf_safe(ds)
         ds.to_netcdf(nc, engine="netcdf4")
         written.append(nc)
@@ -178,6 +193,23 @@ def _kpi_json(da: xr.DataArray):
         rec["value"] = _num(value)
         records.append(rec)
     return records
+
+
+def _keyed(da: xr.DataArray):
+    """An array as {"element": value} ({"e1,e2": value} over two or more dimensions), entries a `where`
+    left out omitted; a scalar as a number."""
+    if da.ndim == 0:
+        return _plus(_num(da.item()))
+    out = {}
+    for key, value in da.to_series().dropna().items():
+        key = key if isinstance(key, tuple) else (key,)
+        out[",".join(str(_jsonable(k)) for k in key)] = _plus(_num(value))
+    return out
+
+
+def _plus(v):
+    """-0.0 (a solver's zero dual on a minimising row) written as 0.0."""
+    return v + 0.0 if v is not None else None
 
 
 def _jsonable(v):
