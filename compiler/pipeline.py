@@ -30,6 +30,7 @@ from milkrun.compiler.passes.fix import fix_variables
 from milkrun.compiler.passes.robust import RobustOptions, describe, robust_counterpart
 from milkrun.compiler.passes.robust_nl import RobustRows
 from milkrun.compiler.passes.tour import default_method, formulations
+from milkrun.compiler.solve.duals import lp_duals, refuse_nonlinear
 from milkrun.compiler.solve.result import Result
 from milkrun.compiler.solve.run import solve
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
@@ -174,11 +175,28 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
 
 
 def solve_compiled(compiled: Compiled, run: RunOptions, quiet: bool = True, progress: bool = False,
-                   start=None) -> Result:
-    """Solve with the run's solver and limits, and add what every solve adds (`finish`)."""
+                   start=None, duals: bool = False) -> Result:
+    """Solve with the run's solver and limits, and add what every solve adds (`finish`). `duals`: also the
+    duals and reduced costs of the LP (of the LP with the integer variables fixed at the plan for a MIP),
+    from HiGHS (compiler/solve/duals.py); a nonlinear model is refused before the solve."""
+    if duals:
+        refuse_nonlinear(compiled.ir)
     result = solve(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap, quiet=quiet,
                    ir=compiled.ir, progress=progress, start=start)
+    if duals:
+        add_duals(compiled, result, run)
     return finish(compiled, result)
+
+
+def add_duals(compiled: Compiled, result: Result, run: RunOptions) -> None:
+    """The duals of the result's plan, or the reason there are none, in the result."""
+    if not result.has_solution:
+        result.duals, result.reduced_costs, result.duals_note = {}, {}, "no duals: there is no plan"
+        return
+    found = lp_duals(compiled.built, result.solution, result.status == "optimal", run.time_limit)
+    result.duals, result.reduced_costs = found.rows, found.columns
+    result.duals_of, result.duals_note = found.of, found.note
+    result.seconds["duals"] = found.seconds
 
 
 def solve_model(run: RunOptions | str | Path, data=None, **fields) -> Result:
@@ -194,6 +212,8 @@ def solve_model(run: RunOptions | str | Path, data=None, **fields) -> Result:
 def finish(compiled: Compiled, result: Result) -> Result:
     """What every solve adds to the solver's answer: the model's name and its kpis."""
     result.model = compiled.ir.name
+    result.units = {name: unit for name, unit in compiled.ir.units.items()
+                    if compiled.ir.symbols[name].kind in ("var", "objective", "kpi")}
     result.tour_families = compiled.built.tours
     result.added = added_variables(compiled, list(result.solution.data_vars))
     names = getattr(compiled.built, "added_names", {})

@@ -220,6 +220,7 @@ class ParamDecl(Node):
     doc: str | None
     definition: Expr | None
     uncertain: "Uncertainty | None" = None
+    unit: str | None = None  # `unit "..."`: what the values are measured in, shown with them
 
 
 @dataclass
@@ -261,6 +262,7 @@ class VarDecl(Node):
     where: Cond | None
     doc: str | None
     design: bool = False  # a design decision: what-if runs (twin, FePIA) fix it; the rest are operational
+    unit: str | None = None
 
 
 @dataclass
@@ -268,6 +270,8 @@ class Objective(Node):
     sense: str  # minimize | maximize
     name: str
     expr: Expr
+    doc: str | None = None
+    unit: str | None = None
 
 
 @dataclass
@@ -292,6 +296,7 @@ class Kpi(Node):
     index: IndexList | None
     doc: str | None
     expr: Expr
+    unit: str | None = None
 
 
 @dataclass

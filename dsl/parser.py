@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -200,7 +201,12 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> MilkrunError:
                                 hint="'=' defines a set or a parameter; constraints compare with '==', '<=' or '>='")
         if tok.type == "$END":
             return MilkrunError(f"unexpected end of the file in the middle of a statement; expected {expected}", span)
-        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=_hint(tok, e, acceptable))
+        hint = _hint(tok, e, acceptable)
+        before = text.splitlines()[tok.line - 1][:tok.column - 1] if tok.type != "$END" else ""
+        if acceptable == {"STRING"} and before.rstrip().endswith("unit"):
+            hint = ("'unit' is a keyword after a declaration: unit \"kg\" gives its unit; "
+                    "call the constraint otherwise")
+        return MilkrunError(f"unexpected {found}; expected {expected}", span, hint=hint)
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else "?"
         span = Span(file, line, column, line, column + 1)
@@ -241,6 +247,8 @@ def _hint(tok: Token, e: UnexpectedToken, acceptable: set[str]) -> str | None:
         return "a constraint or objective name is followed by ':'"
     if tok.value in {"set", "param", "var", "minimize", "maximize"}:
         return "the statement before this one is incomplete"
+    if tok.type == "UNIT":
+        return "'unit' is a keyword after a declaration (unit \"kg\" gives its unit): call the constraint otherwise"
     if "RSQB" in acceptable and tok.type != "RSQB":
         return "is a closing ']' missing?"
     if "RPAR" in acceptable and tok.type != "RPAR":
@@ -309,6 +317,29 @@ def _number(text: str, span: Span | None = None):
 _LARGEST = int(1.7976931348623157e308)
 
 
+@dataclass
+class _Unit:
+    text: str
+    span: Span
+
+
+@dataclass
+class _Notes:
+    """What may follow a declaration's head: its description and its unit."""
+
+    doc: str | None = None
+    unit: str | None = None
+    unit_span: Span | None = None
+
+
+def _merge_notes(notes: _Notes, doc, unit):
+    """A parameter's notes before `=` and after its expression, as one description and one unit."""
+    if notes.unit is not None and unit is not None:
+        raise MilkrunError(f"a unit is given twice (unit \"{unit}\" comes first)", notes.unit_span,
+                           hint="give the unit once, before '=' or after the expression")
+    return (notes.doc if notes.doc is not None else doc), (notes.unit if notes.unit is not None else unit)
+
+
 class _ToAst(Transformer_NonRecursive):
     """`line`/`column` shift the spans of a fragment parsed out of a string (a check's message).
 
@@ -349,11 +380,43 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Model(header[0] if header else None, header[1] if header else None, self.file, stmts, span=span)
 
     def header(self, meta, children):
-        name, doc = children[0], children[1] if len(children) > 1 else None
-        return (str(name), doc)
+        name, notes = children[0], children[1] if len(children) > 1 else None
+        return (str(name), self._no_unit(notes, "a model"))
+
+    def T(self, tok: Token) -> Span:
+        dl, dc = self.shift
+        return Span(self.file, tok.line + dl, tok.column + dc, tok.end_line + dl, tok.end_column + dc)
 
     def doc(self, meta, children):
-        return _unquote(str(children[0]))
+        """A description, a `unit "..."`, or both in either order; each at most once."""
+        notes = _Notes()
+        for c in children:
+            if isinstance(c, _Unit):
+                if notes.unit is not None:
+                    raise MilkrunError(f"a unit is given twice (unit \"{notes.unit}\" comes first)", c.span,
+                                       hint="give one unit; a description goes in quotes without the word 'unit'")
+                notes.unit, notes.unit_span = c.text, c.span
+            else:
+                if notes.doc is not None:
+                    raise MilkrunError("a declaration takes one description; this is a second one", self.T(c),
+                                       hint='join them in one string, or write unit "..." for a unit')
+                notes.doc = _unquote(str(c))
+        return notes
+
+    def unit(self, meta, children):
+        text = _unquote(str(children[0])).strip()
+        if not text:
+            raise MilkrunError("a unit cannot be empty", self.S(meta), hint='write it like unit "kg" or unit "k$"')
+        return _Unit(text, self.S(meta))
+
+    def _no_unit(self, notes, what: str):
+        """The description of a declaration that takes no unit (a set, the model, a scenario)."""
+        if notes is None:
+            return None
+        if notes.unit is not None:
+            raise MilkrunError(f"{what} has no unit; units go on parameters, variables, objectives and kpis",
+                               notes.unit_span, hint="put the unit in the description if it helps the reader")
+        return notes.doc
 
     def include(self, meta, children):
         return ast.Include(_unquote(str(children[0])), span=self.S(meta))
@@ -372,8 +435,8 @@ class _ToAst(Transformer_NonRecursive):
                 definition = c[1]
             elif c == "ordered":
                 ordered = True
-            elif isinstance(c, str):
-                doc = c
+            elif isinstance(c, _Notes):
+                doc = self._no_unit(c, f"set '{name}'")
         return ast.SetDecl(str(name), index, within, definition, ordered, doc, span=self.S(meta))
 
     def within(self, meta, c):
@@ -408,8 +471,8 @@ class _ToAst(Transformer_NonRecursive):
                 if p.uncertain is not None:
                     raise MilkrunError(f"parameter '{name}' is declared uncertain twice", c.span)
                 p.uncertain = c
-            elif isinstance(c, str):
-                p.doc = c
+            elif isinstance(c, _Notes):  # before `=` and after its expression: merged
+                p.doc, p.unit = _merge_notes(c, p.doc, p.unit)
             elif c is not None:
                 p.definition = c
         return p
@@ -469,8 +532,8 @@ class _ToAst(Transformer_NonRecursive):
                 v.where = c[1]
             elif c == ("design",):
                 v.design = True
-            elif isinstance(c, str):
-                v.doc = c
+            elif isinstance(c, _Notes):
+                v.doc, v.unit = c.doc, c.unit
         if len(set(kinds)) > 1:
             raise MilkrunError(f"variable '{v.name}' is declared both {kinds[0]} and {kinds[1]}", self.S(meta))
         if kinds:
@@ -483,7 +546,8 @@ class _ToAst(Transformer_NonRecursive):
     # ---- objectives, constraints
     def objective(self, meta, c):
         sense = "minimize" if str(c[0]).startswith("minimi") else "maximize"
-        return ast.Objective(sense, str(c[1]), c[2], span=self.S(meta))
+        notes = next((x for x in c[2:] if isinstance(x, _Notes)), _Notes())
+        return ast.Objective(sense, str(c[1]), c[-1], notes.doc, notes.unit, span=self.S(meta))
 
     def constraint(self, meta, c):
         name, index, rel = c[0], (c[1] if len(c) == 3 else None), c[-1]
@@ -673,8 +737,8 @@ class _ToAst(Transformer_NonRecursive):
     def kpi_decl(self, meta, c):
         name, rest = c[0], [x for x in c[1:] if x is not None]
         index = next((x for x in rest if isinstance(x, ast.IndexList)), None)
-        doc = next((x for x in rest if isinstance(x, str)), None)
-        return ast.Kpi(str(name), index, doc, rest[-1], span=self.S(meta))
+        notes = next((x for x in rest if isinstance(x, _Notes)), _Notes())
+        return ast.Kpi(str(name), index, notes.doc, rest[-1], notes.unit, span=self.S(meta))
 
     def check_decl(self, meta, c):
         name, rest = c[0], [x for x in c[1:] if x is not None]
@@ -685,7 +749,7 @@ class _ToAst(Transformer_NonRecursive):
 
     # ---- scenarios
     def scenario_decl(self, meta, c):
-        doc = c[1] if len(c) > 1 and isinstance(c[1], str) else None
+        doc = self._no_unit(c[1], f"scenario '{c[0]}'") if len(c) > 1 and isinstance(c[1], _Notes) else None
         changes = [x for x in c[1:] if isinstance(x, ast.Change)]
         return ast.Scenario(str(c[0]), doc, changes, span=self.S(meta))
 

@@ -56,7 +56,7 @@ def test_quiet_prints_the_outcome_only(cli):
     code, out, err = cli("solve", "transport", "--quiet")
     assert code == 0
     assert out.splitlines() == ["transport: optimal (linear → highs, " + out.split(", ")[1].split("\n")[0],
-                                "  objective total_cost (minimise): 153.675",
+                                "  objective total_cost (minimise): 153.675 k$",
                                 "  best bound 153.675, gap 0 %"]
     assert err == ""
 

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="DIR", help="write one CSV per variable, solution.nc and summary.json")
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     s.add_argument("--log", action="store_true", help="show the solver's log")
+    s.add_argument("--duals", action="store_true",
+                   help="also report each row's dual and each variable's reduced cost: the change of the optimal "
+                        "objective per unit increase of the right-hand side or of the variable, from HiGHS on the "
+                        "LP (for a MIP, the LP with the integer variables fixed at the plan)")
 
     e = sub.add_parser("export", help="write the compiled model as an LP or MPS file with readable names")
     model_args(e)
@@ -311,7 +315,8 @@ def _solve(args) -> int:
         if problems and not args.quiet:
             sys.stderr.write(f"note: the start in {args.start} breaks the model, so the solver will likely "
                              "discard it:\n" + "".join(f"  {p}\n" for p in problems))
-    result = solve_compiled(compiled, run, quiet=not args.log, progress=not (args.log or args.quiet), start=start)
+    result = solve_compiled(compiled, run, quiet=not args.log, progress=not (args.log or args.quiet), start=start,
+                            duals=args.duals)
     if compiled.robust is not None and result.robust is not None and not result.interrupted:
         _price_of_robustness(run, result)
     result.model = compiled.ir.name or Path(args.model).stem

@@ -77,5 +77,10 @@ class ModelIR:
         return {s.name: s.decl for s in self.of_kind("scenario")}
 
     @property
+    def units(self) -> dict[str, str]:
+        """The `unit "..."` of each declaration that gives one (parameters, variables, objectives, kpis)."""
+        return {n: self.symbols[n].decl.unit for n in self.order if getattr(self.symbols[n].decl, "unit", None)}
+
+    @property
     def uncertain_params(self) -> list[Symbol]:
         return [s for s in self.of_kind("param") if s.decl.uncertain is not None]

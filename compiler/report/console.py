@@ -21,11 +21,22 @@ def _fmt(v) -> str:
     return f"{v:,.6g}" if abs(v) >= 1e-3 else f"{v:.4g}"
 
 
-def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int) -> None:
+def _with_unit(value, unit: str | None) -> str:
+    """A number as printed, followed by its unit when the model gives one: `153.675 k$`."""
+    return f"{_fmt(value)} {unit}" if unit and value is not None else _fmt(value)
+
+
+def _titled(name: str, *notes: str | None) -> str:
+    """A table's title: the name, then its description and unit in parentheses, `ship (cases)`."""
+    notes = [n for n in notes if n]
+    return f"{name} ({'; '.join(notes)})" if notes else name
+
+
+def _table(console: Console, title: str, dims, series: pd.Series, max_rows: int, column: str = "value") -> None:
     table = Table(title=escape(title), title_justify="left", show_edge=False)
     for d in dims:
         table.add_column(str(d))
-    table.add_column("value", justify="right")
+    table.add_column(column, justify="right")
     for key, value in list(series.items())[:max_rows]:
         key = key if isinstance(key, tuple) else (key,)
         table.add_row(*[escape(str(k)) for k in key], _fmt(value))
@@ -62,13 +73,15 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
     if result.primary is None:
         console.print("  a feasible point (the model declares no objective)")
     else:
-        console.print(f"  objective {result.primary} ({sense}): [bold]{_fmt(result.objective)}[/bold]")
+        value = escape(_with_unit(result.objective, result.units.get(result.primary)))
+        console.print(f"  objective {result.primary} ({sense}): [bold]{value}[/bold]")
     if result.bound is not None:
         gap = f", gap {result.gap * 100:.4g} %" if result.gap is not None else ""
         console.print(f"  best bound {_fmt(result.bound)}{gap}")
     for name, value in result.objectives.items():
         if name != result.primary:
-            console.print(f"  objective {name} (not optimised): {_fmt(value)}")
+            console.print(f"  objective {name} (not optimised): {_with_unit(value, result.units.get(name))}",
+                          markup=False)
     if quiet:
         return
     if result.size:
@@ -86,12 +99,12 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
             label = ", ".join(str(k) for k in key)
             for c in cycles[:1]:
                 console.print(f"  route {name}[{label}]: {' → '.join(str(n) for n in c)}", markup=False)
-    for name, da in result.kpis.items():
-        unit = f" ({result.kpi_docs[name]})" if result.kpi_docs.get(name) else ""
+    for name, da in result.kpis.items():  # a kpi's description is shown too (it often says what it counts)
+        doc, unit = result.kpi_docs.get(name), result.units.get(name)
         if da.ndim == 0:
-            console.print(f"  {name}{unit} = {_fmt(da.item())}", markup=False)
+            console.print(f"  {_titled(name, doc)} = {_with_unit(da.item(), unit)}", markup=False)
         else:
-            _table(console, f"{name}{unit}", da.dims, _nonzero(da), max_rows)
+            _table(console, _titled(name, doc, unit), da.dims, _nonzero(da), max_rows)
     for name in result.solution.data_vars:
         if name in result.added and not verbose:
             continue
@@ -99,18 +112,58 @@ def print_result(result: Result, console: Console | None = None, max_rows: int |
         label = result.label(name)  # a pass's variable by what it stands for, not its generated name
         if name in result.added:
             console.print(f"  {label} (added by milkrun: {result.added[name]})", markup=False)
+        unit = result.units.get(name)
         if da.ndim == 0:
-            console.print(f"  {label} = {_fmt(da.item())}", markup=False)
+            console.print(f"  {label} = {_with_unit(da.item(), unit)}", markup=False)
             continue
         s = _nonzero(da)
         if len(s):
-            _table(console, f"{label}{', ' if label != name else ': '}{len(s)} non-zero", da.dims, s, max_rows)
+            _table(console, f"{_titled(label, unit)}{', ' if label != name else ': '}{len(s)} non-zero", da.dims, s,
+                   max_rows)
     if result.added and not verbose:
         grouped: dict[str, list[str]] = {}
         for n, why in result.added.items():
             grouped.setdefault(why, []).append(result.label(n))
         what = "; ".join(f"{', '.join(labels)} ({why})" for why, labels in grouped.items())
         console.print(f"  not shown, added by milkrun: {what}; --verbose shows them", markup=False)
+    if result.duals is not None:
+        _duals(console, result, max_rows, verbose)
+
+
+def _duals(console: Console, result: Result, max_rows: int, verbose: bool) -> None:
+    """--duals: the non-zero duals of each constraint family, then the non-zero reduced costs of each
+    variable, as tables; the families that are zero everywhere on one line each."""
+    if result.duals_of is None:
+        console.print(f"  {result.duals_note or 'no duals'}", markup=False)
+        return
+    console.print(f"  duals of {result.duals_of}: the change of the optimal objective per unit increase of "
+                  "each row's right-hand side", markup=False)
+    _nonzero_tables(console, result.duals, "dual", max_rows, "  dual 0 on every row of")
+    costs = {n: da for n, da in (result.reduced_costs or {}).items() if verbose or n not in result.added}
+    console.print("  reduced costs: the change of the optimal objective per unit increase of each variable",
+                  markup=False)
+    _nonzero_tables(console, costs, "reduced cost", max_rows, "  reduced cost 0 for every entry of")
+    if result.duals_note:
+        console.print(f"  note: {result.duals_note}", markup=False)
+
+
+def _nonzero_tables(console: Console, arrays: dict, column: str, max_rows: int, zero: str) -> None:
+    zeros = []
+    for name, da in arrays.items():
+        if da.ndim == 0:
+            value = da.item()
+            if value == value and abs(value) > 1e-9:
+                console.print(f"  {name}: {column} {_fmt(value)}", markup=False)
+            else:
+                zeros.append(name)
+            continue
+        s = _nonzero(da)
+        if len(s):
+            _table(console, f"{name}: {len(s)} non-zero", da.dims, s, max_rows, column=column)
+        else:
+            zeros.append(name)
+    if zeros:
+        console.print(f"{zero}: {', '.join(zeros)}", markup=False)
 
 
 def _robust(console: Console, result: Result) -> None:

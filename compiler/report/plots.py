@@ -88,9 +88,27 @@ def route_map(result, instance, path: Path) -> Path | None:
     return path
 
 
-def front_plot(fronts: dict, path: Path, title: str = "") -> Path:
+def figure_label(name: str, doc: str | None = None, unit: str | None = None, sense: str | None = None) -> str:
+    """How an axis names an objective: its description (else its name) and its unit, `CO₂ (kg/year)`;
+    with neither, its name and sense, `co2 (min)`."""
+    text = doc or name
+    if unit:
+        return f"{text} ({unit})"
+    if doc:
+        return text
+    return f"{name} ({sense})" if sense else name
+
+
+def objective_labels(ir) -> dict[str, str]:
+    """The axis label of every objective of a checked model (`figure_label`)."""
+    return {s.name: figure_label(s.name, s.decl.doc, s.decl.unit, "max" if s.decl.sense == "maximize" else "min")
+            for s in ir.objectives}
+
+
+def front_plot(fronts: dict, path: Path, title: str = "", labels: dict[str, str] | None = None) -> Path:
     """The Pareto front(s): two objectives a curve, three or more pairwise panels. `fronts` maps a
-    label (a scenario, or '' for one front) to a Front; each front is drawn in its own colour."""
+    label (a scenario, or '' for one front) to a Front; each front is drawn in its own colour.
+    `labels`: the axis label of each objective (`objective_labels`); by default `name (min)`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,8 +128,8 @@ def front_plot(fronts: dict, path: Path, title: str = "") -> Path:
             order = np.argsort(xs)
             style = "o-" if len(objs) == 2 else "o"
             ax.plot(xs[order], ys[order], style, ms=4, color=colours(n % 10), label=label or None)
-            ax.set_xlabel(f"{b} ({front.senses[b]})")
-            ax.set_ylabel(f"{a} ({front.senses[a]})")
+            ax.set_xlabel((labels or {}).get(b) or figure_label(b, sense=front.senses[b]))
+            ax.set_ylabel((labels or {}).get(a) or figure_label(a, sense=front.senses[a]))
             ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(pairs):]:
         ax.axis("off")

@@ -43,6 +43,7 @@ class Result:
     extra: dict = field(default_factory=dict)  # solver-path details (lazy rounds and cuts, ...)
     kpis: dict[str, xr.DataArray] = field(default_factory=dict)  # the model's kpi figures on this solution
     kpi_docs: dict[str, str | None] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # `unit "..."` of the objectives, variables and kpis
     tour_families: list = field(default_factory=list, repr=False)  # for maps: nodes and start of each tour
     robust: dict | None = None  # the robust counterpart: what was added, nominal values, worst cases
     solver_choice: str | None = None  # with --solver auto: why this solver ("linear → highs")
@@ -50,6 +51,10 @@ class Result:
     labels: dict[str, str] = field(default_factory=dict)  # of those, how reports call them ("use: worst case per
     #                                                       entry of a"); the others by their name
     provenance: dict | None = None  # versions and input hashes (compiler/report/provenance.py), for summary.json
+    duals: dict[str, xr.DataArray] | None = None  # with --duals: constraint family → dual of each row
+    reduced_costs: dict[str, xr.DataArray] | None = None  # with --duals: variable → reduced cost of each entry
+    duals_of: str | None = None  # "the LP", or "the LP with the integer variables fixed at the plan"
+    duals_note: str | None = None  # why there are none, or what they leave out
 
     @property
     def has_solution(self) -> bool:
@@ -93,9 +98,11 @@ class Result:
                               for k, r in routes.items()]
                        for name, routes in self.tours.items()},
             "kpis": {name: _kpi_json(da) for name, da in self.kpis.items()},
+            "units": dict(self.units),
             "robust": self.robust,
             "added_variables": {self.label(n): why for n, why in self.added.items()},
             "details": self.extra,
+            **(self._duals_json() if self.duals is not None else {}),
         }
 
     def label(self, name: str) -> str:
@@ -105,6 +112,13 @@ class Result:
     def shown(self, name: str) -> xr.DataArray:
         """A variable's values as reports show them (shown(), under the name `label` gives)."""
         return shown(self.solution[name]).rename(self.label(name))
+
+    def _duals_json(self) -> dict:
+        """--duals: every row's dual and every entry's reduced cost, keyed by element ("e1,e2" for two or
+        more indices; a number alone for a family without index)."""
+        return {"duals_of": self.duals_of, "duals_note": self.duals_note,
+                "duals": {name: _keyed(da) for name, da in self.duals.items()},
+                "reduced_costs": {name: _keyed(da) for name, da in (self.reduced_costs or {}).items()}}
 
     def to_json(self) -> str:
         return json.dumps(self.summary(), indent=2)
@@ -127,6 +141,9 @@ class Result:
             written += [_write_csv(out / "added" / f"{file_name(self.label(name))}.csv", self.label(name),
                                    self.shown(name)) for name in self.added]
         written += [_write_csv(out / f"kpi_{name}.csv", name, da) for name, da in self.kpis.items()]
+        written += [_write_csv(out / f"dual_{name}.csv", "dual", da) for name, da in (self.duals or {}).items()]
+        written += [_write_csv(out / f"reduced_cost_{name}.csv", "reduced_cost", da)
+                    for name, da in (self.reduced_costs or {}).items() if name not in self.added]
         if self.tours:
             rows = ["tour,index,stop,node"]
             for name, routes in self.tours.items():
@@ -139,8 +156,11 @@ class Result:
         nc = out / "solution.nc"
         ds = xr.Dataset({(file_name(self.label(n)) if n in self.added else n): (self.shown(n) if n in self.added else da)
                          for n, da in self.solution.data_vars.items()})
+        for name in self.solution.data_vars:  # the CF convention's attribute, which NetCDF readers show
+            if name in self.units and name not in self.added:
+                ds[name].attrs["units"] = self.units[name]
         ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v))
-                    for k, v in self.summary().items()}
+                    for k, v in self.summary().items() if k not in ("duals", "reduced_costs")}  # (their CSVs)
         ds = _netcdf_safe(ds)
         ds.to_netcdf(nc, engine="netcdf4")
         written.append(nc)
@@ -191,6 +211,23 @@ def _kpi_json(da: xr.DataArray):
         rec["value"] = _num(value)
         records.append(rec)
     return records
+
+
+def _keyed(da: xr.DataArray):
+    """An array as {"element": value} ({"e1,e2": value} over two or more dimensions), entries a `where`
+    left out omitted; a scalar as a number."""
+    if da.ndim == 0:
+        return _plus(_num(da.item()))
+    out = {}
+    for key, value in da.to_series().dropna().items():
+        key = key if isinstance(key, tuple) else (key,)
+        out[",".join(str(_jsonable(k)) for k in key)] = _plus(_num(value))
+    return out
+
+
+def _plus(v):
+    """-0.0 (a solver's zero dual on a minimising row) written as 0.0."""
+    return v + 0.0 if v is not None else None
 
 
 def _jsonable(v):

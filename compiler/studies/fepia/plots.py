@@ -41,8 +41,8 @@ def fronts_plot(res: FepiaResult, path: Path) -> Path:
                 ax.annotate(label[c.entries], (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8,
                             color=colours(n % 10))
     for ax, other in zip(axes.ravel(), others):
-        ax.set_xlabel(f"{other} ({res.senses[other]})")
-        ax.set_ylabel(f"{res.primary} ({res.senses[res.primary]})")
+        ax.set_xlabel(res.labels.get(other) or f"{other} ({res.senses[other]})")
+        ax.set_ylabel(res.labels.get(res.primary) or f"{res.primary} ({res.senses[res.primary]})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{res.model}: Pareto fronts per scenario, points labelled by configuration")
@@ -91,8 +91,8 @@ def features_plot(res: FepiaResult, path: Path) -> Path | None:
         for s in res.scenarios:
             if s in res.pi:
                 ax.axvline(res.pi[s], ls=":", color="0.7", lw=0.8)
-        ax.set_title(f, fontsize=10)
-        ax.set_xlabel(res.perturbation)
+        ax.set_title(res.labels.get(f, f), fontsize=10)
+        ax.set_xlabel(res.labels.get(res.perturbation, res.perturbation))
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(features):]:
         ax.axis("off")

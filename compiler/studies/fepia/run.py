@@ -26,6 +26,7 @@ from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.data.inline import read_override
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.pipeline import RunOptions, bind_data, load_model, resolve_model_path
+from milkrun.compiler.report.plots import objective_labels
 from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
@@ -112,6 +113,7 @@ class FepiaResult:
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # plot axes: objectives, kpis, the perturbation, with units
 
     def group(self, label: str) -> Group:
         return next(g for g in self.groups if g.label == label)
@@ -243,6 +245,7 @@ def prepare(spec: FepiaSpec):
     result = FepiaResult(spec, ir.name or path.stem, [primary] + [o for o in objectives if o != primary], senses,
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},
                          gamma, phi, tolerances)
+    result.labels = {**{name: f"{name} ({unit})" for name, unit in ir.units.items()}, **objective_labels(ir)}
     return ir, result, instance
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from milkrun.compiler.pipeline import Compiled, RunOptions, compile_model, run_options
 from milkrun.compiler.report.console import _fmt
-from milkrun.compiler.report.plots import front_plot
+from milkrun.compiler.report.plots import front_plot, objective_labels
 from milkrun.compiler.solve.progress import GridProgress
 from milkrun.compiler.solve.result import _netcdf_safe
 from milkrun.compiler.solve.session import Session
@@ -65,7 +65,8 @@ def write_front(compiled, front: Front, out: Path) -> list[Path]:
         ds = _netcdf_safe(front.dataset(compiled.linopy))
         ds.to_netcdf(p, engine="netcdf4")
         written.append(p)
-        written.append(front_plot({"": front}, out / "front.png", title=_title(compiled, front)))
+        written.append(front_plot({"": front}, out / "front.png", title=_title(compiled, front),
+                                  labels=objective_labels(compiled.ir)))
     return written
 
 
