@@ -150,12 +150,11 @@ def family_label(ir, name: str) -> str:
     return name
 
 
-def added_names(family: str, param: str, label: str, method: str) -> dict[str, str]:
+def added_names(family: str, param: str, label: str) -> dict[str, str]:
     """How reports call the variables and rows the pass adds for one family and parameter (the
     linopy and SCIP names stay short identifiers; the LP and MPS files need them so)."""
-    what = "worst case" if method == "box" else "excess over the threshold"
-    return {f"{family}_{param}_dev": f"{label}: worst case per entry of {param}",
-            f"{family}_{param}_q": f"{label}: {what} per entry of {param}",
+    return {f"{family}_{param}_dev": f"{label}: worst case per entry of {param}",  # box
+            f"{family}_{param}_q": f"{label}: excess over the threshold per entry of {param}",  # budget
             f"{family}_{param}_up": f"{label}: {param} at the top of its range",
             f"{family}_{param}_down": f"{label}: {param} at the bottom of its range"}
 
@@ -203,7 +202,7 @@ class _Probe:
         r = entry_ranges(inst, name, level)
         base, n = r.base, int(r.base.size)
         self.labels = r.labels
-        # each entry is named as the user writes it (price[p1,m2]), so that the variables this pass
+        # each entry is named as the user writes it (price[p1, m2]), so that the variables this pass
         # adds along U show which parameter entry they stand for
         entries = [entry_label(name, k) for k in self.labels]
         eye = xr.DataArray(np.eye(n).reshape(base.shape + (n,)), dims=base.dims + (U,),
@@ -301,7 +300,7 @@ def _replace_rows(m, name, nominal_row, devs, o: RobustOptions, report: RobustRe
     for d in devs:
         has_vars = _has_vars(d.expr) & live
         touched = _touched(d.expr) & live
-        names = added_names(name, d.param, report.label(name), o.method)
+        names = added_names(name, d.param, report.label(name))
         rows_touched = touched.any(U)
         change = FamilyChange(name, d.param, int(rows_touched.sum()),
                               int((rows_touched & ~has_vars.any(U)).sum()))
