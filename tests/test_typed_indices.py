@@ -361,6 +361,17 @@ def test_an_index_of_a_sum_on_the_other_side_of_a_comparison(write_model, expect
     assert err.hint == "'t' is bound only inside the sum; for one row per 't', bind it in the index list of the constraint"
 
 
+def test_a_sum_closed_by_its_bracket_is_not_blamed(write_model, expect_error):
+    path = write_model("""
+        set T = 1..3
+        var x[T] >= 0
+        minimize o: 2 * (sum(t) x[t]
+                        ) + x[t]
+    """)
+    err = expect_error(milkrun.load_model, path, line=4, column=23, contains="unknown index 't'")
+    assert "quote it" in err.hint
+
+
 def test_an_unknown_index_no_sum_binds_is_still_unknown(write_model, expect_error):
     path = write_model("""
         set T = 1..3

@@ -932,7 +932,8 @@ def _index_of_closed_sum(model: ast.Model, item: ast.Name) -> MilkrunError | Non
             here = next((i for i, x in enumerate(operands) if id(x) in on_path), None)
             for i in range(here - 1 if here is not None else -1, -1, -1):
                 for red in _trailing_reductions(operands[i]):
-                    if red.index is not None and any(item.name in b.names for b in red.index.bindings):
+                    if red.index is not None and any(item.name in b.names for b in red.index.bindings) \
+                            and not _closed_by_bracket(red):
                         return _closed_sum_error(item, red, ops[i], operands[here],
                                                  isinstance(node, ast.Constraint))
     return None
@@ -984,6 +985,21 @@ def _trailing_reductions(e) -> list[ast.Reduction]:
             e = e.operand
         else:
             return out
+
+
+def _closed_by_bracket(red: ast.Reduction) -> bool:
+    """`(sum(t) x[t]) + y[t]`: the sum ended at its closing bracket, not at the operator after it."""
+    end = red.span
+    if end.end_line is None or end.end_column is None:
+        return False
+    line = end.end_line
+    text = source_line(end.file, line)
+    rest = text[end.end_column - 1:] if text is not None else ""
+    while text is not None and not rest.strip():
+        line += 1
+        text = source_line(end.file, line)
+        rest = text or ""
+    return rest.strip().startswith(")")
 
 
 def _closed_sum_error(item: ast.Name, red: ast.Reduction, op: str, operand, in_constraint: bool) -> MilkrunError:
