@@ -64,8 +64,8 @@ def test_the_command_line_builds_one_run():
 def test_a_study_starts_from_a_run(tmp_path):
     # two objectives over one unit of a resource: the front is the segment from (1, 0) to (0, 1)
     model = tmp_path / "two.mcp"
-    model.write_text("var a >= 0\nvar b >= 0\nmaximize first: a\nmaximize second: b\n"
+    model.write_text("var a >= 0\nvar b >= 0\nmaximize one: a\nmaximize two: b\n"
                      "subject to\n  share: a + b <= 1\n")
     _, front = run_pareto(RunOptions(model), points=3)
-    assert sorted(p["first"] for p in front.points) == pytest.approx([0.0, 0.5, 1.0], abs=1e-5)
-    assert all(p["first"] + p["second"] == pytest.approx(1.0) for p in front.points)
+    assert sorted(p["one"] for p in front.points) == pytest.approx([0.0, 0.5, 1.0], abs=1e-5)
+    assert all(p["one"] + p["two"] == pytest.approx(1.0) for p in front.points)
