@@ -135,3 +135,16 @@ def test_loop_finder_finds_a_loop():
 def test_no_stage_imports_a_later_one(name):
     later = sorted(t for t in GRAPH[name] if stage(t) > stage(name))
     assert later == [], f"{name} ({STAGES[stage(name)]}) imports later stages: {later}"
+
+
+def test_every_folder_says_what_it_does_and_what_it_may_import():
+    """Each folder of compiler/ is a package whose docstring says, in a few lines, what the folder does
+    and what it may import (a folder without __init__.py would still import, as a namespace package)."""
+    folders = [d for d in (ROOT / "compiler").rglob("*") if d.is_dir() and d.name != "__pycache__"]
+    assert len(folders) >= 10
+    for d in folders:
+        init = d / "__init__.py"
+        assert init.exists(), f"{d.relative_to(ROOT)} has no __init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and "import" in doc.lower(), f"{init.relative_to(ROOT)}: say what it may import"
+        assert len(doc.splitlines()) <= 12, f"{init.relative_to(ROOT)}: keep it short"

@@ -1,6 +1,7 @@
 """`milkrun sweep` (its arguments: cli/sweep.py): solve one model at many points (a grid of parameter values, the model's
 named scenarios, random realisations of its uncertain parameters) in worker processes or on
-a Dask cluster, and gather every point's outcome in one xarray Dataset.
+a Dask cluster, and gather every point's outcome in one xarray Dataset. Imports: the core stages,
+pipeline.py and the pareto study.
 
 One idea per module:
     points.py     what a sweep runs: the points, their coordinates and what each changes
