@@ -147,4 +147,4 @@ def test_every_folder_says_what_it_does_and_what_it_may_import():
         assert init.exists(), f"{d.relative_to(ROOT)} has no __init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and "import" in doc.lower(), f"{init.relative_to(ROOT)}: say what it may import"
-        assert len(doc.splitlines()) <= 12, f"{init.relative_to(ROOT)}: keep it short"
+        assert len(doc.splitlines()) <= 15, f"{init.relative_to(ROOT)}: keep it short"
