@@ -134,7 +134,12 @@ def resolve(case: Case, routes: list[Route], folder: Path, seconds: float) -> li
             if s > EPS:
                 new.share[p] = s
                 new.load = new.load + s * case.supply[p]
-        out.append(new)
+        # a stop the solver passes without taking milk (a share within its tolerance of 0) is left out:
+        # the next sub-case holds only the farms the routes carry from, and on Euclidean distances the
+        # route without that stop is no longer and no slower
+        new.stops = [p for p in new.stops if p in new.share]
+        if new.stops:
+            out.append(new)
     return out
 
 
