@@ -356,18 +356,7 @@ class Instance:
         entries = self._entries(sym)
         if not entries:
             if d.default is not None:
-                default = d.default
-                if isinstance(default, ast.Name) and default.name not in self.ir.symbols:
-                    value = S.normalize(default.name)
-                elif isinstance(default, ast.Element):
-                    value = self.ev._literal(default)
-                else:
-                    value = self.ev._element(default, Scope({}))
-                members = self.ev.set_value(d.element_of)
-                if value not in members.members:
-                    raise MilkrunError(f"the default of '{sym.name}', '{value}', is not an element of the set it "
-                                       "is declared in", default.span)
-                return value
+                return self._element_default(sym, self.ev.set_value(d.element_of).members)
             raise MilkrunError(f"parameter '{sym.name}' has no value", d.span,
                                hint="give it in a data block or a table, or with --set")
         pd_, k = entries[-1]
@@ -376,6 +365,20 @@ class Instance:
         if value not in members.members:
             raise MilkrunError(f"'{sym.name}' is '{value}', which is not an element of the set it is declared in",
                                pd_.origin.at(k))
+        return value
+
+    def _element_default(self, sym: Symbol, members: pd.Index):
+        """An element parameter's `default`: the element it names (bare or quoted), checked against its set."""
+        default = sym.decl.default
+        if isinstance(default, ast.Name) and default.name not in self.ir.symbols:
+            value = S.normalize(default.name)
+        elif isinstance(default, ast.Element):
+            value = self.ev._literal(default)
+        else:
+            value = self.ev._element(default, Scope({}))
+        if value not in members:
+            raise MilkrunError(f"the default of '{sym.name}', '{value}', is not an element of the set it is "
+                               "declared in", default.span)
         return value
 
     def _indexed_elements(self, sym: Symbol) -> xr.DataArray:
@@ -415,14 +418,7 @@ class Instance:
                 raise MilkrunError(f"parameter '{sym.name}' has no value for "
                                    f"{_fmt(tuple(c[i] for c, i in zip(coords, k)))}", d.span,
                                    hint="give every entry in a data block or a table, or a default")
-            default = d.default
-            value = (S.normalize(default.name) if isinstance(default, ast.Name) and default.name not in self.ir.symbols
-                     else self.ev._literal(default) if isinstance(default, ast.Element)
-                     else self.ev._element(default, Scope({})))
-            if value not in members:
-                raise MilkrunError(f"the default of '{sym.name}', '{value}', is not an element of the set it is "
-                                   "declared in", default.span)
-            values[missing] = value
+            values[missing] = self._element_default(sym, members)
         return xr.DataArray(values, dims=dims, coords=dict(zip(dims, coords)))
 
     def _entries(self, sym):

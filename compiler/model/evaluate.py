@@ -470,12 +470,8 @@ class Evaluator:
         if f in ("prev", "next"):  # the neighbouring member as a value (None past the end)
             name = e.args[0].name
             values = scope.coords[name]
-            item = ast.Shift(e.args[0], ast.Number(1, span=e.span), -1 if f == "prev" else 1,
-                             circular=len(e.args) == 2, span=e.span)
-            n = len(values)
-            at = np.arange(n) + item.sign
-            inside = np.ones(n, dtype=bool) if item.circular else (at >= 0) & (at < n)
-            moved = np.asarray(values, dtype=object)[at % n if n else at]
+            at, inside = _moved(np.arange(len(values)), -1 if f == "prev" else 1, len(values), len(e.args) == 2)
+            moved = np.asarray(values, dtype=object)[at]
             return xr.DataArray(np.where(inside, moved, None), dims=[name], coords={name: values})
         if f == "card":
             return float(len(self.instance.set(e.args[0].name)))
@@ -672,13 +668,10 @@ class Evaluator:
                 raise MilkrunError(f"index '{name}' takes the value '{values[j]}', which '{sym.name}' is not defined "
                                    f"for", item.span, hint=f"'{sym.name}' is declared over "
                                                            f"[{', '.join(p.set_label for p in sym.positions)}]")
-        at = here + item.sign * self._places(item.offset, scope)
-        if item.circular and n:
-            inside, at = ~unknown, at % n
-        else:
-            inside = ~unknown & (at >= 0) & (at < n)
+        at, inside = _moved(here, item.sign * self._places(item.offset, scope), n, item.circular)
+        inside &= ~unknown
         tmp = f"__shift_{k}"
-        take = xr.DataArray(np.where(inside, at, 0), dims=[tmp], coords={tmp: values})
+        take = xr.DataArray(at, dims=[tmp], coords={tmp: values})
         arr = _drop_coord(arr.isel({pos.dim: take}), pos.dim)
         return arr, xr.DataArray(~inside, dims=[name], coords={name: values})
 
@@ -894,10 +887,14 @@ def _check_overflow(out, inputs, scope, e, what: str) -> None:
                            e.span, hint="numbers go up to about 1.8e308; write the value in other units")
 
 
-def _shift_text(item: ast.Shift) -> str:
-    op = ("++" if item.sign > 0 else "--") if item.circular else ("+" if item.sign > 0 else "-")
-    k = item.offset.value if isinstance(item.offset, ast.Number) else item.offset.name
-    return f"{item.index.name}{op}{k:g}" if isinstance(k, float) else f"{item.index.name}{op}{k}"
+def _moved(positions: np.ndarray, places: int, n: int, circular: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in a set of `n` members moved by `places`: (where they land, clipped into the set so
+    they can index it; whether they stay inside). Circular: round the set, always inside."""
+    at = positions + places
+    if circular and n:
+        return at % n, np.ones(len(at), dtype=bool)
+    inside = (at >= 0) & (at < n)
+    return np.where(inside, at, 0), inside
 
 
 def _without(arr, outside: xr.DataArray):
