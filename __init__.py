@@ -13,10 +13,19 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
-from .compiler.api import Front, Model, Result, Sweep, Twin, load  # noqa: E402
+from .compiler.api import Model, Result, load  # noqa: E402
 from .compiler.data.objects import Tables  # noqa: E402
 from .compiler.pipeline import RunOptions, compile_model, load_model, solve_model  # noqa: E402
 from .dsl.diagnostics import MilkrunError  # noqa: E402
 
 __all__ = ["Front", "MilkrunError", "Model", "Result", "RunOptions", "Sweep", "Tables", "Twin", "compile_model",
            "load", "load_model", "solve_model", "__version__"]
+
+
+def __getattr__(name: str):
+    """Front, Sweep and Twin (what the studies return) come with the studies, on first use."""
+    from .compiler import api
+
+    if name in api.LAZY:
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -262,6 +262,41 @@ def test_repr_html_shows_the_objective_and_escapes_markup(transport):
     assert "<script>" not in page and html.escape(evil) in page
 
 
+KNAP = """
+    set I
+    param a[i in I] uncertain +- 1
+    param cap default 10 uncertain in [8, 12]
+    param value[I]
+    var x[I] >= 0 <= 5
+    maximize v: sum(i) value[i] * x[i]
+    use: sum(i) a[i] * x[i] <= cap
+    data { I = {p, q, r}  a = {p: 2, q: 3, r: 4}  value = {p: 3, q: 4, r: 6} }
+"""
+
+
+def test_robust_and_the_models_own_data(write_model):
+    # tests/test_robust.py's knapsack: nominal 15 (x[r] = 2.5); box: every a one up, cap 8, x[r] = 8 / 5, 9.6;
+    # level 0.5: a + 0.5, cap 9, x[r] = 2, 12
+    knap = milkrun.load(write_model(KNAP))
+    r = knap.solve(robust="box")
+    assert r.objective == approx(9.6) and r.robust["nominal_optimum"] == approx(15) and r.robust["price"] == approx(5.4)
+    assert knap.solve(robust="box", level=0.5).objective == approx(12)
+    assert knap.params["a"].uncertain == "uncertain +- 1"
+    with pytest.raises(milkrun.MilkrunError, match="needs --budget"):
+        knap.solve(robust="budget")
+    with pytest.raises(milkrun.MilkrunError, match="level= and budget= go with robust="):
+        knap.solve(level=0.5)
+    # the model's data block stays: a value given there and by an object is given twice
+    with pytest.raises(milkrun.MilkrunError) as info:
+        knap.solve(data={"value": {"p": 3, "q": 4, "r": 6}})
+    assert str(info.value).startswith("data['value']: entry (I 'p'): error: parameter 'value' is given twice")
+
+
+def test_compile_without_solving(transport):
+    compiled = transport.compile(data={"freight": 45})
+    assert set(compiled.linopy.variables) == {"ship"} and float(compiled.instance.param("freight")) == 45
+
+
 # ------------------------------------------------------------------ the studies
 def test_pareto_on_knapsack2_gives_the_published_front():
     front = milkrun.load("knapsack2").pareto(points=492)  # range 2020 - 1529, + 1 (tests/test_pareto.py)

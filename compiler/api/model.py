@@ -7,41 +7,22 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from milkrun.compiler.api import arguments as A
-from milkrun.compiler.api.declarations import (
-    ConstraintInfo,
-    Declarations,
-    KpiInfo,
-    ObjectiveInfo,
-    ParamInfo,
-    ScenarioInfo,
-    SetInfo,
-    VariableInfo,
-    describe,
-)
+from milkrun.compiler.api.declarations import (ConstraintInfo, Declarations, KpiInfo, ObjectiveInfo, ParamInfo,
+                                               ScenarioInfo, SetInfo, VariableInfo, describe)
 from milkrun.compiler.api.display import esc
 from milkrun.compiler.api.result import Result
-from milkrun.compiler.api.studies import Front, Sweep, Twin
 from milkrun.compiler.data.objects import Tables, write_folder
 from milkrun.compiler.model.ir import ModelIR
-from milkrun.compiler.pipeline import (
-    Compiled,
-    RunOptions,
-    bind_data,
-    compile_model,
-    default_data_dir,
-    load_model,
-    resolve_model_path,
-    solve_compiled,
-    solve_model,
-)
+from milkrun.compiler.pipeline import (Compiled, RunOptions, bind_data, compile_model, default_data_dir, load_model,
+                                       resolve_model_path, solve_compiled, solve_model)
 from milkrun.compiler.solve.stdout_guard import silenced
-from milkrun.compiler.studies.pareto.run import run_pareto
-from milkrun.compiler.studies.sweep.runner import SweepSpec, run_sweep
-from milkrun.compiler.studies.sweep.store import PointStore
-from milkrun.compiler.studies.twin import run_twin
 from milkrun.dsl.diagnostics import MilkrunError
+
+if TYPE_CHECKING:  # the studies are imported when one runs, so that `import milkrun` (every command) stays quick
+    from milkrun.compiler.api.studies import Front, Sweep, Twin
 
 
 def load(model: str | Path, include_path: Sequence[str | Path] = (), max_entries: int | None = None) -> "Model":
@@ -135,6 +116,9 @@ class Model:
             raise MilkrunError("weights= goes with method='weighted'")
         if not isinstance(points, int) or points < 1:
             raise MilkrunError(f"points= expects a whole number of 1 or more, got {points!r}")
+        from milkrun.compiler.api.studies import Front
+        from milkrun.compiler.studies.pareto.run import run_pareto
+
         run = self.run_options(data, folder=folder, set=set, scenario=scenario, solver=solver, options=options,
                                time_limit=time_limit, gap=gap, robust=robust, level=level, budget=budget, tour=tour)
         compiled, front = run_pareto(run, primary=primary, method=method, points=points,
@@ -152,6 +136,9 @@ class Model:
         """The digital twin, as `milkrun twin` computes it: the design solved on the data, then under
         `perturb` (texts as --perturb takes them, 'yield_per_cow*=0.8', or a dict {name: value}) held
         fixed and with its operation re-optimised. `out`: also write the command's files."""
+        from milkrun.compiler.api.studies import Twin
+        from milkrun.compiler.studies.twin import run_twin
+
         run = self.run_options(data, folder=folder, set=set, scenario=scenario, objective=objective, solver=solver,
                                options=options, time_limit=time_limit, gap=gap, tour=tour)
         twin = Twin.of(run_twin(run, list(A.override_texts(perturb, "perturb"))))
@@ -174,6 +161,10 @@ class Model:
         product is the set of points. The sweep writes its folder `out` (points/, sweep.nc, points.csv,
         manifest.json); without `out` it runs in a temporary folder, removed afterwards. Data given as
         objects are written first as CSV tables in `out/data/`, which the workers read."""
+        from milkrun.compiler.api.studies import Sweep
+        from milkrun.compiler.studies.sweep.runner import SweepSpec, run_sweep
+        from milkrun.compiler.studies.sweep.store import PointStore
+
         grids = _grid_texts(grid)
         scenario_text = scenarios if scenarios is None or isinstance(scenarios, str) else ",".join(scenarios)
         if workers < 1:
