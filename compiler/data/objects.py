@@ -104,7 +104,7 @@ def as_table(ir: ModelIR, name: str, obj) -> ObjectTable:
     if sym is not None and sym.kind not in ("set", "param"):
         raise MilkrunError(f"'{name}' is a {_kind_words(sym.kind)}: data gives sets and parameters only", _at(file))
     if obj is None:
-        raise MilkrunError(f"{file} is None", _at(file), hint="leave the name out to keep the folder's table")
+        raise MilkrunError("the table is None", _at(file), hint="leave the name out to keep the folder's table")
     if isinstance(obj, Path):
         return ObjectTable(name, read_csv_file(obj), "file")
     if isinstance(obj, pd.DataFrame):
@@ -134,7 +134,7 @@ def as_table(ir: ModelIR, name: str, obj) -> ObjectTable:
         try:
             series = pd.Series(dict(obj), dtype=object) if obj else pd.Series([], dtype=object)
         except (TypeError, ValueError) as e:
-            raise MilkrunError(f"{file}: cannot read the dict as keys and values ({e})", _at(file)) from None
+            raise MilkrunError(f"cannot read the dict as keys and values ({e})", _at(file)) from None
         return _series_table(ir, name, series, value, "entries")
     if isinstance(obj, SCALARS):
         return _scalar(ir, name, obj)
@@ -204,7 +204,7 @@ def _members(ir: ModelIR, name: str, obj) -> ObjectTable:
         parts = tuple(item) if isinstance(item, (tuple, list)) else (item,)
         if len(parts) != width:
             raise MilkrunError(f"set '{name}' holds {width}-tuples; this member has {len(parts)} component(s)",
-                               _at(f"{file}: item {k} ({_show(item)})"))
+                               _at(f"{file}: item {k} {_show(parts) if len(parts) > 1 else f'({_show(item)})'}"))
         rows.append(parts)
     headers = [name] if width == 1 else [f"{name}_{c + 1}" for c in range(width)]
     return _frame_table(ir, name, pd.DataFrame(rows, columns=headers, dtype=object), "members",
@@ -217,6 +217,9 @@ def _show(v) -> str:
 
 def _series_table(ir: ModelIR, name: str, s: pd.Series, value: str, kind: str) -> ObjectTable:
     names = _level_names(ir, name, s.index, value)
+    if value in names:
+        raise MilkrunError(f"an index level is called '{value}', like the parameter its values give",
+                           _at(table_file(name)), hint="rename the index level (s.rename_axis(...))")
     frame = s.rename(value).to_frame()
     frame.index = s.index.set_names(names)
     return _text_table(name, frame.reset_index(), kind, s.index.nlevels)
@@ -226,7 +229,7 @@ def _frame_table(ir: ModelIR, name: str, df: pd.DataFrame, kind: str, keep_defau
                  from_index: int = 0) -> ObjectTable:
     file = table_file(name)
     if isinstance(df.columns, pd.MultiIndex):
-        raise MilkrunError(f"{file} has columns on {df.columns.nlevels} levels; a table has one header row",
+        raise MilkrunError(f"the DataFrame has columns on {df.columns.nlevels} levels; a table has one header row",
                            _at(file), hint="flatten the columns (df.columns = [...]) or move levels into the "
                                            "index with df.stack()")
     idx = df.index
@@ -237,7 +240,7 @@ def _frame_table(ir: ModelIR, name: str, df: pd.DataFrame, kind: str, keep_defau
         names = _level_names(ir, name, idx, None, taken=columns)
         clash = next((n for n in names if n in columns), None)
         if clash is not None:
-            raise MilkrunError(f"{file}: the index level '{clash}' is also a column", _at(file),
+            raise MilkrunError(f"the index level '{clash}' is also a column", _at(file),
                                hint="rename one of them; the index gives the key columns")
         frame = df.copy(deep=False)
         frame.index = idx.set_names(names)
@@ -283,8 +286,9 @@ def _text_table(name: str, frame: pd.DataFrame, kind: str, from_index: int) -> O
             broken = text.str.contains(r"[\r\n]", regex=True)
             if broken.any():
                 row = int(np.flatnonzero(series.notna().to_numpy())[int(np.flatnonzero(broken.to_numpy())[0])])
+                where = "index" if c < from_index and kind != "members" else "column"
                 raise MilkrunError(f"a cell holds a line break: {text[broken].iloc[0]!r}",
-                                   _at(f"{file}: row {row}, column '{col}'"), hint="elements and values are one line")
+                                   _at(f"{file}: row {row}, {where} '{col}'"), hint="elements and values are one line")
             flags = series.map(lambda v: isinstance(v, (bool, np.bool_)))
             if flags.any():
                 frame.isetitem(c, series.map(lambda v: int(v) if isinstance(v, (bool, np.bool_)) else v))
