@@ -20,9 +20,9 @@ from pathlib import Path
 from milkrun.compiler.build.figures import evaluate_kpis, run_checks
 from milkrun.compiler.build.linopy_model import BuiltModel, build
 from milkrun.compiler.build.nonlinear import build_nonlinear
-from milkrun.compiler.data.csv_tables import read_directory
 from milkrun.compiler.data.inline import apply_scenario, read_model_data, read_override
 from milkrun.compiler.data.instance import Instance
+from milkrun.compiler.data.objects import DataReader, Tables
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.model.check import check
 from milkrun.compiler.model.ir import ModelIR
@@ -43,7 +43,8 @@ class RunOptions:
     """What one run of a model needs, in the order the pipeline uses it."""
 
     model: str | Path                         # a path, or the name of a shipped model
-    data: str | Path | None = None            # a folder of CSV tables; None: the folder named like the model
+    data: str | Path | Tables | None = None   # a folder of CSV tables (None: the folder named like the model),
+    #                                           or Tables: objects by name, with a folder (data/objects.py)
     overrides: tuple[str, ...] = ()           # --set NAME=VALUE changes, in order
     scenario: str | None = None               # one of the model's named scenarios
     perturb: tuple[str, ...] = ()             # --perturb changes (the twin's), applied after --set
@@ -63,6 +64,8 @@ class RunOptions:
         for name in ("overrides", "perturb", "include_path"):
             v = getattr(self, name)
             object.__setattr__(self, name, tuple(v) if v is not None else ())
+        if isinstance(self.data, Mapping):  # tables as objects by name: `data={"distance": frame}`
+            object.__setattr__(self, "data", Tables(self.data))
 
     def replace(self, **changes) -> "RunOptions":
         return dataclasses.replace(self, **changes)
@@ -124,28 +127,28 @@ def load_model(path: str | Path, include_path=None) -> ModelIR:
     return check(load(path, list(include_path) if include_path else None))
 
 
-def bind_data(ir: ModelIR, data: str | Path | None, overrides: list[str] | None = None,
+def bind_data(ir: ModelIR, data: str | Path | Tables | Mapping | None, overrides: list[str] | None = None,
               scenario: str | None = None, realisation: tuple[int, int] | None = None,
               perturb: list[str] | None = None, max_entries: int | None = None) -> tuple[Instance, Path | None]:
-    """Data in the order it applies: the model's data, the tables, the scenario, --set, --perturb;
-    then, with `realisation=(seed, k)`, each `uncertain` parameter drawn within its range."""
-    raw = RawData()
-    read_model_data(ir, raw)
-    data_dir = Path(data) if data is not None else default_data_dir(Path(ir.file))
-    if data_dir is not None:
-        read_directory(ir, data_dir, raw)
-    if scenario is not None:
-        apply_scenario(ir, scenario, raw)
-    for text in overrides or []:
-        read_override(ir, text, raw)
-    for text in perturb or []:
-        read_override(ir, text, raw, flag="--perturb")
-    if realisation is not None:
-        if not ir.uncertain_params:
-            raise MilkrunError("random realisations need parameters declared 'uncertain'; this model has none",
-                               Span(ir.file, 1, 1))
-        raw.realisation = (int(realisation[0]), int(realisation[1]))
-    return Instance(ir, raw, max_entries).bind_all(), data_dir
+    """Data in the order it applies: the model's data, the tables (a folder, or objects with one), the
+    scenario, --set, --perturb; then, with `realisation=(seed, k)`, each `uncertain` parameter drawn
+    within its range. Returns the instance and the folder read (None: none)."""
+    with DataReader(ir, data, default_data_dir(Path(ir.file))) as tables:  # locates errors in objects
+        raw = RawData()
+        read_model_data(ir, raw)
+        data_dir = tables.read(raw)
+        if scenario is not None:
+            apply_scenario(ir, scenario, raw)
+        for text in overrides or []:
+            read_override(ir, text, raw)
+        for text in perturb or []:
+            read_override(ir, text, raw, flag="--perturb")
+        if realisation is not None:
+            if not ir.uncertain_params:
+                raise MilkrunError("random realisations need parameters declared 'uncertain'; this model has none",
+                                   Span(ir.file, 1, 1))
+            raw.realisation = (int(realisation[0]), int(realisation[1]))
+        return Instance(ir, raw, max_entries).bind_all(), data_dir
 
 
 def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled:

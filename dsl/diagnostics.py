@@ -19,6 +19,11 @@ def register_source(file: str, text: str) -> None:
     _SOURCES[file] = text
 
 
+def forget_source(file: str) -> None:
+    """Drop a registered text (data given as Python objects is registered only while it is read)."""
+    _SOURCES.pop(file, None)
+
+
 def source_line(file: str, line: int) -> str | None:
     text = _SOURCES.get(file)
     if text is None:

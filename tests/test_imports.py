@@ -26,6 +26,7 @@ STAGES = [
     "milkrun.compiler.report",
     "milkrun.compiler.pipeline",
     "milkrun.compiler.studies",
+    "milkrun.compiler.api",  # the Python way in (milkrun.load, Model, Result): the studies and all below
     "milkrun",  # the package's face for Python users: compile_model, solve_model, __version__
     "milkrun.compiler.cli",
 ]

@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -35,21 +36,24 @@ CELL_LIMIT = 131_072  # characters in one cell (Python's csv field limit)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def read_directory(ir: ModelIR, directory: Path, raw: RawData) -> None:
+def read_directory(ir: ModelIR, directory: Path, raw: RawData, skip: Collection[str] = ()) -> list[Path]:
+    """Every *.csv table of the folder but those named in `skip` (tables given otherwise: data/objects.py);
+    returns the files read."""
     if not directory.exists():
         raise MilkrunError(f"data folder '{directory}' does not exist")
     if not directory.is_dir():
         raise MilkrunError(f"data folder '{directory}' is not a folder", hint="--data names a folder of .csv files")
-    files = sorted(directory.glob("*.csv"))
+    files = [f for f in sorted(directory.glob("*.csv")) if f.stem not in skip]
     if not files:  # a mistake only if the model needs data: said at the first set that does
         needs = next((s for s in ir.of_kind("set") if s.decl.definition is None and s.name not in raw.sets), None)
         if needs is not None:
             raise MilkrunError(f"set '{needs.name}' has no data: the data folder '{directory}' holds no .csv file",
                                needs.span, hint=f"give it as {needs.name}.csv in '{directory}', in a data block, "
                                                 "or define it with '='")
-        return
+        return []
     for f in files:
         read_table(ir, f.stem, read_csv_file(f), str(f), 1, raw)
+    return files
 
 
 def read_csv_file(path: Path) -> str:
