@@ -195,8 +195,7 @@ def features_figure(res: FepiaResult, distinct: int = DISTINCT):
     names.append("a gap in a line: no plan")
     legend_beside(fig, handles, names, title=None if many else "configuration", ncols=1 if many or
                   len(res.groups) <= 12 else 2)
-    fit_title(fig, f"{res.model}: features with each configuration held, against "
-                   f"{res.labels.get(res.perturbation, res.perturbation)}")
+    fit_title(fig, f"{res.model}: features with each configuration held, against {res.perturbation}")
     if any(ends.values()):
         _label_ends(fig, ends)
     return fig
