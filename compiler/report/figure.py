@@ -97,7 +97,6 @@ def legend_beside(fig, handles=None, labels=None, title: str | None = None, font
                     labels.append(lab)
     if not handles or not panels:
         return None
-    fig.canvas.draw_idle()
     corner = max(panels, key=lambda ax: (ax.get_position().y1, ax.get_position().x1))
     return corner.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0,
                          fontsize=fontsize, title=title, title_fontsize=fontsize, **kw)
