@@ -123,44 +123,103 @@ def print_tables(runs: dict[str, xr.Dataset]) -> None:
                 print(f"    {key}: {cnt}, {kg:,.0f}")
 
 
-def _bars(ax, summ: dict, keys: list[str], unit: str, title: str) -> None:
+def _bars(ax, summ: dict, keys: list[str], colours: list) -> None:
+    """Grouped bars: per kpi, one bar per level, the mean with an error bar of one sample SD."""
+    from milkrun.compiler.report.figure import tag
+
     levels = list(summ)
     width = 0.8 / len(levels)
     xs = np.arange(len(keys))
     for j, s in enumerate(levels):
         means = [summ[s][f"kpi_{k}"][0] for k in keys]
         sds = [summ[s][f"kpi_{k}"][1] for k in keys]
-        ax.bar(xs + j * width, means, width, yerr=sds, capsize=3, label=f"ρ = {s:g}")
+        bars = ax.bar(xs + j * width, means, width, yerr=sds, capsize=3, color=colours[j], label=f"ρ = {s:g}",
+                      error_kw=dict(ecolor="black", lw=1.1))
+        tag(bars.patches[0])
+        tag(*bars.patches[1:], part=True)
     ax.set_xticks(xs + width * (len(levels) - 1) / 2)
     ax.set_xticklabels([k.replace("employees_", "").replace("net_", "").replace("_cost", "") for k in keys])
-    ax.set_ylabel(unit)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _realisations(runs: dict[str, xr.Dataset]) -> str:
+    """How many realisations each mean is over: `10`, or `8-10` when some had no plan."""
+    counts = {summ["with_plan"] for ds in runs.values() for summ in summary(ds).values()}
+    return f"{min(counts)}" if len(counts) == 1 else f"{min(counts)}-{max(counts)}"
+
+
+def _legend(fig, runs: dict[str, xr.Dataset], colours: list) -> None:
+    """The levels' colours and what an error bar is, beside the panels."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.container import ErrorbarContainer
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from milkrun.compiler.report.figure import legend_beside
+
+    levels = list(summary(next(iter(runs.values()))))
+    handles = [Patch(color=colours[j]) for j in range(len(levels))]
+    labels = [f"uncertainty level ρ = {s:g}" for s in levels]
+    cap = Line2D([], [], ls="", marker="_", ms=7, mew=1.1, color="black")
+    handles.append(ErrorbarContainer((Line2D([], [], ls=""), (cap, cap), (LineCollection([], colors="black",
+                                                                                          linewidths=1.1),)),
+                                     has_yerr=True))
+    labels.append(f"bar: the mean; error bar: ± one\nsample standard deviation over\n{_realisations(runs)} "
+                  "realisations")
+    legend_beside(fig, handles, labels, fontsize=9)
+
+
+def figure1(runs: dict[str, xr.Dataset]):
+    """Profit and costs (the environmental ones on their own scale), one row per mode."""
+    from milkrun.compiler.report.figure import fit_title, new_figure, palette
+
+    n = len(runs)
+    levels = list(summary(next(iter(runs.values()))))
+    colours = palette(len(levels))
+    fig, axes = new_figure(n, 2, 13.5, 3.8 * n + 0.6)
+    for row, (mode, ds) in zip(axes, runs.items()):
+        summ = summary(ds)
+        _bars(row[0], summ, ["net_profit", "economic", "social"], colours)
+        row[0].set_title(f"{mode}: profit and costs", fontsize=10)
+        row[0].set_xlabel("profit and costs")
+        row[0].set_ylabel("mean (BGN a month)")
+        _bars(row[1], summ, ["environmental", "bod5_cost", "co2_cost"], colours)
+        row[1].set_title(f"{mode}: environmental costs", fontsize=10)
+        row[1].set_xlabel("environmental costs")
+        row[1].set_ylabel("mean (BGN a month)")
+    _legend(fig, runs, colours)
+    fit_title(fig, "Dairy chain: profit and costs over random realisations of the uncertain data, "
+                   "per mode and uncertainty level")
+    return fig
+
+
+def figure2(runs: dict[str, xr.Dataset]):
+    """Employees per echelon, one panel per mode."""
+    from milkrun.compiler.report.figure import fit_title, new_figure, palette
+
+    n = len(runs)
+    levels = list(summary(next(iter(runs.values()))))
+    colours = palette(len(levels))
+    fig, axes = new_figure(1, n, 5.2 * n + 2.8, 4.0)
+    for ax, (mode, ds) in zip(axes[0], runs.items()):
+        _bars(ax, summary(ds), EMPLOYEES, colours)
+        ax.set_title(f"{mode}: employees per echelon", fontsize=10)
+        ax.set_xlabel("echelon")
+        ax.set_ylabel("mean employees (jobs)")
+    _legend(fig, runs, colours)
+    fit_title(fig, "Dairy chain: employees over random realisations of the uncertain data, "
+                   "per mode and uncertainty level")
+    return fig
 
 
 def figures(runs: dict[str, xr.Dataset], folder: Path) -> None:
     """Figure 1: profit and costs (the environmental ones on their own scale); Figure 2: employees.
     One row per mode, mean and sample SD over the realisations at each level."""
-    import matplotlib
+    from milkrun.compiler.report.figure import save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(runs)
-    fig, axes = plt.subplots(n, 2, figsize=(11, 3.6 * n), squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
-    for row, (mode, ds) in zip(axes, runs.items()):
-        summ = summary(ds)
-        _bars(row[0], summ, ["net_profit", "economic", "social"], "BGN a month", f"{mode}: profit and costs")
-        _bars(row[1], summ, ["environmental", "bod5_cost", "co2_cost"], "BGN a month", f"{mode}: environmental")
-    fig.tight_layout()
-    fig.savefig(folder / "figure1.png", dpi=120)
-    plt.close(fig)
-    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 3.6), squeeze=False)
-    for ax, (mode, ds) in zip(axes[0], runs.items()):
-        _bars(ax, summary(ds), EMPLOYEES, "jobs", f"{mode}: employees per echelon")
-    fig.tight_layout()
-    fig.savefig(folder / "figure2.png", dpi=120)
-    plt.close(fig)
+    save(figure1(runs), folder / "figure1.png")
+    save(figure2(runs), folder / "figure2.png")
 
 
 def main() -> int:

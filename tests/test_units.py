@@ -183,4 +183,7 @@ def test_fepia_labels_its_axes_with_units():
 
     _, res, _ = prepare(FepiaSpec(str(REPO / "models" / "location.mcp")))
     assert res.labels["npv"] == "NPV (M COP)" and res.labels["co2"] == "CO₂ (kg/year)"
-    assert res.labels.get(res.perturbation, res.perturbation) == "yield_per_cow"  # no unit declared
+    # no unit declared: the name and the first clause of the description, which says it in words
+    assert res.labels[res.perturbation] == "yield_per_cow: L per cow and year"
+    assert res.labels["utilisation"] == "utilisation: % of installed capacity"
+    assert res.labels["mean_km_moto"] == "mean_km_moto: km, by motorcycle"

@@ -26,7 +26,7 @@ from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.data.inline import read_override
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.pipeline import RunOptions, bind_data, load_model, resolve_model_path
-from milkrun.compiler.report.plots import objective_labels
+from milkrun.compiler.report.figure import declared_label
 from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
@@ -245,7 +245,7 @@ def prepare(spec: FepiaSpec):
     result = FepiaResult(spec, ir.name or path.stem, [primary] + [o for o in objectives if o != primary], senses,
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},
                          gamma, phi, tolerances)
-    result.labels = {**{name: f"{name} ({unit})" for name, unit in ir.units.items()}, **objective_labels(ir)}
+    result.labels = {name: declared_label(ir, name) for name in [*scalar, pi]}  # the plots' axes
     return ir, result, instance
 
 
