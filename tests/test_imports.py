@@ -27,6 +27,7 @@ STAGES = [
     "milkrun.compiler.pipeline",
     "milkrun.compiler.studies",
     "milkrun",  # the package's face for Python users: compile_model, solve_model, __version__
+    "milkrun.compiler.lsp",  # the language server: the pipeline's checks for editors; started by the cli
     "milkrun.compiler.cli",
 ]
 
