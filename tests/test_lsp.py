@@ -330,12 +330,17 @@ def test_data_errors_are_shown_on_the_table_and_on_the_model(server):
     assert m["range"]["start"] == {"line": 0, "character": 0}
     assert m["message"].startswith("in Farms.csv:3:3: ") and "'ten' is not a number" in m["message"]
 
-    # the table fixed and the model saved: both lists are emptied
+    # the table fixed, and the editor says so: both lists are emptied
     (folder / "farms" / "Farms.csv").write_text("Farms,milk\na,10\nb,12\n", encoding="utf-8")
-    server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    server.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": table, "type": 2}]})
     assert server.diagnostics(uri) == []
     assert server.wait_for("textDocument/publishDiagnostics",
                            lambda p: p["uri"] == table)["diagnostics"] == []
+    # broken again, and the model saved
+    (folder / "farms" / "Farms.csv").write_text("Farms,milk\na,10\nb,-1\n", encoding="utf-8")
+    server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    [m] = server.diagnostics(uri)
+    assert m["message"].startswith("in Farms.csv:3:")
 
 
 GARBAGE = ("\x00\x01 model (((( [[[ {{{ \"\"\" never closed\n" + "(" * 20000 + "\n" + "é🐄" * 50

@@ -1,6 +1,7 @@
 """`milkrun lsp`: a language server over stdin and stdout (pygls), for any editor that speaks LSP.
 
-- Diagnostics: on opening, changing (a moment after the typing stops) and saving a model, what
+- Diagnostics: on opening, changing (a moment after the typing stops) and saving a model, and
+  when the editor reports changed files (workspace/didChangeWatchedFiles: a CSV table edited), what
   `milkrun check` would say, up to its checks on the data (analysis.py): the same message, with
   its notes and its hint ("did you mean ..."), at the same place.
   An error in another file is published on that file's URI (an included module, or a CSV table of
@@ -232,6 +233,11 @@ def make_server() -> MilkrunServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MilkrunServer, params: types.DidSaveTextDocumentParams):
         ls.refresh(params.text_document.uri)  # the data folder may have changed too
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files_changed(ls: MilkrunServer, params: types.DidChangeWatchedFilesParams):
+        for uri in [u for u in ls.analyses if u in ls.workspace.text_documents]:  # a table or module changed
+            ls.refresh(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MilkrunServer, params: types.DidCloseTextDocumentParams):
