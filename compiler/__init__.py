@@ -8,6 +8,7 @@
     report/   a Result as tables, maps and provenance for people and files
 
 `pipeline.py` runs the stages for one `RunOptions`; `studies/` run the pipeline many times
-(Pareto fronts, sweeps, the twin, FePIA); `cli/` is the `milkrun` command. A folder imports only
-from folders above it in this list (and from milkrun.dsl); tests/test_imports.py holds that.
+(Pareto fronts, sweeps, the twin, FePIA); `lsp/` is the language server for editors; `cli/` is the
+`milkrun` command. A folder imports only from folders above it in this list (and from milkrun.dsl);
+tests/test_imports.py holds that.
 """
