@@ -374,6 +374,22 @@ def test_closing_a_document_clears_its_diagnostics(server):
     assert server.diagnostics(uri) == []
 
 
+def test_a_client_that_counts_in_utf8_gets_utf8_columns(tmp_path):
+    client = Client(tmp_path)
+    try:
+        result = client.request("initialize", {"processId": os.getpid(), "rootUri": tmp_path.as_uri(),
+                                               "capabilities": {"general": {"positionEncodings": ["utf-8"]}}})
+        assert result["capabilities"]["positionEncoding"] == "utf-8"
+        client.notify("initialized", {})
+        text = 'set Farms = {a}\nparam q "é🐄"; param p[Farms] >= nope\n'
+        uri = client.open(tmp_path / "eight.mcp", text)
+        [d] = client.diagnostics(uri)
+        row = text.split("\n")[1]
+        assert d["range"]["start"] == {"line": 1, "character": len(row[:row.index("nope")].encode("utf-8"))}
+    finally:
+        assert client.close() == 0
+
+
 def test_an_internal_error_is_logged_and_shown_and_the_server_goes_on(tmp_path):
     # the real server, with its analysis made to fail on one document (a stand-in for a bug in milkrun)
     inject = ("import sys, milkrun.compiler.lsp.analysis as a\n"

@@ -227,7 +227,7 @@ def make_server() -> MilkrunServer:
         uri = params.text_document.uri
         ls.generation[uri] = mine = ls.generation.get(uri, 0) + 1
         await asyncio.sleep(DEBOUNCE)
-        if ls.generation.get(uri) == mine:  # no newer change came meanwhile
+        if ls.generation.get(uri) == mine and uri in ls.workspace.text_documents:  # no newer change, still open
             ls.refresh(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
