@@ -13,14 +13,13 @@ import json
 import logging
 import os
 import re
-from pathlib import Path
 
 import onigurumacffi
 import pytest
+from conftest import REPO
 from lark import Lark
 from lark.lexer import PatternStr
 
-from conftest import REPO
 from milkrun.dsl.parser import GRAMMAR, parse_text
 
 EXTENSION = REPO / "editors" / "vscode"

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import dedent, milkrun_command
 
 TIMEOUT = 60  # seconds any one answer may take (the server imports the compiler first: a few seconds)

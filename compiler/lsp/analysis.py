@@ -110,7 +110,7 @@ class Analysis:
         """The document's own declarations, in order."""
         return [d for d in self.declarations.values() if d.span.file == self.file]
 
-    def lines(self, file: str) -> "Lines":
+    def lines(self, file: str) -> Lines:
         return Lines(self.text.split("\n")) if file == self.file else Lines(None, file)
 
 
