@@ -9,6 +9,6 @@
 
 `pipeline.py` runs the stages for one `RunOptions`; `studies/` run the pipeline many times
 (Pareto fronts, sweeps, the twin, FePIA); `api/` is the way in from Python (`milkrun.load`);
-`cli/` is the `milkrun` command. A folder imports only
+`lsp/` is the language server for editors; `cli/` is the `milkrun` command. A folder imports only
 from folders above it in this list (and from milkrun.dsl); tests/test_imports.py holds that.
 """

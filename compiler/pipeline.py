@@ -123,8 +123,10 @@ def default_data_dir(model: Path) -> Path | None:
     return d if d.is_dir() else None
 
 
-def load_model(path: str | Path, include_path=None) -> ModelIR:
-    return check(load(path, list(include_path) if include_path else None))
+def load_model(path: str | Path, include_path=None, text: str | None = None) -> ModelIR:
+    """Parse, include and check; `text` is the model's text when it is not read from `path`
+    (an editor's buffer: includes and the data folder are still found next to `path`)."""
+    return check(load(path, list(include_path) if include_path else None, text=text))
 
 
 def bind_data(ir: ModelIR, data: str | Path | Tables | Mapping | None, overrides: list[str] | None = None,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import ast
 from .diagnostics import MilkrunError, did_you_mean
-from .parser import parse_file
+from .parser import parse_file, parse_text
 
 STDLIB = Path(__file__).resolve().parent.parent / "stdlib"
 INCLUDE_PATH_ENV = "MILKRUN_INCLUDE_PATH"
@@ -36,22 +36,32 @@ def stdlib_modules() -> list[str]:
     return sorted(p.stem for p in STDLIB.glob("*.mcp"))
 
 
-def load(path: str | Path, include_path: list[str | Path] | None = None) -> ast.Model:
+def load(path: str | Path, include_path: list[str | Path] | None = None, text: str | None = None) -> ast.Model:
     """Parse a model file and everything it includes, in order.
 
     `include_path`: more folders to include from (searched in order, before the folders of
-    MILKRUN_INCLUDE_PATH)."""
+    MILKRUN_INCLUDE_PATH). `text`: the model's text when it is not the file's (an editor's
+    unsaved buffer); the file is then not read, and includes still resolve relative to `path`."""
     path = Path(path)
-    if path.is_dir():
+    if text is not None:
+        model = parse_text(text.replace("\r\n", "\n").replace("\r", "\n"), str(path))
+    elif path.is_dir():
         raise MilkrunError(f"'{path}' is a folder, not a model file",
                            hint="name the model's .mcp file")
-    try:
-        model = parse_file(path)
-    except OSError as e:  # FileNotFoundError is the parser's own message
-        raise MilkrunError(f"cannot read model file '{path}': {e.strerror or e}") from None
+    else:
+        try:
+            model = parse_file(path)
+        except OSError as e:  # FileNotFoundError is the parser's own message
+            raise MilkrunError(f"cannot read model file '{path}': {e.strerror or e}") from None
     resolver = _Resolver(path, include_path)
     model.statements = resolver.expand(model.statements)
     return model
+
+
+def resolve_include(inc: ast.Include, including: str | Path, include_path: list[str | Path] | None = None) -> Path:
+    """The file an `include` statement of the file `including` names, found as `load` finds it
+    (an editor's go-to-definition); a MilkrunError when it names none or one it may not read."""
+    return _Resolver(Path(including), include_path).resolve(inc, Path(including).absolute())
 
 
 def include_folders(include_path: list[str | Path] | None = None) -> list[Path]:

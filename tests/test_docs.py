@@ -338,7 +338,7 @@ def test_not_checked_blocks_say_why():
 # with a folder of compiler/ (`passes/fix.py`, read under compiler/), or is a file by its name
 # alone in backticks (`knapsack_tables.py`). Python names (`milkrun.compiler.studies.twin.run_twin`)
 # must import. Links between pages (`models/location.md` in docs/) are read from the page's folder.
-NAMED_FOLDERS = ("compiler", "dsl", "models", "stdlib", "benchmarks", "tests")
+NAMED_FOLDERS = ("compiler", "dsl", "models", "stdlib", "benchmarks", "tests", "editors")
 COMPILER_FOLDERS = sorted(p.name for p in (REPO / "compiler").iterdir() if (p / "__init__.py").is_file())
 NAMED_PATH = re.compile(rf"(?<![\w./~-])((?:{'|'.join(NAMED_FOLDERS)})/[\w.*/-]*)")
 COMPILER_PATH = re.compile(rf"(?<![\w./~-])((?:{'|'.join(COMPILER_FOLDERS)})/[\w/-]*\.py)(?![\w/])")
@@ -347,6 +347,10 @@ PYTHON_NAME = re.compile(r"(?<![\w./-])((?:milkrun\.)?compiler(?:\.\w+)+|milkrun
 # Not paths but patterns, each used by the docs on purpose (the reason says where and why).
 NAMED_PATH_PATTERNS = {
     "models/NAME/": "README.md: the data folder of any shipped model (`models/NAME/` for `models/NAME.mcp`)",
+}
+# Dotted names that look like Python names but are not (the reason says where and what they are).
+NOT_PYTHON_NAMES = {
+    "milkrun.server.command": "docs/editors.md: the VS Code extension's setting (editors/vscode/package.json)",
 }
 
 
@@ -393,7 +397,7 @@ def test_paths_named_in_docs_exist():
                 if m.group(1) not in file_names:
                     missing.append(f"{where}:{number}: {m.group(1)} (no file of that name)")
             for m in PYTHON_NAME.finditer(line):
-                if not _python_name_exists(m.group(1)):
+                if m.group(1) not in NOT_PYTHON_NAMES and not _python_name_exists(m.group(1)):
                     missing.append(f"{where}:{number}: {m.group(1)} (does not import)")
     assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
 

@@ -28,6 +28,7 @@ STAGES = [
     "milkrun.compiler.studies",
     "milkrun.compiler.api",  # the Python way in (milkrun.load, Model, Result): the studies and all below
     "milkrun",  # the package's face for Python users: compile_model, solve_model, __version__
+    "milkrun.compiler.lsp",  # the language server: the pipeline's checks for editors; started by the cli
     "milkrun.compiler.cli",
 ]
 

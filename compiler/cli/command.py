@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
 
+    sub.add_parser("lsp", help="a language server for editors: LSP over stdin and stdout (needs milkrun[editor]; "
+                               "docs/editors.md)")
+
     from milkrun.compiler.cli.sweep import add_sweep_arguments
 
     add_sweep_arguments(sub)
@@ -184,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command
         with input_environment(args):
             return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
-                    "pareto": _pareto, "sweep": _sweep, "twin": _twin, "first-plan": _first_plan}[args.command](args)
+                    "pareto": _pareto, "sweep": _sweep, "twin": _twin, "first-plan": _first_plan,
+                    "lsp": _lsp}[args.command](args)
     except UsageError as e:
         if not as_json:
             sys.stderr.write(e.usage)
@@ -462,6 +466,23 @@ def _convert(args) -> int:
         return EXIT_SOLVED
     stdout_console().print(f"tables written to {out}/ (Nodes.csv, dist.csv, scalars.csv): solve with "
                     f"models/cvrp.mcp or models/sdvrp.mcp --data {out}", markup=False)
+    return EXIT_SOLVED
+
+
+def _lsp(args) -> int:
+    """Serve LSP on stdin and stdout until the editor ends the session. pygls is an extra, imported here
+    only, so that the rest of milkrun runs without it."""
+    try:
+        from milkrun.compiler.lsp.server import serve
+    except ModuleNotFoundError as e:
+        missing = (e.name or "").split(".")[0]
+        if missing not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        raise MilkrunError(f"the language server needs {missing}, which is not installed",
+                           hint="pip install 'milkrun[editor]'") from None
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="milkrun lsp: %(levelname)s %(message)s")
+    serve()
     return EXIT_SOLVED
 
 
