@@ -82,5 +82,10 @@ class ModelIR:
         return {n: self.symbols[n].decl.unit for n in self.order if getattr(self.symbols[n].decl, "unit", None)}
 
     @property
+    def tours(self) -> list[Symbol]:
+        """The constraints stated by a `tour(...)` call (global_constraints.py)."""
+        return [s for s in self.of_kind("constraint") if s.decl.is_global and s.decl.terms[0].func == "tour"]
+
+    @property
     def uncertain_params(self) -> list[Symbol]:
         return [s for s in self.of_kind("param") if s.decl.uncertain is not None]
