@@ -11,7 +11,8 @@ the machine's load hits both sides alike):
 Both must prove the same optimum (relative 1e-6), or both say infeasible. Printed per case: the
 wall time of each process (median of the repeats), the ratio milkrun / reference, the CPU time
 each process used, each side's own solve time, the status and the objective; then the geometric
-mean of the ratios, and the machine's load (os.getloadavg) before and after.
+mean of the ratios (wall, CPU, and the solves alone), the time each side spends outside its
+solve, and the machine's load (os.getloadavg) before and after.
 
     python benchmarks/routing_vs_reference.py [--repeat 3] [--cases base farms ...] [--cap 600]
 
@@ -138,8 +139,15 @@ def main(argv=None) -> int:
     ratios = [r["ratio"] for r in rows]
     cpu_ratios = [r["cpu_ratio"] for r in rows]
     print()
+    solve_ratios = [r["milkrun"]["solve"] / r["reference"]["solve"] for r in rows
+                    if r["milkrun"]["solve"] and r["reference"]["solve"]]
+    outside = [r["milkrun"]["wall"] - (r["milkrun"]["solve"] or 0) for r in rows]
+    outside_ref = [r["reference"]["wall"] - (r["reference"]["solve"] or 0) for r in rows]
     print(f"geometric mean of the ratios: {geomean(ratios):.2f}x wall, {geomean(cpu_ratios):.2f}x CPU "
-          f"(max {max(ratios):.2f}x wall)")
+          f"(max {max(ratios):.2f}x wall); the solves alone: {geomean(solve_ratios):.2f}x "
+          f"({len(solve_ratios)} cases with a solve)")
+    print(f"outside the solve (start-up, reading, building, report), median per process: milkrun "
+          f"{statistics.median(outside):.2f} s, reference {statistics.median(outside_ref):.2f} s")
     print(f"load after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     proven = all(r["status"] == ("optimal" if r["feasible"] else "infeasible") and r["agree"] for r in rows)
     within = all(r <= TARGET for r in ratios)

@@ -42,15 +42,16 @@ def violated_sets(x: np.ndarray, y: np.ndarray, start: int, tol: float = 0.05,
     if not (y > tol).any():
         return []
     both = x + x.T  # an arc either way, or the edge: what joins i and j
+    joined = both > (SUPPORT if fractional else 0.5)
     found = []
-    _, part = connected_components(csr_matrix(both > (SUPPORT if fractional else 0.5)), directed=False)
-    for p in np.unique(part):
-        S = np.flatnonzero(part == p)
-        if p == part[start]:
-            continue
-        m = int(S[np.argmax(y[S])])
-        if violation(x, y, S, m) > tol:
-            found.append((S, m))
+    home = _reachable(joined, start)
+    if not home[y > tol].all():  # some visited node cannot be reached from the start: its part
+        _, part = connected_components(csr_matrix(joined & ~home[:, None]), directed=False)
+        for p in np.unique(part[~home]):
+            S = np.flatnonzero((part == p) & ~home)
+            m = int(S[np.argmax(y[S])])
+            if violation(x, y, S, m) > tol:
+                found.append((S, m))
     if found or not fractional:
         return found
     capacity = np.rint(both * SCALE).astype(np.int32)
