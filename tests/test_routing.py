@@ -37,7 +37,7 @@ def test_both_forms_and_every_tour_method_give_the_papers_optimum_on_scip(model,
 
 def test_the_default_is_scip_with_lazy_cuts_and_highs_proves_the_flow_form():
     r = milkrun.solve_model(MODEL)
-    assert (r.solver, r.solver_choice, r.status) == ("scip", "tour → scip", "optimal")
+    assert (r.solver, r.solver_choice, r.status) == ("scip", "tour on edges → scip", "optimal")
     assert r.extra["lazy"]["cuts"] > 0  # the subtours were cut, not built up front
     assert r.objective == approx(PAPER_OPTIMUM, rel=1e-4)
     r = milkrun.solve_model(MODEL, solver="highs")  # HiGHS builds the undirected flow rows

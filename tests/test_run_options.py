@@ -29,11 +29,12 @@ def test_a_run_is_a_value():
 
 def test_the_tour_method_follows_the_solver_unless_asked():
     routing, transport = load_model(shipped("routing")), load_model(shipped("transport"))
-    assert RunOptions("m").tour(routing) == "lazy"  # auto runs a model with a tour on SCIP
+    assert RunOptions("m").tour(routing) == "lazy"  # auto runs a model with a tour on edges on SCIP
     assert RunOptions("m", solver="highs").tour(routing) == "flow"
     assert RunOptions("m", solver="scip").tour(routing) == "lazy"
     assert RunOptions("m", solver="scip", tour_method="mtz").tour(routing) == "mtz"
     assert RunOptions("m").tour(transport) == "flow"  # no tour: auto is HiGHS
+    assert RunOptions("m").tour(load_model(shipped("cvrp"))) == "flow"  # a tour on arcs: HiGHS too
 
 
 def test_keywords_and_a_run_give_the_same_model():

@@ -87,5 +87,11 @@ class ModelIR:
         return [s for s in self.of_kind("constraint") if s.decl.is_global and s.decl.terms[0].func == "tour"]
 
     @property
+    def undirected_tours(self) -> list[Symbol]:
+        """The tours on edges (`graph = "undirected"`)."""
+        return [s for s in self.tours if any(k.name == "graph" and k.value == "undirected"
+                                             for k in s.decl.terms[0].keywords)]
+
+    @property
     def uncertain_params(self) -> list[Symbol]:
         return [s for s in self.of_kind("param") if s.decl.uncertain is not None]
