@@ -629,7 +629,10 @@ class Evaluator:
                 rename[tmp] = item.index.name
                 targets.append(item.index.name)
             absent.append(outside.rename({item.index.name: tmp}))
-        if rename:
+        moves = {d: t for d, t in rename.items() if d != t}
+        if moves and set(moves.values()).isdisjoint(arr.dims):  # in one step (each rename copies the array)
+            arr = arr.rename(moves)
+        elif moves:  # a new name is an old one (x[j, i] over dims i, j): through temporary names
             tmp = {d: f"__tmp{j}" for j, d in enumerate(rename)}
             arr = arr.rename(tmp).rename({tmp[d]: t for d, t in rename.items()})
         for t in targets:
