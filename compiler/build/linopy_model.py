@@ -250,9 +250,9 @@ def _check_rows_fast(name: str, sym: Symbol, m, expr, op: str, const) -> None:
     """_check_rows when every row is live: the same questions asked of plain arrays first; only a row that
     fails one is looked at again, by _check_rows, to say where."""
     side = -np.asarray(const.values if isinstance(const, xr.DataArray) else const)
-    labels, coeffs = expr.vars.values, expr.coeffs.values
-    suspect = (np.any(pd.isnull(side)) or np.any(~np.isfinite(coeffs) & (labels != -1))
-               or np.any((np.abs(coeffs) >= SOLVER_INFINITY) & (labels != -1))
+    # one pass over the terms: false for a coefficient that is nan, infinite or past the solvers' infinity
+    # (on any term, used or not: a suspect row is only looked at again, never refused, here)
+    suspect = (not np.all(np.abs(expr.coeffs.values) < SOLVER_INFINITY) or np.any(pd.isnull(side))
                or np.any({">=": side >= SOLVER_INFINITY, "<=": side <= -SOLVER_INFINITY,
                           "==": np.abs(side) >= SOLVER_INFINITY}[op]))
     if suspect:
@@ -262,9 +262,11 @@ def _check_rows_fast(name: str, sym: Symbol, m, expr, op: str, const) -> None:
 def _refuse_infinite_coefficients(m, expr, live, what: str, span) -> None:
     """A coefficient of SOLVER_INFINITY or more: SCIP stops with a C error, HiGHS reads it as infinite."""
     coeffs, labels = expr.coeffs, expr.vars
-    if not ((np.abs(coeffs.values) >= SOLVER_INFINITY) & (labels.values != -1)).any():  # plain arrays: the usual case
+    if np.all(np.abs(coeffs.values) < SOLVER_INFINITY):  # one pass over plain arrays: the usual case
         return
     big = (np.abs(coeffs) >= SOLVER_INFINITY) & (labels != -1)
+    if not bool(big.values.any()):
+        return
     if live is not None and getattr(live, "ndim", 0):
         big = big & live
         if not bool(big.values.any()):
