@@ -43,9 +43,25 @@ def test_a_masked_variable_sums_as_linopy_sums_it(model):
     assert summed(v, ["J"]).data.identical(v.sum(["J"]).data)
 
 
-def test_expressions_and_other_meanings_go_to_linopy(model, monkeypatch):
-    e = 2 * model.variables["x"] + 1
-    assert summed(e, ["J"]).data.identical(e.sum(["J"]).data)
+def expressions(m):
+    x, y, z = m.variables["x"], m.variables["y"], m.variables["z"]
+    c = xr.DataArray(np.arange(6.0).reshape(2, 3), coords=[I, J])
+    gaps = xr.DataArray([[1.0, np.nan, 2.0], [np.nan, 0.5, -0.0]], coords=[I, J])
+    return {"c*x": c * x, "2x+3": 2 * x + 3, "x+y": x + y, "x+gaps": x + gaps, "y-x": y - x, "z*2+x": 2 * z + x,
+            "sum_J(c*x)+x": (c * x + 1).sum("J") + x}
+
+
+@pytest.mark.parametrize("name", ["c*x", "2x+3", "x+y", "x+gaps", "y-x", "z*2+x", "sum_J(c*x)+x"])
+def test_an_expression_sums_as_linopy_sums_it(model, name):
+    e = expressions(model)[name]
+    dims = [d for d in e.data.vars.dims if d != "_term"]
+    for k in range(1, len(dims) + 1):
+        for chosen in (dims[:k], dims[-k:][::-1]):
+            fast, slow = summed(e, chosen), e.sum(chosen)
+            assert type(fast) is type(slow) and fast.data.identical(slow.data), (name, chosen)
+
+
+def test_other_meanings_go_to_linopy(model, monkeypatch):
     calls = []
     monkeypatch.setattr(linopy.Variable, "sum", lambda self, dims: calls.append(dims) or "linopy's")
     assert isinstance(summed(model.variables["x"], ["J"]), linopy.LinearExpression) and calls == []  # built here
