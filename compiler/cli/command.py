@@ -33,6 +33,7 @@ from milkrun.compiler.cli.output import (
     EXIT_USER_ERROR,
     stdout_console,
 )
+from milkrun.compiler.cli.startup import imports_done
 from milkrun.dsl.diagnostics import MilkrunError, render
 
 
@@ -266,6 +267,7 @@ def console_main() -> None:
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
+    imports_done()
     compiled = compile_model(run_options_from(args))
     nonlinear = [f"{span.line}:{span.column} {what}" for span, what in compiled.ir.nonlinear]
     size = compiled.built.size if nonlinear else {"variables": int(compiled.linopy.nvars),
@@ -304,6 +306,7 @@ def _solve(args) -> int:
     from milkrun.compiler.pipeline import compile_model, solve_compiled
     from milkrun.compiler.report.console import MAX_ROWS, print_result
 
+    imports_done()
     t0 = time.perf_counter()
     if args.out:  # a folder that cannot be made is refused before the solve, not after it
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -435,6 +438,7 @@ def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
     from milkrun.compiler.solve.run import empty_model_error
 
+    imports_done()
     run = run_options_from(args)
     compiled = compile_model(run.replace(tour_method=run.tour_method or "flow"))
     if not compiled.ir.nonlinear and int(compiled.linopy.nvars) == 0:  # (nonlinear: write_model refuses)
