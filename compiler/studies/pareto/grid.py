@@ -65,11 +65,11 @@ class Grid:
         self.infeasible = Boxes(self.dims)  # corners [i, n-1] proven infeasible
         self.flying: dict[int, np.ndarray] = {}
         self._next_token = 0
-        self.cursor = 0                     # lines before it are settled
+        self.line_done = np.zeros(self.lines, dtype=bool)  # every point of the line settled
+        self.cursor = 0                     # the first line not settled
         self.dispatched: dict[int, list[int]] = {}  # line → inner indices handed out
         self.skipped_bypass = 0
         self.skipped_infeasible = 0
-        self.settled_lines = 0
 
     # -- values -------------------------------------------------------------------------------
     def eps(self, j) -> np.ndarray:
@@ -112,32 +112,30 @@ class Grid:
 
     def next_point(self) -> np.ndarray | None:
         """The first grid point in walking order that nothing settles or shadows; None when there
-        is none now (all settled, or the rest waits for the points in flight). Settled lines
-        are counted on the way."""
-        line = self.cursor
-        while line < self.lines:
+        is none now (all settled, or the rest waits for the points in flight). A line found
+        settled is counted once and not looked at again."""
+        for line in np.flatnonzero(~self.line_done[self.cursor:]) + self.cursor:
             box, corner = self.covered(line)
-            settled = box | corner
-            free = ~settled & ~self._shadowed(line)
+            if (box | corner).all():
+                self._settle(int(line), box, corner)
+                continue
+            free = ~(box | corner) & ~self._shadowed(line)
             if free.any():
-                j = np.concatenate([[int(np.argmax(free))], self.outer(line)]).astype(np.int64)
-                return j
-            if line == self.cursor and settled.all():
-                self._count(line, box, corner)
-                self.cursor += 1
-            line += 1
+                return np.concatenate([[int(np.argmax(free))], self.outer(line)]).astype(np.int64)
         return None
 
-    def _count(self, line: int, box: np.ndarray, corner: np.ndarray) -> None:
+    def _settle(self, line: int, box: np.ndarray, corner: np.ndarray) -> None:
         handed = np.zeros(len(box), dtype=bool)
         handed[self.dispatched.pop(line, [])] = True
         self.skipped_bypass += int((box & ~handed).sum())
         self.skipped_infeasible += int((corner & ~box & ~handed).sum())
-        self.settled_lines += 1
+        self.line_done[line] = True
+        while self.cursor < self.lines and self.line_done[self.cursor]:
+            self.cursor += 1
 
     def settled_points(self) -> int:
-        """Grid points settled so far (for progress): whole lines, and the current line's part."""
-        done = self.cursor * int(self.n[0])
+        """Grid points settled so far (for progress): whole lines, and the first open line's part."""
+        done = int(self.line_done.sum()) * int(self.n[0])
         if self.cursor < self.lines:
             box, corner = self.covered(self.cursor)
             done += int((box | corner).sum())
