@@ -101,7 +101,7 @@ def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: s
         "published_outside_grid_box": len(outside),
         "missing_inside_grid_box": len((pub - found) - outside),
         "workers": workers, "solves": front.solves, "grid_solves": front.solves - k * k,
-        "found_again": front.known_again, "skipped_by_bypass": front.skipped_bypass,
+        "found_again": front.found_again, "skipped_by_bypass": front.skipped_bypass,
         "skipped_after_infeasible": front.skipped_infeasible,
         "not_proven_optimal": sum(s != "optimal" for s in front.statuses),
         "seconds": round(front.seconds, 2), "wall_seconds": round(wall, 2),

@@ -1,7 +1,8 @@
 """milkrun pareto against pyaugmecon on the same knapsack, grid and machine, in one run.
 
     python benchmarks/pareto_vs_pyaugmecon.py [3kp40 | 2kp50] [--workers 2] [--timeout 600]
-                                              [--venv DIR] [--only milkrun|pyaugmecon] [--json]
+                                              [--venv DIR] [--only milkrun|pyaugmecon]
+                                              [--pyaugmecon-first] [--json]
 
 The instance's grid is the one benchmarks/pareto.py uses: each secondary objective from the
 published front's worst value to the payoff table's best, max(range) + 1 points per objective
@@ -22,7 +23,8 @@ published front's worst value to the payoff table's best, max(range) + 1 points 
 Printed per side: Pareto points found (and whether they are the published front), solver
 calls on the grid (pyaugmecon counts no others; milkrun's payoff table adds k²), calls per
 point, points per second, seconds, and the load average (1 min) before and after; the sides
-run one after the other, milkrun first. Exit 1 when milkrun does not find the published front.
+run one after the other, milkrun first unless --pyaugmecon-first. Exit 1 when milkrun does not
+find the published front.
 """
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ sys.path.insert(0, str(HERE))
 import pareto as bench  # noqa: E402  (benchmarks/pareto.py: the milkrun side and the instances)
 
 PYAUGMECON = "pyaugmecon==1.0.8"
-DEFAULT_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "milkrun-benchmarks" / "pyaugmecon-1.0.8"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+DEFAULT_VENV = CACHE / "milkrun-benchmarks" / "pyaugmecon-1.0.8"
 
 
 def ensure_venv(venv: Path) -> Path:
@@ -126,21 +129,22 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=600.0, help="pyaugmecon's process_timeout in seconds (0: none)")
     p.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"pyaugmecon's environment (default {DEFAULT_VENV})")
     p.add_argument("--only", choices=["milkrun", "pyaugmecon"], help="run one side only")
+    p.add_argument("--pyaugmecon-first", action="store_true", help="run pyaugmecon's side first")
     p.add_argument("--json", action="store_true", help="one JSON object per side instead of the table")
     args = p.parse_args(argv)
     if not (bench.BENCH / args.instance / "a.csv").exists():
         sys.stderr.write(f"benchmark instances not found in {bench.BENCH}\n")
         return 2
     python = ensure_venv(args.venv) if args.only != "milkrun" else None
+    sides = {"milkrun": lambda: run_milkrun(args.instance, args.workers),
+             "pyaugmecon": lambda: run_pyaugmecon(python, args.instance, args.workers, args.timeout or None)}
+    order = ["pyaugmecon", "milkrun"] if args.pyaugmecon_first else ["milkrun", "pyaugmecon"]
     rows = []
-    if args.only != "pyaugmecon":
-        rows.append(rates(run_milkrun(args.instance, args.workers)))
-        if args.json:
-            print(json.dumps(rows[-1]), flush=True)
-    if args.only != "milkrun":
-        rows.append(rates(run_pyaugmecon(python, args.instance, args.workers, args.timeout or None)))
-        if args.json:
-            print(json.dumps(rows[-1]), flush=True)
+    for side in order:
+        if args.only in (None, side):
+            rows.append(rates(sides[side]()))
+            if args.json:
+                print(json.dumps(rows[-1]), flush=True)
     if not args.json:
         print(table(rows, args.instance, grid_of(args.instance)[0]))
     return 0 if all(r["match"] for r in rows if r["side"] == "milkrun") else 1

@@ -97,7 +97,7 @@ def test_the_walk_finds_exactly_the_non_dominated_points_and_no_grid_point_twice
     lines = int(hi[1] - lo[1] + 1)
     assert len(asked) < lines  # boxes reach across lines: the inner bypass alone needs one solve per line
     infeasible = sum(not np.any(np.all(G[:, 1:] >= np.array(e) - 1e-9, axis=1)) for e in asked)
-    assert front.known_again == len(asked) - len(found) - infeasible  # each solve: new, again, or infeasible
+    assert front.found_again == len(asked) - len(found) - infeasible  # each solve: new, again, or infeasible
 
 
 @pytest.mark.parametrize("capacity, seed", [(2, 3), (4, 4), (7, 5)])
@@ -155,7 +155,7 @@ def test_three_objective_knapsack_gives_its_whole_front(tmp_path, monkeypatch):
     # AUGMECON2's bypass along z2 alone solves at least once on each of the `points` values of z3
     # (15 of 28 here); the boxes skip whole lines
     assert len(lines_solved) < points, (len(lines_solved), points)
-    assert front.known_again <= grid_solves - len(exact)
+    assert front.found_again <= grid_solves - len(exact)
 
 
 def test_two_workers_give_the_front_of_one(tmp_path, cli):

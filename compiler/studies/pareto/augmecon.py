@@ -11,7 +11,8 @@ augmented cost, and s_k is read off the plan. The grid e_k runs from the payoff 
 worst value of g_k (nadir) to its best in `points` steps; the innermost loop is objective 2.
 Which grid points are solved is grid.py's (AUGMECON-R's box and corner rules, which are
 AUGMECON2's bypass and early exit when there are two objectives); where they are solved,
-pool.py's (this session, or worker processes). A zero range (r_k = 0) gets one grid point and range 1 in the augmentation, never a 0/0.
+pool.py's (this session, or worker processes). A zero range (r_k = 0) gets one grid point
+and range 1 in the augmentation, never a 0/0.
 With two objectives the payoff table's worst values are the front's. With three or more the
 front can reach below them (3kp40: z2 down to 1134, the table says 1246), so `nadir` lets
 the user start the grid lower, as pyaugmecon's nadir_points do; the output says when the
@@ -52,7 +53,7 @@ class Front:
     skipped_infeasible: int = 0
     dropped: int = 0               # dominated or duplicate points removed
     no_plan_in_time: int = 0       # grid points whose solve hit the time limit without a plan
-    known_again: int = 0           # grid solves that returned objective values found before
+    found_again: int = 0           # grid solves that returned objective values found before
     workers: int = 1               # processes that solved grid points
     seconds: float = 0.0
     normalised_by: dict[str, float] = field(default_factory=dict)  # weighted: ranges the weights divide
@@ -66,7 +67,7 @@ class Front:
             "front": [{k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in p.items()}
                       for p in self.points],
             "points": len(self.points), "solves": self.solves, "skipped_by_bypass": self.skipped_bypass,
-            "skipped_after_infeasible": self.skipped_infeasible, "found_again": self.known_again,
+            "skipped_after_infeasible": self.skipped_infeasible, "found_again": self.found_again,
             "workers": self.workers, "dropped_dominated_or_duplicate": self.dropped,
             "not_proven_optimal": sum(s != "optimal" for s in self.statuses),
             "no_plan_within_time_limit": self.no_plan_in_time, "seconds": round(self.seconds, 3),
@@ -218,7 +219,7 @@ def _walk(session: Session, front: Front, grid: Grid, weights: dict, pool, progr
                 grid.land(token, out.status, g[1:])
                 key = tuple(np.round(g, 9))
                 if key in seen:
-                    front.known_again += 1
+                    front.found_again += 1
                 seen.add(key)
                 known_g.append(g)
                 known_f.append(float(w @ g))

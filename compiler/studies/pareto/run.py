@@ -87,7 +87,7 @@ def print_front(compiled, front: Front, console: Console | None = None, max_rows
     if quiet:
         return
     console.print(f"  {front.solves} solves ({len(front.objectives) ** 2} for the payoff table"
-                  + (f", {front.known_again} found a point again" if front.known_again else "")
+                  + (f", {front.found_again} found a point again" if front.found_again else "")
                   + (f"; {front.workers} worker processes" if front.workers > 1 else "") + "); "
                   f"{front.skipped_bypass} grid points skipped by the bypass rule, "
                   f"{front.skipped_infeasible} after an infeasible point; "
