@@ -111,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     pa.add_argument("--nadir", metavar="NAME=VALUE", action="append", default=[],
                     help="augmecon2: start the grid of a secondary objective at VALUE instead of the payoff "
                          "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
+    pa.add_argument("--workers", type=at_least_one, default=1, metavar="N",
+                    help="augmecon2: solve grid points in N processes at once (default 1); the front is the same")
     solver_args(pa)
     pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
     pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
@@ -391,7 +393,7 @@ def _pareto(args) -> int:
         except ValueError:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
     compiled, front = run_pareto(run_options_from(args), primary=args.primary, method=args.method, points=args.points,
-                                 weights=weights, progress=not args.quiet, nadir=nadir)
+                                 weights=weights, progress=not args.quiet, nadir=nadir, workers=args.workers)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
