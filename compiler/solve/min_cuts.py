@@ -19,8 +19,6 @@ at integral points) is what keeps the bound close.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, maximum_flow
 
 SCALE = 10**6  # maximum_flow takes integer capacities: arc values in millionths
 SUPPORT = 1e-6  # an arc below this carries nothing
@@ -46,6 +44,9 @@ def violated_sets(x: np.ndarray, y: np.ndarray, start: int, tol: float = 0.05,
     found = []
     home = _reachable(joined, start)
     if not home[y > tol].all():  # some visited node cannot be reached from the start: its part
+        from scipy.sparse import csr_matrix  # here: scipy's graphs cost an import only a tour needs
+        from scipy.sparse.csgraph import connected_components
+
         _, part = connected_components(csr_matrix(joined & ~home[:, None]), directed=False)
         for p in np.unique(part[~home]):
             S = np.flatnonzero((part == p) & ~home)
@@ -54,6 +55,9 @@ def violated_sets(x: np.ndarray, y: np.ndarray, start: int, tol: float = 0.05,
                 found.append((S, m))
     if found or not fractional:
         return found
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
     capacity = np.rint(both * SCALE).astype(np.int32)
     graph = csr_matrix(capacity)
     covered = np.zeros(n, bool)
