@@ -27,6 +27,7 @@ from milkrun.compiler.data.records import RawData
 from milkrun.compiler.model.check import check
 from milkrun.compiler.model.ir import ModelIR
 from milkrun.compiler.passes.tour import default_method, formulations
+from milkrun.compiler.solve.solvers import auto_solver
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
 from milkrun.models import available, shipped
@@ -68,10 +69,10 @@ class RunOptions:
     def replace(self, **changes) -> "RunOptions":
         return dataclasses.replace(self, **changes)
 
-    @property
-    def tour(self) -> str:
-        """The tour method this run builds with: the one asked for, else the solver's default."""
-        return self.tour_method or default_method(self.solver)
+    def tour(self, ir: ModelIR) -> str:
+        """The tour method this run builds `ir` with: the one asked for, else the best on the solver
+        that will run (with auto: SCIP for a model with a tour, so lazy cuts)."""
+        return self.tour_method or default_method(auto_solver(self.solver, ir))
 
 
 def run_options(run: "RunOptions | str | Path", data=None, **fields) -> RunOptions:
@@ -169,7 +170,7 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
         built = build_nonlinear(ir, instance, run.objective, rows=RobustRows(run.robust) if run.robust else None)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
-        built = build(ir, instance, run.objective, formulations(run.tour))
+        built = build(ir, instance, run.objective, formulations(run.tour(ir)))
         compiled = Compiled(ir, instance, built, data_dir)
         if run.robust is not None:
             from milkrun.compiler.passes.robust import robust_counterpart

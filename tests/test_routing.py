@@ -2,7 +2,9 @@
 
 Reference numbers: the paper's optimum 535.691 km (Polat et al. 2019, Table 3), routes
 1-8-9-6-2-5-7-4-1 (319.843 km) and 1-3-1 (215.848 km), vehicle 2's compartments filled
-84 % (beta), 67 % (alpha), 30 % (gamma) (Table 4).
+84 % (beta), 67 % (alpha), 30 % (gamma) (Table 4). The shipped model states the routes as
+undirected edges and counts identical compartments; tests/models/routing_paper.mcp is the
+paper's directed form with a binary per compartment, and both must reach the paper's optimum.
 """
 from __future__ import annotations
 
@@ -19,27 +21,33 @@ from milkrun.compiler.studies.routing import cases
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "routing.mcp"
+PAPER_MODEL = ROOT / "tests" / "models" / "routing_paper.mcp"  # directed arcs, a binary per compartment
 DATA = ROOT / "models" / "routing"
 PAPER_OPTIMUM = 535.691
 
 
-@pytest.mark.parametrize("method", ["mtz", "flow", "lazy"])
-def test_every_tour_method_gives_the_papers_optimum_on_scip(method):
-    r = milkrun.solve_model(MODEL, solver="scip", tour_method=method)
+@pytest.mark.parametrize("model, method", [(MODEL, "lazy"), (MODEL, "flow"), (PAPER_MODEL, "lazy"),
+                                           (PAPER_MODEL, "mtz")])
+def test_both_forms_and_every_tour_method_give_the_papers_optimum_on_scip(model, method):
+    r = milkrun.solve_model(model, data=DATA, solver="scip", tour_method=method)
     assert r.status == "optimal"
     assert r.objective == approx(PAPER_OPTIMUM, rel=1e-4)
     assert r.gap == approx(0, abs=1e-6)
 
 
-def test_default_method_on_highs_gives_the_papers_optimum():
+def test_the_default_is_scip_with_lazy_cuts_and_highs_proves_the_flow_form():
     r = milkrun.solve_model(MODEL)
+    assert (r.solver, r.solver_choice, r.status) == ("scip", "tour on edges → scip", "optimal")
+    assert r.extra["lazy"]["cuts"] > 0  # the subtours were cut, not built up front
+    assert r.objective == approx(PAPER_OPTIMUM, rel=1e-4)
+    r = milkrun.solve_model(MODEL, solver="highs")  # HiGHS builds the undirected flow rows
     assert r.status == "optimal"
     assert r.objective == approx(PAPER_OPTIMUM, rel=1e-4)
     assert r.bound == approx(PAPER_OPTIMUM, rel=1e-4)
 
 
 def test_routes_and_tables_match_the_paper():
-    r = milkrun.solve_model(MODEL, solver="scip")
+    r = milkrun.solve_model(MODEL)
     routes = {key[0]: cyc[0] for key, cyc in r.tours["routes"].items()}
     assert len(routes) == 2
     long_route = next(route for route in routes.values() if len(route) > 3)
@@ -55,9 +63,12 @@ def test_routes_and_tables_match_the_paper():
     long_vehicle = next(k for k, route in routes.items() if len(route) > 3)
     fill = r.kpis["fill"].sel(k=long_vehicle).to_series().dropna()
     fill = fill[fill > 1e-6]
-    assert sorted(fill.round(1)) == [30.0, 66.6, 84.0]  # gamma 1500, alpha 3330, beta 4200 of 5000 L each
-    by_type = {m: v for (_, m), v in fill.items()}
-    assert by_type == {"alpha": approx(66.6), "beta": approx(84.0), "gamma": approx(30.0)}
+    # gamma 1500, alpha 3330, beta 4200 L, each in one of the three 5000 L compartments
+    assert fill.to_dict() == {"alpha": approx(66.6), "beta": approx(84.0), "gamma": approx(30.0)}
+    held = r.kpis["compartments"].sel(k=long_vehicle).to_series()
+    assert held.to_dict() == {"alpha": 1, "beta": 1, "gamma": 1}
+    short_vehicle = next(k for k, route in routes.items() if len(route) == 3)
+    assert r.kpis["litres"].sel(k=short_vehicle, m="gamma").item() == approx(5500)
 
 
 def test_symmetry_breaking_never_cuts_off_the_optimum(tmp_path):
@@ -69,13 +80,13 @@ def test_symmetry_breaking_never_cuts_off_the_optimum(tmp_path):
     with open(data / "Compartments.csv", "a") as f:
         f.write("5,1,2000\n5,2,2000\n5,3,2000\n6,1,4000\n6,2,4000\n")
     text = MODEL.read_text()
-    start = text.index("  same_compartments[")
+    start = text.index("  # Symmetry breaking")
     end = text.index("# how many compartments differ")
     plain = tmp_path / "routing_no_symmetry.mcp"
     plain.write_text(text[:start] + text[end:])
     (tmp_path / "routing_no_symmetry").symlink_to(data)
-    with_rows = milkrun.solve_model(MODEL, data=data, solver="scip")
-    without = milkrun.solve_model(plain, data=data, solver="scip")
+    with_rows = milkrun.solve_model(MODEL, data=data)
+    without = milkrun.solve_model(plain, data=data)
     assert with_rows.status == without.status == "optimal"
     assert with_rows.objective == approx(without.objective, rel=1e-6)
     assert with_rows.objective == approx(PAPER_OPTIMUM, rel=1e-4)
@@ -102,12 +113,12 @@ def test_more_milk_than_the_fleet_holds_stops_with_the_reason(capsys):
 
 def test_out_writes_tables_routes_and_a_map(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["solve", str(MODEL), "--solver", "scip", "--out", str(out), "--json"]) == 0
+    assert main(["solve", str(MODEL), "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["objective"] == approx(PAPER_OPTIMUM, rel=1e-4)
     assert {r["route"][0] for r in summary["routes"]["routes"]} == {1}
     for name in ["routes.csv", "routes.png", "kpi_route_km.csv", "kpi_fill.csv", "kpi_split_pct.csv",
-                 "drive.csv", "share.csv", "summary.json", "solution.nc"]:
+                 "drive.csv", "share.csv", "holds.csv", "summary.json", "solution.nc"]:
         assert (out / name).stat().st_size > 0, name
     assert (out / "routes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = (out / "routes.csv").read_text().splitlines()

@@ -10,8 +10,9 @@ import milkrun
 from milkrun.compiler.cli.arguments import run_options_from
 from milkrun.compiler.cli.command import _parser
 from milkrun.compiler.passes.robust import RobustOptions
-from milkrun.compiler.pipeline import RunOptions, compile_model, run_options, solve_compiled, solve_model
+from milkrun.compiler.pipeline import RunOptions, compile_model, load_model, run_options, solve_compiled, solve_model
 from milkrun.compiler.studies.pareto.run import run_pareto
+from milkrun.models import shipped
 
 TRANSPORT = 153.675  # GAMS model library `trnsport`, freight 90 $ per case and thousand miles
 
@@ -27,10 +28,13 @@ def test_a_run_is_a_value():
 
 
 def test_the_tour_method_follows_the_solver_unless_asked():
-    assert RunOptions("m").tour == "flow"
-    assert RunOptions("m", solver="highs").tour == "flow"
-    assert RunOptions("m", solver="scip").tour == "lazy"
-    assert RunOptions("m", solver="scip", tour_method="mtz").tour == "mtz"
+    routing, transport = load_model(shipped("routing")), load_model(shipped("transport"))
+    assert RunOptions("m").tour(routing) == "lazy"  # auto runs a model with a tour on edges on SCIP
+    assert RunOptions("m", solver="highs").tour(routing) == "flow"
+    assert RunOptions("m", solver="scip").tour(routing) == "lazy"
+    assert RunOptions("m", solver="scip", tour_method="mtz").tour(routing) == "mtz"
+    assert RunOptions("m").tour(transport) == "flow"  # no tour: auto is HiGHS
+    assert RunOptions("m").tour(load_model(shipped("cvrp"))) == "flow"  # a tour on arcs: HiGHS too
 
 
 def test_keywords_and_a_run_give_the_same_model():

@@ -82,5 +82,16 @@ class ModelIR:
         return {n: self.symbols[n].decl.unit for n in self.order if getattr(self.symbols[n].decl, "unit", None)}
 
     @property
+    def tours(self) -> list[Symbol]:
+        """The constraints stated by a `tour(...)` call (global_constraints.py)."""
+        return [s for s in self.of_kind("constraint") if s.decl.is_global and s.decl.terms[0].func == "tour"]
+
+    @property
+    def undirected_tours(self) -> list[Symbol]:
+        """The tours on edges (`graph = "undirected"`)."""
+        return [s for s in self.tours if any(k.name == "graph" and k.value == "undirected"
+                                             for k in s.decl.terms[0].keywords)]
+
+    @property
     def uncertain_params(self) -> list[Symbol]:
         return [s for s in self.of_kind("param") if s.decl.uncertain is not None]

@@ -15,6 +15,12 @@ command line:
 All three give the same optimum; they differ in speed. The arcs must be binary
 variables over node × node (the diagonal may be masked out with a `where`), and the
 visits binary variables over the nodes.
+
+`graph = "undirected"`: the variables are edges, one per pair of nodes (declared for one
+order of the pair only, `where ord(i) < ord(j)`), binary or integer (an edge to the start
+driven out and back counts 2). Half the variables of arcs, and no route has a mirror image
+for the solver to branch on. The cuts are the same rows (the edges inside S); `flow` ships
+along an edge either way; `mtz` needs directed arcs.
 """
 from __future__ import annotations
 
@@ -54,6 +60,7 @@ class TourFamily:
     visits: linopy.Variable | None  # dims (tour_node, *index)
     index_dims: list[str]
     active: xr.DataArray | None = None  # which index combinations carry a tour
+    undirected: bool = False
     source_line: int = 0
     rows_added: dict[str, int] = field(default_factory=dict)
 
@@ -63,12 +70,16 @@ class TourFamily:
         chosen = np.where(labels >= 0, values[np.maximum(labels, 0)], 0.0) > tol
         out = {}
         idx_coords = [self.arcs.indexes[d] for d in self.index_dims]
+        counts = np.where(labels >= 0, np.rint(values[np.maximum(labels, 0)]), 0).astype(int)
         for pos in np.ndindex(*[len(c) for c in idx_coords]) if idx_coords else [()]:
             adj = chosen[(slice(None), slice(None)) + pos]
             if not adj.any():
                 continue
             key = tuple(c[p] for c, p in zip(idx_coords, pos))
-            out[key] = [[self.nodes[i] for i in cyc] for cyc in cycles(adj, self.nodes.get_loc(self.start))]
+            start = self.nodes.get_loc(self.start)
+            found = (walks(counts[(slice(None), slice(None)) + pos], start) if self.undirected
+                     else cycles(adj, start))
+            out[key] = [[self.nodes[i] for i in cyc] for cyc in found]
         return out
 
 
@@ -88,6 +99,27 @@ def cycles(adj: np.ndarray, start: int) -> list[list[int]]:
             cur = succ[cur]
         cyc.append(cur)
         out.append(cyc)
+    return out
+
+
+def walks(counts: np.ndarray, start: int) -> list[list[int]]:
+    """The closed walks of an undirected multigraph whose node degrees are even (counts[i, j]: how often
+    the edge between i and j is driven, on either side of the diagonal), the one through `start` first;
+    at each node the lowest-numbered unused edge is taken."""
+    left = counts + counts.T
+    out = []
+    for s in [start] + [i for i in range(len(left)) if i != start]:
+        while left[s].any():
+            walk, cur = [s], s
+            while True:
+                nxt = int(np.flatnonzero(left[cur])[0])
+                left[cur, nxt] -= 1
+                left[nxt, cur] -= 1
+                walk.append(nxt)
+                cur = nxt
+                if cur == s or not left[cur].any():
+                    break
+            out.append(walk)
     return out
 
 
@@ -111,8 +143,15 @@ class TourFormulation:
         if start not in nodes:
             raise MilkrunError(f"start '{start}' is not one of the tour's nodes", call.span)
         index_dims = [d for d in arcs.dims if d not in (FROM, TO)]
+        undirected = kw.get("graph") == "undirected"
+        if undirected:
+            self._one_edge_per_pair(arcs, call)
+            if method == "mtz":
+                raise MilkrunError("the mtz formulation orders the stops along directed arcs; this tour has "
+                                   "graph = \"undirected\": use --tour lazy or --tour flow", call.span)
         fam = TourFamily(sym.name, method, nodes, start, arcs, visits, index_dims,
-                         active=scope.full_mask() if scope.mask is not None else None, source_line=sym.span.line)
+                         active=scope.full_mask() if scope.mask is not None else None, source_line=sym.span.line,
+                         undirected=undirected)
         if method == "mtz":
             self._mtz(m, fam)
         elif method == "flow":
@@ -120,6 +159,20 @@ class TourFormulation:
         elif len(nodes) <= PAIR_SEED_LIMIT:
             self._pairs(m, fam)
         return fam
+
+    @staticmethod
+    def _one_edge_per_pair(arcs, call):
+        """An undirected tour has one variable per pair of nodes: a pair declared both ways (or a node
+        paired with itself) would count its edge twice."""
+        lab = arcs.labels.transpose(FROM, TO, ...).values >= 0
+        both = lab & np.swapaxes(lab, 0, 1)
+        if both.any():
+            i, j = np.argwhere(both)[0][:2]
+            a, b = arcs.indexes[FROM][i], arcs.indexes[TO][j]
+            raise MilkrunError(f"with graph = \"undirected\" each pair of nodes has one edge variable, but the "
+                               f"edges exist both ways between {a} and {b}" if a != b else
+                               f"with graph = \"undirected\" a node has no edge to itself, but one exists at {a}",
+                               call.span, hint="declare the edges for one order of each pair: where ord(i) < ord(j)")
 
     @staticmethod
     def _open(var, names):
@@ -163,19 +216,28 @@ class TourFormulation:
         """The start ships one unit to each visited node along used arcs: f_ij ≤ p·x_ij."""
         customers = fam.nodes[fam.nodes != fam.start]
         p = len(customers)
-        exists = fam.arcs.labels != -1
+        arcs = fam.arcs
+        exists = arcs.labels != -1
+        if fam.undirected:  # the flow may use an edge either way: arcs[i, j] + arcs[j, i] is the one edge
+            arcs = arcs + _flipped(arcs)
+            exists = exists | _flipped(exists)
         exists = self._active(fam, exists)
         coords = [fam.nodes.rename(FROM), fam.nodes.rename(TO),
                   *[fam.arcs.indexes[d].rename(d) for d in fam.index_dims]]
         f = m.add_variables(lower=0, coords=coords, name=f"{fam.name}_flow",
                             mask=exists.transpose(FROM, TO, *fam.index_dims))
-        m.add_constraints(f - p * fam.arcs <= 0, name=f"{fam.name}_flow_cap", mask=exists)
+        m.add_constraints(f - p * arcs <= 0, name=f"{fam.name}_flow_cap", mask=exists)
         inflow = f.sum(FROM).rename({TO: NODE})
         outflow = f.sum(TO).rename({FROM: NODE})
         balance = (inflow - outflow - fam.visits).sel({NODE: customers})
         act = None if fam.active is None else fam.active
         m.add_constraints(balance == 0, name=f"{fam.name}_flow_balance", mask=act)
         fam.rows_added = {"rows": int(exists.sum()) + len(customers), "variables": int(exists.sum())}
+
+
+def _flipped(a):
+    """The same array with its from and to swapped: a[j, i] at (i, j)."""
+    return a.rename({FROM: "__t", TO: FROM}).rename({"__t": TO})
 
 
 TOUR = TourFormulation()

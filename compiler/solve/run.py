@@ -38,7 +38,8 @@ def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | Non
     nonlinear = isinstance(built, NonlinearBuilt)
     if not nonlinear and int(built.linopy.nvars) == 0:
         raise empty_model_error(ir)
-    solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [])
+    solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [],
+                                           [] if nonlinear else [t for t in built.tours if t.undirected])
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     result = _solve_with(built, solver, opts, time_limit, quiet, ir, progress, start)
     result.solver_choice = chosen_because

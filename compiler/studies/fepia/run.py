@@ -210,7 +210,7 @@ def prepare(spec: FepiaSpec):
     if not path.exists():
         raise MilkrunError(f"model file '{spec.model}' not found")
     ir = load_model(path)
-    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear)  # auto: one choice for every run
+    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear, ir.undirected_tours)  # auto: one choice for every run
     design = _design(ir)
     objectives = [s.name for s in ir.objectives]
     if len(objectives) < 2:

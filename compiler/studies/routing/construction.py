@@ -308,38 +308,53 @@ def _next_farm(case: Case, route: Route, caps, queue, left, window):
 
 
 def _carries(case: Case, route: Route) -> dict:
-    """Types per compartment holding the load; identical adjacent compartments in decreasing type order."""
+    """A type per compartment holding the load: compartment -> type position."""
     comps = case.compartments[route.vehicle]
     n = len(case.types)
     choice = next(ch for per_type, ch in _assignments([c for _, c in comps], n)
                   if np.all(route.load <= per_type + 1e-6) and all(route.load[t] > EPS for t in set(ch) if t < n))
-    choice = list(choice)
-    rank = lambda t: -1 if t == n else t  # noqa: E731 (unused compartments last)
-    i = 0
-    while i < len(comps):  # sort each run of identical compartments
-        j = i
-        while j + 1 < len(comps) and comps[j + 1][1] == comps[i][1]:
-            j += 1
-        choice[i:j + 1] = sorted(choice[i:j + 1], key=rank, reverse=True)
-        i = j + 1
     return {comps[c][0]: t for c, t in enumerate(choice) if t < n}
 
 
+def _holds(case: Case, route: Route) -> dict:
+    """(first compartment of a size, type) -> how many compartments of that size hold the type: the
+    model's `holds`, which counts identical compartments instead of naming them."""
+    comps = case.compartments[route.vehicle]
+    first = {}
+    for l, c in comps:
+        first.setdefault(c, l)
+    size = dict(comps)
+    out: dict = {}
+    for l, t in _carries(case, route).items():
+        key = (first[size[l]], t)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def edges(path: list[int]) -> dict:
+    """(i, j) with i before j in the node order -> how often a closed path drives that edge."""
+    out: dict = {}
+    for a, b in zip(path, path[1:]):
+        key = (min(a, b), max(a, b))
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def write_start(case: Case, routes: list[Route], out: Path) -> Path:
-    """drive, visit, carries and share as the tables `--out` writes; only non-zero entries
+    """drive, visit, holds and share as the tables `--out` writes; only non-zero entries
     (milkrun solve --start reads a missing entry of a table as 0)."""
     out.mkdir(parents=True, exist_ok=True)
     N = case.nodes
-    drive, visit, carries, share = [], [], [], []
+    drive, visit, holds, share = [], [], [], []
     for r in routes:
         k = r.vehicle
         path = [case.depot] + r.stops + [case.depot]
-        drive += [(N[a], N[b], k, 1) for a, b in zip(path, path[1:])]
+        drive += [(N[a], N[b], k, times) for (a, b), times in edges(path).items()]
         visit += [(N[p], k, 1) for p in path[:-1]]
         share += [(N[p], k, s) for p, s in r.share.items()]
-        carries += [(k, l, case.types[t], 1) for l, t in _carries(case, r).items()]
+        holds += [(k, l, case.types[t], count) for (l, t), count in _holds(case, r).items()]
     tables = {"drive": (["i", "j", "k"], drive), "visit": (["Nodes", "Vehicles"], visit),
-              "carries": (["Compartments_1", "Compartments_2", "Types"], carries),
+              "holds": (["k", "l", "m"], holds),
               "share": (["Farms", "Vehicles"], share)}
     for name, (dims, rows) in tables.items():
         pd.DataFrame(rows, columns=dims + [name]).to_csv(out / f"{name}.csv", index=False)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from milkrun.compiler.passes.tour import walks
 from milkrun.compiler.studies.routing.construction import (
     EPS,
     MODEL,
@@ -198,14 +199,13 @@ def read_plan(case: Case, folder: Path) -> list[Route]:
     pos = {str(n): i for i, n in enumerate(case.nodes)}
     routes = []
     for k in case.vehicles:
-        arcs = drive[(drive["k"].astype(str) == str(k)) & (drive["drive"] > 0.5)]
-        if arcs.empty:
+        used = drive[(drive["k"].astype(str) == str(k)) & (drive["drive"] > 0.5)]
+        if used.empty:
             continue
-        succ = {pos[str(a)]: pos[str(b)] for a, b in zip(arcs["i"], arcs["j"])}
-        stops, at = [], succ[case.depot]
-        while at != case.depot:
-            stops.append(at)
-            at = succ[at]
+        counts = np.zeros((len(case.nodes), len(case.nodes)), dtype=int)
+        for a, b, times in zip(used["i"], used["j"], used["drive"]):
+            counts[pos[str(a)], pos[str(b)]] = round(times)
+        stops = walks(counts, case.depot)[0][1:-1]  # the edges driven, walked from the dairy
         r = Route(k, stops=stops, load=np.zeros(len(case.types)))
         mine = share[share["Vehicles"].astype(str) == str(k)]
         for f, s in zip(mine["Farms"], mine["share"]):

@@ -125,7 +125,7 @@ def prepare(spec: SweepSpec):
     if spec.mode == "pareto" and len(objectives) < 2:
         raise MilkrunError(f"--pareto needs two or more objectives; the model declares {len(objectives)}",
                            Span(ir.file, 1, 1))
-    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear)  # auto: one choice for every point
+    spec.solver, _ = choose_solver(spec.solver, ir.nonlinear, ir.undirected_tours)  # auto: one choice for every point
     solver_options(spec.solver, dict(spec.options), spec.time_limit, spec.gap, quiet=True)  # refuses unknown options
     _, data_dir = bind_data(ir, spec.data, list(spec.overrides))  # a broken data folder fails every point
     return model, ir, plan, data_dir
