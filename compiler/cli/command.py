@@ -147,11 +147,21 @@ def _parser() -> argparse.ArgumentParser:
                     help="a feature's tolerance for the robustness radius, e.g. 'active_use>=70' (repeatable)")
     fe.add_argument("--gamma", metavar="A,B,...", help="robustness requirements: objectives or kpis (default: the objectives)")
     fe.add_argument("--phi", metavar="A,B,...", help="performance features: objectives or kpis (default: every scalar kpi)")
-    fe.add_argument("--perturbation", metavar="NAME", help="the perturbed parameter (default: the one the scenarios change)")
-    fe.add_argument("--radius-range", metavar="LO:HI", help="values of the perturbation scanned for the radius "
-                                                            "(default: its uncertain range, or the scenarios')")
-    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N", help="scan intervals over the range (default 10)")
-    fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
+    fe.add_argument("--perturbation", metavar="NAME", action="append",
+                    help="a perturbed parameter (default: the one the scenarios change); repeat it to perturb several "
+                         "together: the radius is then the least change relative to their nominal values (2-norm)")
+    fe.add_argument("--radius-range", metavar="LO:HI", action="append",
+                    help="values of the perturbation scanned for the radius (default: its uncertain range, or the "
+                         "scenarios'); with several parameters NAME=LO:HI, repeatable")
+    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N",
+                    help="scan intervals over the range, or along each ray (default 10)")
+    fe.add_argument("--radius-resolution", type=float, metavar="R",
+                    help="bisection stops at this width (default: range/1000; several parameters: 0.001 of the norm)")
+    fe.add_argument("--radius-directions", type=int, default=16, metavar="N",
+                    help="two perturbed parameters: rays searched around the origin (default 16)")
+    fe.add_argument("--radius-slope-factor", type=float, default=2.0, metavar="F",
+                    help="look for a feature leaving and re-entering its tolerance between scan points, assuming it "
+                         "changes at most F times faster than seen (default 2; 0: do not look)")
     fe.add_argument("--workers", type=at_least_one, default=1, metavar="N",
                     help="compute N scenarios' fronts at once, each in its own process (default 1)")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")

@@ -72,13 +72,22 @@ def evaluations_frame(res: FepiaResult) -> pd.DataFrame:
 
 
 def radius_frame(res: FepiaResult) -> pd.DataFrame:
+    """Per configuration and origin. One parameter: π at the origin and where it fails, the radius in
+    π's unit. Several: each parameter at the origin and where it fails, and the direction of the
+    crossing (a unit vector of relative changes); the radius is ‖δ‖₂ relative to the nominal values."""
     rows = []
     for row in res.radii:
         r = row.radius
-        rows.append({"configuration": row.label, "origin": row.origin, f"{res.perturbation}_origin": r.origin,
+        where = ({f"{n}_origin": r.origin[n] for n in res.perturbations} if res.vector
+                 else {f"{res.perturbation}_origin": r.origin})
+        fails = ({f"{n}_failing": (r.at or {}).get(n) for n in res.perturbations} if res.vector
+                 else {f"{res.perturbation}_failing": r.at})
+        towards = {f"direction_{n}": (r.direction or {}).get(n) for n in res.perturbations} if res.vector else {}
+        rows.append({"configuration": row.label, "origin": row.origin, **where,
                      "radius": r.value, "holds_up_to": r.low, "fails_at": r.high, "resolution": r.resolution,
-                     "crossing_found": r.found, "side": r.side, f"{res.perturbation}_failing": r.at,
-                     "binding": "; ".join(r.binding), "evaluations": r.evaluations,
+                     "crossing_found": r.found, "side": r.side, **fails, **towards,
+                     "binding": "; ".join(r.binding), "evaluations": r.evaluations, "hidden_checks": r.hidden_checks,
+                     "slope_bounds": "; ".join(f"{k}: {v:.4g}" for k, v in res.slope_bounds.get(row.label, {}).items()),
                      "configuration_radius": res.radius_of(row.label), "mean_" + res.primary: res.mean_primary(row.label),
                      "most_robust": row.label == res.most_robust})
     return pd.DataFrame(rows)
@@ -91,7 +100,8 @@ def curve_frame(res: FepiaResult) -> pd.DataFrame:
     for (label, base), curve in res.curves.items():
         for value in sorted(curve):
             e = curve[value]
-            rows.append({"configuration": label, "base": base or "", res.perturbation: value, "status": e.status,
+            point = dict(zip(res.perturbations, value)) if res.vector else {res.perturbation: value}
+            rows.append({"configuration": label, "base": base or "", **point, "status": e.status,
                          **{f: e.feature(f) for f in names}, "reason": e.reason})
     return pd.DataFrame(rows)
 
@@ -100,8 +110,8 @@ def summary(res: FepiaResult) -> dict:
     spec = res.spec
     return _clean({
         "model": res.model, "objectives": res.objectives, "senses": res.senses, "primary": res.primary,
-        "design_variables": res.design, "perturbation": res.perturbation,
-        "scenarios": {s: {"doc": res.scenario_docs[s], res.perturbation: res.pi.get(s)} for s in res.scenarios},
+        "design_variables": res.design, "perturbation": res.perturbation, "perturbations": res.perturbations,
+        "scenarios": {s: {"doc": res.scenario_docs[s], **res.pi_vector.get(s, {})} for s in res.scenarios},
         "solver": spec.solver, "points": spec.points, "time_limit": spec.time_limit, "gap": spec.gap,
         "fixed_set": spec.fixed_set, "gamma": res.gamma, "phi": res.phi,
         "fronts": {s: {"points": len(r.front.points), "solves": r.front.solves, "seconds": round(r.seconds, 3),
@@ -116,7 +126,13 @@ def summary(res: FepiaResult) -> dict:
         "evaluations": evaluations_frame(res).to_dict(orient="records"),
         "tolerances": [t.text for t in res.tolerances],
         "radius": None if not res.radii else {
-            "range": list(res.radius_range), "scan": res.radius_grid, "resolution": res.resolution,
+            "range": list(res.radius_range) if res.radius_range else None, "scan": res.radius_grid,
+            "ranges": {n: list(r) for n, r in res.ranges.items()},
+            "norm": ("2-norm of the changes relative to the nominal values" if res.vector
+                     else f"|change| of {res.perturbation}"),
+            "nominal": res.nominal if res.vector else None,
+            "directions": spec.radius_directions if res.vector else None,
+            "resolution": res.resolution, "guaranteed": res.guarantee,
             "rows": radius_frame(res).to_dict(orient="records")},
         "most_robust": None if res.most_robust is None else {
             "configuration": res.most_robust, "radius": res.radius_of(res.most_robust),
@@ -175,7 +191,7 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
     console = console or Console()
     secs = res.seconds
     console.print(f"[bold]{escape(res.model)}[/bold]: FePIA over {len(res.scenarios)} scenario(s), perturbation "
-                  f"{escape(res.perturbation)} ({', '.join(f'{s} {res.pi.get(s, math.nan):g}' for s in res.scenarios)}); "
+                  f"{escape(_scenario_values(res))}; "
                   f"{secs.get('total', 0):.1f} s (fronts {secs.get('fronts', 0):.1f} s, held {secs.get('held', 0):.1f} s, "
                   f"radius {secs.get('radius', 0):.1f} s)")
     for s, r in res.fronts.items():
@@ -201,18 +217,7 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
     for (label, s), e in bad:
         console.print(f"  {label} under {escape(s)}: {e.status}: {escape(_short(e.reason))}")
     if res.radii:
-        lo, hi = res.radius_range
-        console.print(f"robustness radius in {escape(res.perturbation)} over [{lo:g}, {hi:g}] (scan of "
-                      f"{len(res.radius_grid)} values, bisection to {res.resolution:.3g}); tolerances: "
-                      f"{escape(', '.join(t.text for t in res.tolerances))}")
-        t = Table(show_edge=False)
-        for c in ("", "from", res.perturbation, "radius", "side", "binding"):
-            t.add_column(escape(c), justify="right" if c in (res.perturbation,) else "left")
-        for row in res.radii:
-            r = row.radius
-            t.add_row(row.label, escape(row.origin), _fmt(r.origin), escape(r.text()), r.side,
-                      escape(_short("; ".join(r.binding))))
-        console.print(t)
+        _print_radii(console, res)
     if res.most_robust:
         least = min((row.radius for row in res.radii if row.label == res.most_robust), key=lambda r: r.value)
         console.print(f"[bold]most robust: {res.most_robust}[/bold] ({escape(res.group(res.most_robust).kept.text())}): "
@@ -220,6 +225,39 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
                       f"{_fmt(res.mean_primary(res.most_robust))} over the scenarios it holds")
     for n in res.notes:
         console.print(f"  note: {escape(n)}")
+
+
+def _scenario_values(res: FepiaResult) -> str:
+    """`yield_per_cow (pi1 1800, pi2 2400)`, or with several parameters `yield_per_cow, price (pi1 1800/1300, ...)`."""
+    names = res.perturbations or [res.perturbation]
+    values = ", ".join(f"{s} " + "/".join(f"{res.pi_vector.get(s, {}).get(n, math.nan):g}" for n in names)
+                       for s in res.scenarios)
+    return f"{', '.join(names)} ({values})"
+
+
+def _print_radii(console: Console, res: FepiaResult) -> None:
+    tolerances = ", ".join(t.text for t in res.tolerances)
+    if res.vector:
+        box = ", ".join(f"{n} [{lo:g}, {hi:g}]" for n, (lo, hi) in res.ranges.items())
+        console.print(f"robustness radius: the least change of {', '.join(res.perturbations)} together, as the 2-norm "
+                      f"of their changes relative to the nominal values ({', '.join(f'{n} {v:g}' for n, v in res.nominal.items())}), "
+                      f"within {box}; tolerances: {escape(tolerances)}")
+    else:
+        lo, hi = res.radius_range
+        console.print(f"robustness radius in {escape(res.perturbation)} over [{lo:g}, {hi:g}] (scan of "
+                      f"{len(res.radius_grid)} values, bisection to {res.resolution:.3g}); tolerances: "
+                      f"{escape(tolerances)}")
+    console.print(f"  guaranteed: {escape(res.guarantee)}")
+    t = Table(show_edge=False)
+    columns = ("", "from", "radius", "direction", "binding") if res.vector else \
+        ("", "from", res.perturbation, "radius", "side", "binding")
+    for c in columns:
+        t.add_column(escape(c), justify="right" if c == res.perturbation and not res.vector else "left")
+    for row in res.radii:
+        r = row.radius
+        cells = [escape(r.text()), escape(r.side)] if res.vector else [_fmt(r.origin), escape(r.text()), r.side]
+        t.add_row(row.label, escape(row.origin), *cells, escape(_short("; ".join(r.binding))))
+    console.print(t)
 
 
 def _print_features(console: Console, res: FepiaResult, title: str, features: list[str]) -> None:

@@ -31,7 +31,9 @@ from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
-from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, radius, violations
+from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, probe_of, radius, violations
+from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes
+from milkrun.compiler.studies.fepia.vector import Space, directions, scan, vector_radius
 from milkrun.compiler.studies.pareto.run import run_pareto, write_front
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
@@ -55,10 +57,13 @@ class FepiaSpec:
     tolerances: list[str] = field(default_factory=list)
     gamma: list[str] | None = None              # None: the objectives
     phi: list[str] | None = None                # None: every scalar kpi
-    perturbation: str | None = None             # None: the one parameter the scenarios change
-    radius_range: tuple[float, float] | None = None  # None: the parameter's `uncertain` range, or the scenarios'
+    perturbation: list[str] | str | None = None  # None: the one parameter the scenarios change; several: a vector
+    # None: each parameter's `uncertain` range, or its scenarios' span; one parameter: (LO, HI); several: {name: (LO, HI)}
+    radius_range: tuple[float, float] | dict[str, tuple[float, float]] | None = None
     radius_steps: int = 10
-    radius_resolution: float | None = None      # None: a thousandth of the range
+    radius_resolution: float | None = None      # None: a thousandth of the range (several parameters: 0.001 of ‖δ‖)
+    radius_directions: int = 16                 # two parameters: rays around the origin (more: the axes and diagonals)
+    slope_factor: float = SLOPE_FACTOR          # hidden crossings: the slope bound assumed; 0 turns that search off
     progress: bool = False
     workers: int = 1                            # fronts computed at once, each in its own process
 
@@ -94,8 +99,8 @@ class FepiaResult:
     design: list[str]
     scenarios: list[str]
     scenario_docs: dict[str, str]
-    perturbation: str
-    pi: dict[str, float]                         # π in each scenario
+    perturbation: str                            # the (first) perturbed parameter: the plots' axis
+    pi: dict[str, float]                         # its value in each scenario
     gamma: list[str]
     phi: list[str]
     tolerances: list[Tolerance]
@@ -114,6 +119,16 @@ class FepiaResult:
     seconds: dict[str, float] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # plot axes: objectives, kpis, the perturbation, with units
+    perturbations: list[str] = field(default_factory=list)  # every perturbed parameter (the vector)
+    pi_vector: dict[str, dict[str, float]] = field(default_factory=dict)  # scenario -> parameter -> value
+    nominal: dict[str, float] = field(default_factory=dict)  # the unit of relative changes (several parameters)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # several parameters: the box searched
+    slope_bounds: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> tolerance -> bound assumed
+    guarantee: str = ""                          # what the radius search can and cannot have missed
+
+    @property
+    def vector(self) -> bool:
+        return len(self.perturbations) > 1
 
     def group(self, label: str) -> Group:
         return next(g for g in self.groups if g.label == label)
@@ -147,15 +162,11 @@ def _names(flag: str, names: list[str], ir) -> list[str]:
     return names
 
 
-def _perturbation(ir, scenarios: list[str], given: str | None) -> str:
+def _perturbations(ir, scenarios: list[str], given: list[str] | str | None) -> list[str]:
+    """The perturbed parameters: those named (--perturbation, repeatable), else the one the scenarios change."""
     where = Span("--perturbation", 1, 1)
-    if given is not None:
-        params = [s.name for s in ir.of_kind("param")]
-        sym = ir.symbols.get(given)
-        if sym is None or sym.kind != "param":
-            raise MilkrunError(f"--perturbation: '{given}' is not a parameter of the model", where,
-                               hint=did_you_mean(given, params))
-    else:
+    names = [given] if isinstance(given, str) else list(given or [])
+    if not names:
         changed = []
         for s in scenarios:
             for ch in ir.scenarios[s].changes:
@@ -164,17 +175,26 @@ def _perturbation(ir, scenarios: list[str], given: str | None) -> str:
         if len(changed) != 1:
             what = "change nothing" if not changed else f"change {len(changed)} parameters ({', '.join(changed)})"
             raise MilkrunError(f"the scenarios {what}, so the perturbation parameter is not obvious",
-                               ir.symbols[scenarios[0]].span, hint="name it with --perturbation NAME")
-        given, sym = changed[0], ir.symbols[changed[0]]
-    if sym.element_param:
-        raise MilkrunError(f"the perturbation parameter '{given}' holds an element of a set, not a number", sym.span)
-    if sym.positions:
-        raise MilkrunError(f"the perturbation parameter '{given}' is indexed; the radius needs a single number",
-                           sym.span, hint="give a scalar parameter with --perturbation (one that scales the others)")
-    if sym.decl.definition is not None:
-        raise MilkrunError(f"the perturbation parameter '{given}' is computed by a formula and cannot be set",
-                           sym.span, hint="perturb a parameter it is computed from")
-    return given
+                               ir.symbols[scenarios[0]].span,
+                               hint="name it with --perturbation NAME (repeat it to perturb several together)")
+        names = changed
+    if len(set(names)) != len(names):
+        raise MilkrunError("--perturbation: a parameter is named twice", where)
+    params = [s.name for s in ir.of_kind("param")]
+    for name in names:
+        sym = ir.symbols.get(name)
+        if sym is None or sym.kind != "param":
+            raise MilkrunError(f"--perturbation: '{name}' is not a parameter of the model", where,
+                               hint=did_you_mean(name, params))
+        if sym.element_param:
+            raise MilkrunError(f"the perturbation parameter '{name}' holds an element of a set, not a number", sym.span)
+        if sym.positions:
+            raise MilkrunError(f"the perturbation parameter '{name}' is indexed; the radius needs a single number",
+                               sym.span, hint="give a scalar parameter with --perturbation (one that scales the others)")
+        if sym.decl.definition is not None:
+            raise MilkrunError(f"the perturbation parameter '{name}' is computed by a formula and cannot be set",
+                               sym.span, hint="perturb a parameter it is computed from")
+    return names
 
 
 def _scenarios(ir, names: list[str] | None) -> list[str]:
@@ -225,28 +245,60 @@ def prepare(spec: FepiaSpec):
     gamma = _names("--gamma", spec.gamma, ir) if spec.gamma is not None else objectives
     phi = _names("--phi", spec.phi, ir) if spec.phi is not None else [n for n in scalar if n not in objectives]
     tolerances = [parse_tolerance(t, scalar) for t in spec.tolerances]
-    pi = _perturbation(ir, scenarios, spec.perturbation)
+    names = _perturbations(ir, scenarios, spec.perturbation)
+    pi = names[0]
     for text in spec.fixed_set:
         read_override(ir, text, RawData(), flag="--fixed-set")
     if spec.group_distance < 0:
         raise MilkrunError("--group-distance must not be negative", Span("--group-distance", 1, 1))
-    if spec.radius_range is not None and not spec.radius_range[0] < spec.radius_range[1]:
-        raise MilkrunError(f"--radius-range: LO must be below HI, got {spec.radius_range[0]:g}:{spec.radius_range[1]:g}",
-                           Span("--radius-range", 1, 1))
+    given_ranges = _given_ranges(spec.radius_range, names)
     instance, _ = bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set))  # bad data fails here
-    for end in spec.radius_range or () if spec.tolerances else ():  # a value the parameter refuses: say so now
-        try:
-            bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set) + [f"{pi}={end!r}"])
-        except MilkrunError as e:
-            if e.kind != "infeasible":  # a failing check at the end of the range is a result, not a mistake
-                raise MilkrunError(f"--radius-range: {pi} = {end:g} is not a value the model accepts: {e.message}",
-                                   Span("--radius-range", 1, 1)) from None
+    for name, span in given_ranges.items() if spec.tolerances else ():  # a value the parameter refuses: say so now
+        for end in span:
+            try:
+                bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set) + [f"{name}={end!r}"])
+            except MilkrunError as e:
+                if e.kind != "infeasible":  # a failing check at the end of the range is a result, not a mistake
+                    raise MilkrunError(f"--radius-range: {name} = {end:g} is not a value the model accepts: "
+                                       f"{e.message}", Span("--radius-range", 1, 1)) from None
+    if spec.radius_directions < 4:
+        raise MilkrunError(f"--radius-directions needs at least 4 (got {spec.radius_directions})",
+                           Span("--radius-directions", 1, 1))
+    if spec.slope_factor < 0:
+        raise MilkrunError(f"--radius-slope-factor must not be negative (got {spec.slope_factor:g})",
+                           Span("--radius-slope-factor", 1, 1))
     senses = {s.name: ("max" if s.decl.sense == "maximize" else "min") for s in ir.objectives}
     result = FepiaResult(spec, ir.name or path.stem, [primary] + [o for o in objectives if o != primary], senses,
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},
                          gamma, phi, tolerances)
-    result.labels = {name: declared_label(ir, name) for name in [*scalar, pi]}  # the plots' axes
+    result.labels = {name: declared_label(ir, name) for name in [*scalar, *names]}  # the plots' axes
+    result.perturbations = names
+    result.nominal = {n: float(instance.param(n)) for n in names}
+    if len(names) > 1 and spec.tolerances:
+        for n, v in result.nominal.items():
+            if v == 0:
+                raise MilkrunError(f"--perturbation {n}: its nominal value is 0, and several parameters are compared "
+                                   "by their changes relative to the nominal values", Span("--perturbation", 1, 1),
+                                   hint=f"give it a non-zero value with --set {n}=VALUE, or perturb it alone")
     return ir, result, instance
+
+
+def _given_ranges(given, names: list[str]) -> dict[str, tuple[float, float]]:
+    """--radius-range as {parameter: (LO, HI)}: one parameter takes LO:HI, several NAME=LO:HI each."""
+    where = Span("--radius-range", 1, 1)
+    if given is None:
+        return {}
+    ranges = dict(given) if isinstance(given, dict) else {names[0]: tuple(given)}
+    if not isinstance(given, dict) and len(names) > 1:
+        raise MilkrunError("--radius-range: with several perturbed parameters, give each its range as NAME=LO:HI",
+                           where, hint=f"--radius-range {names[0]}=LO:HI")
+    for name, (lo, hi) in ranges.items():
+        if name not in names:
+            raise MilkrunError(f"--radius-range: '{name}' is not a perturbed parameter", where,
+                               hint=did_you_mean(name, names) or f"they are: {', '.join(names)}")
+        if not lo < hi:
+            raise MilkrunError(f"--radius-range: LO must be below HI, got {lo:g}:{hi:g}", where)
+    return ranges
 
 
 # --------------------------------------------------------------------------- the steps
@@ -294,7 +346,8 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> Non
     if workers > 1 and spec.solver == "highs" and "threads" not in options:
         options["threads"] = 1  # the workers share the cores
     run = spec.run().replace(solver_options=options)
-    tasks = [{"run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s, "perturbation": res.perturbation,
+    tasks = [{"run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
+              "perturbations": list(res.perturbations),
               "design": list(res.design), "integral": integral, "out": str(out) if out is not None else None,
               "progress": spec.progress and workers == 1} for s in res.scenarios]
     if workers == 1:
@@ -308,7 +361,8 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> Non
     try:
         for r in done:
             s = r["scenario"]
-            res.pi[s] = r["pi"]
+            res.pi_vector[s] = r["pi"]
+            res.pi[s] = r["pi"][res.perturbation]
             res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"])
             res.written += [Path(w) for w in r["written"]]
             front = r["front"]
@@ -331,65 +385,132 @@ def front_task(task: dict) -> dict:
                                      progress=task["progress"])
     designs = [design_of(solution_dataset(compiled.linopy, plan), task["design"], task["integral"]) for plan in front.plans]
     written = write_front(compiled, front, Path(task["out"]) / "fronts" / s) if task["out"] else []
-    return {"scenario": s, "pi": float(compiled.instance.param(task["perturbation"])), "front": front,
+    return {"scenario": s, "pi": {n: float(compiled.instance.param(n)) for n in task["perturbations"]}, "front": front,
             "designs": designs, "written": [str(w) for w in written], "seconds": time.perf_counter() - t}
 
 
-def _radius_range(spec: FepiaSpec, res: FepiaResult, instance) -> tuple[float, float]:
-    if spec.radius_range is not None:
-        return spec.radius_range
-    sym = instance.ir.symbols[res.perturbation]
+def _range_of(name: str, spec: FepiaSpec, res: FepiaResult, instance) -> tuple[float, float]:
+    """The values of one perturbed parameter the radius search may visit: --radius-range, else its
+    `uncertain` range, else the span of its values in the scenarios."""
+    given = _given_ranges(spec.radius_range, res.perturbations)
+    if name in given:
+        return given[name]
+    sym = instance.ir.symbols[name]
     if sym.decl.uncertain is not None:
-        _, lo, hi = instance.uncertainty(res.perturbation)
+        _, lo, hi = instance.uncertainty(name)
         if float(hi) > float(lo):
             return float(lo), float(hi)
-    values = list(res.pi.values())
+    values = [v[name] for v in res.pi_vector.values()]
     if not values or min(values) == max(values):
-        raise MilkrunError(f"no range to scan for the radius: '{res.perturbation}' has no `uncertain` range and the "
-                           "scenarios give it one value", Span("--radius-range", 1, 1),
-                           hint="give --radius-range LO:HI")
+        form = "LO:HI" if len(res.perturbations) == 1 else f"{name}=LO:HI"
+        raise MilkrunError(f"no range to scan for the radius: '{name}' has no `uncertain` range and the "
+                           "scenarios give it one value", Span("--radius-range", 1, 1), hint=f"give --radius-range {form}")
     return min(values), max(values)
 
 
 def _radii(spec: FepiaSpec, ir, res: FepiaResult, instance, held: HeldDesign, say) -> None:
-    """Scan the range for every configuration (one compile per value), then bisect each crossing."""
-    lo, hi = _radius_range(spec, res, instance)
-    res.radius_range = (lo, hi)
-    res.resolution = spec.radius_resolution or (hi - lo) / 1000
-    grid = set(np.round(np.linspace(lo, hi, max(1, spec.radius_steps) + 1), 12).tolist())
-    grid |= {v for v in res.pi.values() if lo <= v <= hi}
-    res.radius_grid = sorted(grid)
-    pi = res.perturbation
-    # a scenario that changes more than π is the base its radius is measured on; otherwise the plain data
-    base = {s: (s if any(ch.name != pi for ch in ir.scenarios[s].changes) else None) for s in res.scenarios}
+    """The radius of every configuration from every origin, then the most robust configuration."""
+    names = res.perturbations
+    # a scenario that changes more than the perturbed parameters is the base its radius is measured on;
+    # otherwise the plain data
+    base = {s: (s if any(ch.name not in names for ch in ir.scenarios[s].changes) else None) for s in res.scenarios}
+    res.ranges = {n: _range_of(n, spec, res, instance) for n in names}
+    if len(names) == 1:
+        _scalar_grid(spec, res)
+    else:
+        res.resolution = spec.radius_resolution or 0.001
 
-    def evaluate(g: Group, b: str | None, value: float) -> Evaluation:
+    def evaluate(g: Group, b: str | None, values: tuple[float, ...]) -> Evaluation:
+        """One held run, remembered: (label, base) -> the parameters' values -> Evaluation."""
         curve = res.curves.setdefault((g.label, b), {})
-        if value not in curve:
-            curve[value] = held.evaluate(g.kept.values, b, tuple(spec.fixed_set) + (f"{pi}={value!r}",))
-        return curve[value]
+        key = values[0] if len(values) == 1 else values
+        if key not in curve:
+            changes = tuple(f"{n}={v!r}" for n, v in zip(names, values))
+            curve[key] = held.evaluate(g.kept.values, b, tuple(spec.fixed_set) + changes)
+        return curve[key]
 
-    for b in sorted({base[s] for g in res.groups for s in g.scenarios}, key=str):
-        for value in res.radius_grid + [res.pi[s] for s in res.scenarios if base[s] == b]:
-            for g in res.groups:
-                if any(base[s] == b for s in g.scenarios):
-                    evaluate(g, b, value)
+    def probe(g: Group, b: str | None, values: tuple[float, ...]):
+        e = evaluate(g, b, values)
+        if not e.feasible:
+            return probe_of(e.feature, res.tolerances, [f"{e.status}: {e.reason}" if e.reason else e.status])
+        return probe_of(e.feature, res.tolerances, violations(e.feature, res.tolerances))
+
+    scan_points = _scalar_scan if len(names) == 1 else _vector_scan
+    for b in sorted({base[s] for g in res.groups for s in g.scenarios}, key=str):  # one compile per point
+        for s in [s for s in res.scenarios if base[s] == b]:
+            for values in scan_points(spec, res, s):
+                for g in res.groups:
+                    if s in g.scenarios:
+                        evaluate(g, b, values)
     for g in res.groups:
+        slopes = Slopes(spec.slope_factor) if spec.slope_factor > 0 else None
         for s in g.scenarios:
-            def fails(value, g=g, b=base[s]):
-                e = evaluate(g, b, value)
-                if not e.feasible:
-                    return [f"{e.status}: {e.reason}" if e.reason else e.status]
-                return violations(e.feature, res.tolerances)
-
-            r = radius(fails, res.pi[s], res.radius_grid, lo, hi, res.resolution)
+            if len(names) == 1:
+                lo, hi = res.ranges[names[0]]
+                r = radius(lambda v, g=g, b=base[s]: probe(g, b, (v,)), res.pi[s], res.radius_grid, lo, hi,
+                           res.resolution, slopes)
+            else:
+                space = Space(names, res.nominal, {n: r[0] for n, r in res.ranges.items()},
+                              {n: r[1] for n, r in res.ranges.items()})
+                r = vector_radius(lambda point, g=g, b=base[s]: probe(g, b, tuple(point[n] for n in names)),
+                                  res.pi_vector[s], space, spec.radius_directions, spec.radius_steps,
+                                  res.resolution, slopes)
             res.radii.append(RadiusRow(g.label, s, r))
+        if slopes is not None:
+            res.slope_bounds[g.label] = slopes.bounds()
         say(f"radius of {g.label}: " + "; ".join(f"from {row.origin} {row.radius.text()}"
                                                  for row in res.radii if row.label == g.label))
+    res.guarantee = _guarantee(spec, res)
     sign = 1 if res.senses[res.primary] == "max" else -1
     ranked = sorted(res.groups, key=lambda g: (-(res.radius_of(g.label) or 0.0),
                                                -sign * _nan_last(res.mean_primary(g.label), sign)))
     res.most_robust = ranked[0].label if ranked else None
+
+
+def _scalar_grid(spec: FepiaSpec, res: FepiaResult) -> None:
+    """One parameter: `--radius-steps` equal intervals over its range and the scenarios' values,
+    the same for every origin (so each value is compiled once)."""
+    lo, hi = res.ranges[res.perturbation]
+    res.radius_range = (lo, hi)
+    res.resolution = spec.radius_resolution or (hi - lo) / 1000
+    grid = set(np.round(np.linspace(lo, hi, max(1, spec.radius_steps) + 1), 12).tolist())
+    res.radius_grid = sorted(grid | {v for v in res.pi.values() if lo <= v <= hi})
+
+
+def _scalar_scan(spec: FepiaSpec, res: FepiaResult, scenario: str) -> list[tuple[float]]:
+    return [(v,) for v in res.radius_grid + [res.pi[scenario]]]
+
+
+def _vector_scan(spec: FepiaSpec, res: FepiaResult, scenario: str) -> list[tuple[float, ...]]:
+    """Several parameters: along each first ray from the scenario's point, `--radius-steps` equal
+    intervals up to the edge of the ranges' box (the points the radius search visits first)."""
+    names = res.perturbations
+    space = Space(names, res.nominal, {n: r[0] for n, r in res.ranges.items()}, {n: r[1] for n, r in res.ranges.items()})
+    origin = res.pi_vector[scenario]
+    out = [tuple(origin[n] for n in names)]
+    for d in directions(len(names), spec.radius_directions):
+        for t in scan(space, origin, d, spec.radius_steps)[1]:
+            point = space.point(origin, d, t)
+            out.append(tuple(point[n] for n in names))
+    return out
+
+
+def _guarantee(spec: FepiaSpec, res: FepiaResult) -> str:
+    """One sentence on what the radius search cannot have missed, and what it can."""
+    unit = "of ‖δ‖ (relative to the nominal values)" if res.vector else (res.labels.get(res.perturbation) or "")
+    along = f"each crossing located to {res.resolution:g} {unit}".rstrip()
+    if spec.slope_factor > 0:
+        hidden = (f"a feature leaving its tolerance and coming back between two holding points is found when it "
+                  f"changes no faster than {spec.slope_factor:g} times the fastest change seen on that configuration "
+                  f"(the bounds assumed are in radius.csv), or when the excursion is wider than the resolution")
+    else:
+        hidden = "an excursion between two scan points is not looked for (--radius-slope-factor 0)"
+    if res.vector:
+        step = 360 / spec.radius_directions / 2 ** 3 if len(res.perturbations) == 2 else None
+        rays = (f"{spec.radius_directions} directions, refined to {step:g}° around the nearest crossing"
+                if step else f"{len(directions(len(res.perturbations), 0))} directions (the axes and the diagonals)")
+        return f"{along}; {hidden}; searched along {rays}: a failure region narrower than that between rays can be missed"
+    return f"{along}; {hidden}"
 
 
 def _nan_last(v: float, sign: int) -> float:
