@@ -19,13 +19,12 @@ import json
 import math
 
 import pytest
+from conftest import dedent
 
 from milkrun.compiler.cli.command import main
 from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
-from milkrun.compiler.studies.fepia.search import Probe, Slopes, along
+from milkrun.compiler.studies.fepia.search import Probe, Slopes, along, drive
 from milkrun.dsl.diagnostics import MilkrunError
-
-from conftest import dedent
 
 TWO = """
     model two_params "a design whose features are linear in two parameters, or dip and come back"
@@ -69,7 +68,8 @@ def test_two_parameters_radius_is_the_distance_to_the_line(two):
 
 
 def test_a_dip_between_scan_points_is_found(two):
-    spec = dict(points=3, perturbation="p", tolerances=["dip>=0.5"], radius_steps=4, radius_resolution=0.01)
+    spec = {"points": 3, "perturbation": "p", "tolerances": ["dip>=0.5"], "radius_steps": 4,
+            "radius_resolution": 0.01}
     res = run_fepia(FepiaSpec(two, **spec))
     assert res.radius_grid == [5.0, 7.5, 10.0, 12.5, 15.0]
     for row in res.radii:
@@ -93,10 +93,10 @@ def test_along_splits_only_where_a_crossing_could_hide():
         return Probe(["dip"] if m < 0 else [], {"dip": m})
 
     scan = [1.0, 2.0, 3.0, 4.0]
-    found = along(check, check(0.0), scan, 4.0, 0.001, Slopes())
+    found = drive(along(check(0.0), scan, 4.0, 0.001, Slopes()), check)
     assert found.high == pytest.approx(2.4, abs=0.001) and found.low < 2.4 <= found.high and found.hidden_checks > 0
-    assert along(check, check(0.0), scan, 4.0, 0.001).high is None  # no slopes: the scan alone misses it
-    flat = along(lambda t: Probe([], {"dip": 5.0}), Probe([], {"dip": 5.0}), scan, 4.0, 0.001, Slopes())
+    assert drive(along(check(0.0), scan, 4.0, 0.001), check).high is None  # no slopes: the scan alone misses it
+    flat = drive(along(Probe([], {"dip": 5.0}), scan, 4.0, 0.001, Slopes()), lambda t: Probe([], {"dip": 5.0}))
     assert flat.high is None and flat.evaluations == 4 and flat.hidden_checks == 0  # a constant margin hides nothing
 
 
@@ -141,3 +141,16 @@ def test_radius_mistakes_are_refused_before_any_solve(two, tmp_path, capsys, arg
 def test_a_negative_slope_factor_is_refused(two):
     with pytest.raises(MilkrunError, match="--radius-slope-factor must not be negative"):
         run_fepia(FepiaSpec(two, points=3, perturbation="p", tolerances=["dip>=0.5"], slope_factor=-1))
+
+
+def test_workers_give_the_same_answers(two):
+    """Fronts, held runs and the radius searches on two worker processes: the same numbers as here."""
+    spec = {"points": 3, "perturbation": ["p", "q"], "tolerances": ["lin<=35"], "radius_directions": 4,
+            "radius_steps": 3, "radius_resolution": 0.01}
+    here = run_fepia(FepiaSpec(two, **spec))
+    there = run_fepia(FepiaSpec(two, **spec, workers=2))
+    assert [(r.label, r.origin, r.radius.low, r.radius.high, r.radius.binding) for r in there.radii] == \
+        [(r.label, r.origin, r.radius.low, r.radius.high, r.radius.binding) for r in here.radii]
+    assert {k: e.objectives for k, e in there.evaluations.items()} == {k: e.objectives for k, e in here.evaluations.items()}
+    assert there.radii[0].radius.value == pytest.approx(NEAREST, abs=0.01)
+    assert there.seconds["solves"] == here.seconds["solves"]

@@ -163,7 +163,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="look for a feature leaving and re-entering its tolerance between scan points, assuming it "
                          "changes at most F times faster than seen (default 2; 0: do not look)")
     fe.add_argument("--workers", type=at_least_one, default=1, metavar="N",
-                    help="compute N scenarios' fronts at once, each in its own process (default 1)")
+                    help="run fronts, held runs and radius evaluations on N processes at once (default 1: here)")
+    where = fe.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run them on an existing Dask scheduler")
+    where.add_argument("--cluster", choices=["local"], help="run them on a Dask LocalCluster of --workers processes")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
 

@@ -43,7 +43,8 @@ def spec_from_args(args) -> FepiaSpec:
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
                      radius_directions=args.radius_directions, slope_factor=args.radius_slope_factor,
-                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers)
+                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
+                     scheduler=args.scheduler, cluster=args.cluster)
 
 
 def _ranges(texts: list[str]):

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from milkrun.compiler.report.figure import (GREY, fit_title, legend_beside, new_figure, palette, plural, save,
-                                            tag)
+from milkrun.compiler.report.figure import GREY, fit_title, legend_beside, new_figure, palette, plural, save, tag
 from milkrun.compiler.studies.fepia.run import FepiaResult
 
 DISTINCT = 10

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from milkrun.compiler.studies.fepia.search import Probe, Slopes, along
+from milkrun.compiler.studies.fepia.search import Probe, Slopes, along, drive, mapped
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 _TOLERANCE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -126,31 +126,35 @@ def probe_of(feature: Callable[[str], float], tolerances: list[Tolerance], broke
 def radius(fails: Callable[[float], list[str] | Probe], origin: float, grid: list[float], lo: float, hi: float,
            resolution: float, slopes: Slopes | None = None) -> Radius:
     """`fails(π)` lists what breaks at π ([]: all holds), or gives a Probe with the tolerance margins
-    too. `grid` is the scan (within [lo, hi]); each crossing is bisected until its bracket is at most
-    `resolution` wide. With `slopes` (and margins), holding intervals that could hide a crossing
-    are searched as well (search.py)."""
-    calls = [0]
+    too. The search of `radius_search`, run with that function."""
+    return drive(radius_search(origin, grid, lo, hi, resolution, slopes), fails)
 
-    def check(p: float) -> Probe:
-        calls[0] += 1
-        return Probe.of(fails(p))
 
-    at_origin = check(origin)
+def radius_search(origin: float, grid: list[float], lo: float, hi: float, resolution: float,
+                  slopes: Slopes | None = None):
+    """The radius around π0 = `origin` as a generator (search.py): it yields each π to evaluate and
+    returns a Radius. `grid` is the scan (within [lo, hi]); each crossing is bisected until its
+    bracket is at most `resolution` wide. With `slopes` (and margins), holding intervals that could
+    hide a crossing are searched as well."""
+    calls = 0
+    at_origin = yield origin
+    calls += 1
     if at_origin.broken:
-        return Radius(origin, 0.0, 0.0, at_origin.broken, "at the origin", origin, calls[0])
+        return Radius(origin, 0.0, 0.0, at_origin.broken, "at the origin", origin, calls)
     done = []  # sides with a crossing: (holding distance, failing distance, what fails, side, failing π)
     hidden = 0
     for side, sign, end in (("above", 1, hi - origin), ("below", -1, origin - lo)):
         scan = [abs(g - origin) for g in grid if lo <= g <= hi and (g - origin) * sign > 0]
         nearest = min((d[1] for d in done), default=None)  # a side cannot matter beyond a crossing found
-        found = along(lambda t, sign=sign: check(origin + sign * t), at_origin, scan, max(end, 0.0), resolution,
-                      slopes, nearest)
+        found = yield from mapped(along(at_origin, scan, max(end, 0.0), resolution, slopes, nearest),
+                                  lambda t, sign=sign: origin + sign * t)
+        calls += found.evaluations
         hidden += found.hidden_checks
         if found.high is not None:
             done.append((found.low, found.high, found.broken, side, origin + sign * found.high))
     if not done:
-        return Radius(origin, max(hi - origin, origin - lo, 0.0), None, [], "", None, calls[0], hidden)
+        return Radius(origin, max(hi - origin, origin - lo, 0.0), None, [], "", None, calls, hidden)
     # the radius is the nearer crossing: it lies above every side's holding end, at most at the nearest failure
     low = min(d[0] for d in done)
     _, high, broken, side, bad = min(done, key=lambda d: d[1])
-    return Radius(origin, low, high, broken, side, bad, calls[0], hidden)
+    return Radius(origin, low, high, broken, side, bad, calls, hidden)

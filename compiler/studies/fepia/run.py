@@ -29,11 +29,19 @@ from milkrun.compiler.pipeline import RunOptions, bind_data, load_model, resolve
 from milkrun.compiler.report.figure import declared_label
 from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.compiler.studies.fepia.cases import HeldRuns
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
-from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
-from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, probe_of, radius, violations
-from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes
-from milkrun.compiler.studies.fepia.vector import Space, directions, scan, vector_radius
+from milkrun.compiler.studies.fepia.reoptimise import Evaluation
+from milkrun.compiler.studies.fepia.robustness import (
+    Radius,
+    Tolerance,
+    parse_tolerance,
+    probe_of,
+    radius_search,
+    violations,
+)
+from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes, side_by_side
+from milkrun.compiler.studies.fepia.vector import Space, directions, vector_radius
 from milkrun.compiler.studies.pareto.run import run_pareto, write_front
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
@@ -65,13 +73,18 @@ class FepiaSpec:
     radius_directions: int = 16                 # two parameters: rays around the origin (more: the axes and diagonals)
     slope_factor: float = SLOPE_FACTOR          # hidden crossings: the slope bound assumed; 0 turns that search off
     progress: bool = False
-    workers: int = 1                            # fronts computed at once, each in its own process
+    workers: int = 1                            # fronts, held runs and radius evaluations run on N processes
+    scheduler: str | None = None                # or on a Dask cluster: its scheduler's address
+    cluster: str | None = None                  # or "local": a Dask LocalCluster of `workers` processes
 
-    def run(self) -> RunOptions:
-        """What every front and held solve starts from: the model, its data and --set, the solver."""
+    def run(self, workers_share_cores: bool = False) -> RunOptions:
+        """What every front and held solve starts from: the model, its data and --set, the solver.
+        `workers_share_cores`: HiGHS runs one thread (several workers share the machine)."""
+        options = dict(self.options)
+        if workers_share_cores and self.solver == "highs" and "threads" not in options:
+            options["threads"] = 1
         return RunOptions(model=self.model, data=self.data, overrides=tuple(self.overrides), solver=self.solver,
-                          solver_options=dict(self.options), time_limit=self.time_limit, gap=self.gap,
-                          tour_method=self.tour)
+                          solver_options=options, time_limit=self.time_limit, gap=self.gap, tour_method=self.tour)
 
 
 @dataclass
@@ -303,76 +316,83 @@ def _given_ranges(given, names: list[str]) -> dict[str, tuple[float, float]]:
 
 # --------------------------------------------------------------------------- the steps
 def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult:
-    """Steps 2-5. `out`: each front is written there as soon as it is done. `say`: progress lines."""
+    """Steps 2-5. `out`: each front is written there as soon as it is done. `say`: progress lines.
+    With --workers N (or a Dask cluster), fronts, held runs and radius evaluations run on workers."""
     say = say or (lambda text: None)
     t0 = time.perf_counter()
     ir, res, instance = prepare(spec)
-    _fronts(spec, ir, res, out, say)
-    t1 = time.perf_counter()
-    sites, how = find_sites(ir, instance, res.design, spec.coords)
-    res.grouping = (how if sites is None else "identical configurations only (--group-distance 0)"
-                    if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
-    res.configurations = collect({s: r.designs for s, r in res.fronts.items()})
-    res.groups = group(res.configurations, sites, spec.group_distance)
-    say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
-        f"{res.grouping}")
-    held = HeldDesign(spec.run().replace(objective=res.primary))
-    for s in res.scenarios:  # one compile per scenario, every configuration solved on it
-        for g in res.groups:
-            res.evaluations[(g.label, s)] = held.evaluate(g.kept.values, s, tuple(spec.fixed_set))
-        say(f"held configurations under {s}: " + ", ".join(f"{g.label} {_short(res.evaluations[(g.label, s)])}"
-                                                          for g in res.groups))
-    t2 = time.perf_counter()
-    if res.tolerances and res.groups:
-        _radii(spec, ir, res, instance, held, say)
-    elif not res.tolerances:
-        res.notes.append("no --tolerance given: no robustness radius, so no configuration is named most robust")
+    executor = _executor(spec, len(res.scenarios))
+    try:
+        _fronts(spec, ir, res, out, say, executor)
+        t1 = time.perf_counter()
+        sites, how = find_sites(ir, instance, res.design, spec.coords)
+        res.grouping = (how if sites is None else "identical configurations only (--group-distance 0)"
+                        if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
+        res.configurations = collect({s: r.designs for s, r in res.fronts.items()})
+        res.groups = group(res.configurations, sites, spec.group_distance)
+        say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
+            f"{res.grouping}")
+        held = HeldRuns(spec.run(workers_share_cores=executor is not None).replace(objective=res.primary), executor)
+        found = held.evaluate({(s, tuple(spec.fixed_set)): {g.label: g.kept.values for g in res.groups}
+                               for s in res.scenarios})  # one compile per scenario, every configuration on it
+        for s in res.scenarios:
+            for g in res.groups:
+                res.evaluations[(g.label, s)] = found[((s, tuple(spec.fixed_set)), g.label)]
+            say(f"held configurations under {s}: " + ", ".join(f"{g.label} {_short(res.evaluations[(g.label, s)])}"
+                                                              for g in res.groups))
+        t2 = time.perf_counter()
+        if res.tolerances and res.groups:
+            _radii(spec, ir, res, instance, held, say)
+        elif not res.tolerances:
+            res.notes.append("no --tolerance given: no robustness radius, so no configuration is named most robust")
+    finally:
+        if executor is not None:
+            executor.close()
     t3 = time.perf_counter()
     res.seconds = {"fronts": t1 - t0, "held": t2 - t1, "radius": t3 - t2, "total": t3 - t0,
-                   "compiles": held.compiles, "solves": held.solves}
+                   "compiles": held.cases, "solves": held.solves}
     return res
+
+
+def _executor(spec: FepiaSpec, fronts: int):
+    """The workers of this run (None: everything here): --workers N local processes, or Dask."""
+    if spec.workers <= 1 and not spec.scheduler and not spec.cluster:
+        return None
+    from milkrun.compiler.studies.sweep.executors import make_executor
+
+    return make_executor(spec.workers, spec.scheduler, spec.cluster).start()
 
 
 def _short(e: Evaluation) -> str:
     return "ok" if e.feasible else e.status
 
 
-def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say) -> None:
-    """A front per scenario: in this process, or with --workers N in N processes at once (the
-    fronts are independent; each worker compiles its scenario and hands back plain data)."""
+def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, executor) -> None:
+    """A front per scenario: here, or on the workers side by side (the fronts are independent; each
+    worker compiles its scenario and hands back plain data)."""
     integral = {n: ir.symbols[n].decl.kind in ("binary", "integer") for n in res.design}
-    options = dict(spec.options)
-    workers = max(1, min(spec.workers, len(res.scenarios)))
-    if workers > 1 and spec.solver == "highs" and "threads" not in options:
-        options["threads"] = 1  # the workers share the cores
-    run = spec.run().replace(solver_options=options)
-    tasks = [{"run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
-              "perturbations": list(res.perturbations),
-              "design": list(res.design), "integral": integral, "out": str(out) if out is not None else None,
-              "progress": spec.progress and workers == 1} for s in res.scenarios]
-    if workers == 1:
+    run = spec.run(workers_share_cores=executor is not None)
+    tasks = [{"key": s, "run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
+              "perturbations": list(res.perturbations), "design": list(res.design), "integral": integral,
+              "out": str(out) if out is not None else None, "progress": spec.progress and executor is None}
+             for s in res.scenarios]
+    if executor is None:
         done = map(front_task, tasks)
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from milkrun.compiler.studies.sweep.executors import run_all
 
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        done = pool.map(front_task, tasks)
-    try:
-        for r in done:
-            s = r["scenario"]
-            res.pi_vector[s] = r["pi"]
-            res.pi[s] = r["pi"][res.perturbation]
-            res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"])
-            res.written += [Path(w) for w in r["written"]]
-            front = r["front"]
-            say(f"front {s} ({res.perturbation} = {res.pi[s]:g}): {len(front.points)} point(s), "
-                f"{front.solves} solves, {r['seconds']:.1f} s")
-            if not front.points:
-                res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
-    finally:
-        if workers > 1:
-            pool.shutdown(cancel_futures=True)
+        done = run_all(executor, front_task, tasks)
+    for r in done:
+        s = r["scenario"]
+        res.pi_vector[s] = r["pi"]
+        res.pi[s] = r["pi"][res.perturbation]
+        res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"])
+        res.written += [Path(w) for w in r["written"]]
+        front = r["front"]
+        say(f"front {s} ({res.perturbation} = {res.pi[s]:g}): {len(front.points)} point(s), "
+            f"{front.solves} solves, {r['seconds']:.1f} s")
+        if not front.points:
+            res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
 
 
 def front_task(task: dict) -> dict:
@@ -408,8 +428,10 @@ def _range_of(name: str, spec: FepiaSpec, res: FepiaResult, instance) -> tuple[f
     return min(values), max(values)
 
 
-def _radii(spec: FepiaSpec, ir, res: FepiaResult, instance, held: HeldDesign, say) -> None:
-    """The radius of every configuration from every origin, then the most robust configuration."""
+def _radii(spec: FepiaSpec, ir, res: FepiaResult, instance, held: HeldRuns, say) -> None:
+    """The radius of every configuration from every origin, then the most robust configuration. The
+    searches run side by side (search.side_by_side): each round, the points they ask for are
+    evaluated together, each distinct point compiled once (and the points on the workers)."""
     names = res.perturbations
     # a scenario that changes more than the perturbed parameters is the base its radius is measured on;
     # otherwise the plain data
@@ -419,45 +441,56 @@ def _radii(spec: FepiaSpec, ir, res: FepiaResult, instance, held: HeldDesign, sa
         _scalar_grid(spec, res)
     else:
         res.resolution = spec.radius_resolution or 0.001
-
-    def evaluate(g: Group, b: str | None, values: tuple[float, ...]) -> Evaluation:
-        """One held run, remembered: (label, base) -> the parameters' values -> Evaluation."""
-        curve = res.curves.setdefault((g.label, b), {})
-        key = values[0] if len(values) == 1 else values
-        if key not in curve:
-            changes = tuple(f"{n}={v!r}" for n, v in zip(names, values))
-            curve[key] = held.evaluate(g.kept.values, b, tuple(spec.fixed_set) + changes)
-        return curve[key]
-
-    def probe(g: Group, b: str | None, values: tuple[float, ...]):
-        e = evaluate(g, b, values)
-        if not e.feasible:
-            return probe_of(e.feature, res.tolerances, [f"{e.status}: {e.reason}" if e.reason else e.status])
-        return probe_of(e.feature, res.tolerances, violations(e.feature, res.tolerances))
-
-    scan_points = _scalar_scan if len(names) == 1 else _vector_scan
-    for b in sorted({base[s] for g in res.groups for s in g.scenarios}, key=str):  # one compile per point
-        for s in [s for s in res.scenarios if base[s] == b]:
-            for values in scan_points(spec, res, s):
-                for g in res.groups:
-                    if s in g.scenarios:
-                        evaluate(g, b, values)
+        space = Space(names, res.nominal, {n: r[0] for n, r in res.ranges.items()},
+                      {n: r[1] for n, r in res.ranges.items()})
+    groups = {g.label: g for g in res.groups}
+    slopes = {g.label: Slopes(spec.slope_factor) if spec.slope_factor > 0 else None for g in res.groups}
+    searches, bases = {}, {}
     for g in res.groups:
-        slopes = Slopes(spec.slope_factor) if spec.slope_factor > 0 else None
         for s in g.scenarios:
-            if len(names) == 1:
-                lo, hi = res.ranges[names[0]]
-                r = radius(lambda v, g=g, b=base[s]: probe(g, b, (v,)), res.pi[s], res.radius_grid, lo, hi,
-                           res.resolution, slopes)
-            else:
-                space = Space(names, res.nominal, {n: r[0] for n, r in res.ranges.items()},
-                              {n: r[1] for n, r in res.ranges.items()})
-                r = vector_radius(lambda point, g=g, b=base[s]: probe(g, b, tuple(point[n] for n in names)),
-                                  res.pi_vector[s], space, spec.radius_directions, spec.radius_steps,
-                                  res.resolution, slopes)
-            res.radii.append(RadiusRow(g.label, s, r))
-        if slopes is not None:
-            res.slope_bounds[g.label] = slopes.bounds()
+            bases[(g.label, s)] = base[s]
+            searches[(g.label, s)] = (
+                radius_search(res.pi[s], res.radius_grid, *res.ranges[names[0]], res.resolution, slopes[g.label])
+                if len(names) == 1 else
+                vector_radius(res.pi_vector[s], space, spec.radius_directions, spec.radius_steps, res.resolution,
+                              slopes[g.label]))
+
+    def values_of(request) -> tuple[float, ...]:
+        return (float(request),) if len(names) == 1 else tuple(float(request[n]) for n in names)
+
+    def key_of(values: tuple[float, ...]):
+        return values[0] if len(names) == 1 else values
+
+    def solve(wanted: list[tuple[str, str | None, tuple[float, ...]]]) -> None:
+        """Held runs of (label, base, values) not known yet, in one batch of cases, into res.curves."""
+        batch = {}
+        for label, b, values in wanted:
+            if key_of(values) not in res.curves.setdefault((label, b), {}):
+                case = (b, tuple(spec.fixed_set) + tuple(f"{n}={v!r}" for n, v in zip(names, values)))
+                batch.setdefault(case, {})[label] = groups[label].kept.values
+        for ((b, changes), label), e in held.evaluate(batch).items():
+            values = tuple(float(c.split("=", 1)[1]) for c in changes[len(spec.fixed_set):])
+            res.curves[(label, b)][key_of(values)] = e
+
+    def answer(requests: dict) -> dict:
+        """Evaluate what is not known yet; then every search's Probe."""
+        solve([(label, bases[(label, s)], values_of(request)) for (label, s), request in requests.items()])
+        out = {}
+        for (label, s), request in requests.items():
+            e = res.curves[(label, bases[(label, s)])][key_of(values_of(request))]
+            broken = ([f"{e.status}: {e.reason}" if e.reason else e.status] if not e.feasible
+                      else violations(e.feature, res.tolerances))
+            out[(label, s)] = probe_of(e.feature, res.tolerances, broken)
+        return out
+
+    if len(names) == 1:  # every configuration on the whole scan (the features' curves), a compile per value
+        solve([(label, b, (v,)) for (label, s), b in bases.items() for v in res.radius_grid + [res.pi[s]]])
+    found = side_by_side(searches, answer)
+    for g in res.groups:
+        for s in g.scenarios:
+            res.radii.append(RadiusRow(g.label, s, found[(g.label, s)]))
+        if slopes[g.label] is not None:
+            res.slope_bounds[g.label] = slopes[g.label].bounds()
         say(f"radius of {g.label}: " + "; ".join(f"from {row.origin} {row.radius.text()}"
                                                  for row in res.radii if row.label == g.label))
     res.guarantee = _guarantee(spec, res)
@@ -475,24 +508,6 @@ def _scalar_grid(spec: FepiaSpec, res: FepiaResult) -> None:
     res.resolution = spec.radius_resolution or (hi - lo) / 1000
     grid = set(np.round(np.linspace(lo, hi, max(1, spec.radius_steps) + 1), 12).tolist())
     res.radius_grid = sorted(grid | {v for v in res.pi.values() if lo <= v <= hi})
-
-
-def _scalar_scan(spec: FepiaSpec, res: FepiaResult, scenario: str) -> list[tuple[float]]:
-    return [(v,) for v in res.radius_grid + [res.pi[scenario]]]
-
-
-def _vector_scan(spec: FepiaSpec, res: FepiaResult, scenario: str) -> list[tuple[float, ...]]:
-    """Several parameters: along each first ray from the scenario's point, `--radius-steps` equal
-    intervals up to the edge of the ranges' box (the points the radius search visits first)."""
-    names = res.perturbations
-    space = Space(names, res.nominal, {n: r[0] for n, r in res.ranges.items()}, {n: r[1] for n, r in res.ranges.items()})
-    origin = res.pi_vector[scenario]
-    out = [tuple(origin[n] for n in names)]
-    for d in directions(len(names), spec.radius_directions):
-        for t in scan(space, origin, d, spec.radius_steps)[1]:
-            point = space.point(origin, d, t)
-            out.append(tuple(point[n] for n in names))
-    return out
 
 
 def _guarantee(spec: FepiaSpec, res: FepiaResult) -> str:

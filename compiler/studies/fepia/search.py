@@ -1,5 +1,10 @@
 """The search along one ray from a configuration's origin: where does it first leave a tolerance?
 
+Searches are generators: they yield the point they want evaluated next and are sent what was
+found there. One configuration's search never waits on a solver itself, so the caller can gather
+the points every configuration asks for, compile each distinct point once and solve them side by
+side, in this process or on workers (fepia/held.py); `drive` runs one search with a plain function.
+
 Every point of the ray costs a re-optimisation, so the search cannot look everywhere. It scans
 given distances, then bisects the first failure down to the resolution. Between two scan points
 that both hold, a feature could still leave its tolerance and come back. That cannot be ruled out
@@ -18,8 +23,8 @@ than the bound, or wider than the resolution, is found; a narrower jump can stil
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 SLOPE_FACTOR = 2.0  # the bound assumed: twice the fastest change seen
 
@@ -33,7 +38,7 @@ class Probe:
     margins: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, found) -> "Probe":
+    def of(cls, found) -> Probe:
         """A Probe from a callback's answer: a Probe, or just the list of what fails (no margins known)."""
         return found if isinstance(found, Probe) else cls(list(found))
 
@@ -79,35 +84,37 @@ class RaySearch:
     hidden_checks: int = 0   # evaluations spent looking between holding points
 
 
-def along(check: Callable[[float], Probe], origin: Probe, scan: list[float], end: float, resolution: float,
-          slopes: Slopes | None = None, within: float | None = None) -> RaySearch:
-    """Search distances in (0, end] for the first failure. `origin`: the probe at distance 0 (it
-    holds). `scan`: the distances to look at first (those above `end` are ignored). `within`: only
-    a failure nearer than this matters (another ray already failed there): the search stops at it.
-    `slopes`: look for hidden crossings between holding points (None: scan and bisection only)."""
+def along(origin: Probe, scan: list[float], end: float, resolution: float, slopes: Slopes | None = None,
+          within: float | None = None):
+    """Search distances in (0, end] for the first failure: a generator that yields each distance it
+    wants looked at and is sent the Probe there (see `drive`); it returns a RaySearch. `origin`: the
+    probe at distance 0 (it holds). `scan`: the distances to look at first (those above `end` are
+    ignored). `within`: only a failure nearer than this matters (another ray already failed there):
+    the search stops at it. `slopes`: look for hidden crossings between holding points (None: scan
+    and bisection only)."""
     limit = end if within is None else min(end, within)
     ts = sorted({t for t in scan if 0 < t <= limit} | ({limit} if limit > 0 else set()))
     out = RaySearch(0.0, None)
     points = [(0.0, origin)]           # holding points, by distance
     failure = None                     # (t, probe) of the first failure seen
     for t in ts:
-        p = check(t)
+        p = yield t
         out.evaluations += 1
-        if slopes is not None and not p.broken:
-            slopes.learn(points[-1][0], points[-1][1], t, p)
         if p.broken:
             failure = (t, p)
             break
+        if slopes is not None:
+            slopes.learn(points[-1][0], points[-1][1], t, p)
         points.append((t, p))
     if slopes is not None:
-        failure = _hidden(check, points, failure, resolution, slopes, out)
+        failure = yield from _hidden(points, failure, resolution, slopes, out)
     if failure is None:
         out.low = points[-1][0]
         return out
     ok, bad, broken = points[-1][0], failure[0], failure[1].broken
     while bad - ok > resolution:
         mid = (ok + bad) / 2
-        p = check(mid)
+        p = yield mid
         out.evaluations += 1
         if p.broken:
             bad, broken = mid, p.broken
@@ -117,7 +124,7 @@ def along(check: Callable[[float], Probe], origin: Probe, scan: list[float], end
     return out
 
 
-def _hidden(check, points: list, failure, resolution: float, slopes: Slopes, out: RaySearch):
+def _hidden(points: list, failure, resolution: float, slopes: Slopes, out: RaySearch):
     """Split the holding intervals, nearest first, where the slope bound says a crossing could
     hide; a failure found there becomes the first failure and `points` ends before it."""
     i = 0
@@ -125,7 +132,7 @@ def _hidden(check, points: list, failure, resolution: float, slopes: Slopes, out
         (a, pa), (b, pb) = points[i], points[i + 1]
         if b - a > resolution and slopes.can_hide(a, pa, b, pb):
             mid = (a + b) / 2
-            pm = check(mid)
+            pm = yield mid
             out.evaluations += 1
             out.hidden_checks += 1
             if pm.broken:
@@ -137,3 +144,46 @@ def _hidden(check, points: list, failure, resolution: float, slopes: Slopes, out
             continue  # look at (a, mid) again before moving on
         i += 1
     return failure
+
+
+def mapped(search, where: Callable):
+    """The same search asking for `where(request)` instead of each request (a distance becomes a point)."""
+    try:
+        request = next(search)
+        while True:
+            probe = yield where(request)
+            request = search.send(probe)
+    except StopIteration as stop:
+        return stop.value
+
+
+def drive(search, check: Callable):
+    """Run a search generator to its end, answering each request with `check(request)`."""
+    try:
+        request = next(search)
+        while True:
+            request = search.send(Probe.of(check(request)))
+    except StopIteration as stop:
+        return stop.value
+
+
+def side_by_side(searches: dict, answer: Callable) -> dict:
+    """Run many searches together: each round, `answer({key: request})` gives {key: Probe} for every
+    search's pending request (so it can evaluate shared points once, and the rest in parallel).
+    Returns {key: what each search returned}."""
+    requests, results = {}, {}
+    for key, search in searches.items():
+        try:
+            requests[key] = next(search)
+        except StopIteration as stop:
+            results[key] = stop.value
+    while requests:
+        probes = answer(requests)
+        pending = {}
+        for key in requests:
+            try:
+                pending[key] = searches[key].send(probes[key])
+            except StopIteration as stop:
+                results[key] = stop.value
+        requests = pending
+    return results

@@ -21,12 +21,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from milkrun.compiler.studies.fepia.robustness import Radius
-from milkrun.compiler.studies.fepia.search import Probe, Slopes, along
+from milkrun.compiler.studies.fepia.search import Slopes, along, mapped
 
 ANGLE_HALVINGS = 3   # for two parameters: the angle around the nearest crossing is halved this often
 
@@ -79,46 +78,43 @@ def scan(space: Space, origin: dict[str, float], d: np.ndarray, steps: int) -> t
     return end, [end * k / steps for k in range(1, steps + 1)] if end > 0 else []
 
 
-def vector_radius(check: Callable[[dict[str, float]], Probe], origin: dict[str, float], space: Space, count: int,
-                  steps: int, resolution: float, slopes: Slopes | None = None) -> Radius:
-    """The least ‖δ‖₂ from `origin` at which `check` fails; `resolution` in the same relative units."""
-    calls = [0]
-
-    def probe(d: np.ndarray, t: float) -> Probe:
-        calls[0] += 1
-        return check(space.point(origin, d, t))
-
-    at_origin = probe(np.zeros(len(space.names)), 0.0)
+def vector_radius(origin: dict[str, float], space: Space, count: int, steps: int, resolution: float,
+                  slopes: Slopes | None = None):
+    """The least ‖δ‖₂ from `origin` at which something fails, as a generator (search.py): it yields
+    each point ({parameter: value}) to evaluate and returns a Radius; `resolution` in ‖δ‖ units."""
+    calls = 0
+    at_origin = yield dict(origin)
+    calls += 1
     if at_origin.broken:
-        return Radius(origin, 0.0, 0.0, at_origin.broken, "at the origin", origin, calls[0], relative=True)
+        return Radius(origin, 0.0, 0.0, at_origin.broken, "at the origin", origin, calls, relative=True)
     best = None  # (RaySearch, direction)
     hidden = 0
     farthest = 0.0
 
     def search(d: np.ndarray):
-        nonlocal best, hidden, farthest
+        nonlocal best, hidden, farthest, calls
         end, ts = scan(space, origin, d, steps)
-        found = along(lambda t: probe(d, t), at_origin, ts, end, resolution, slopes,
-                      None if best is None else best[0].high)
+        found = yield from mapped(along(at_origin, ts, end, resolution, slopes, None if best is None else best[0].high),
+                                  lambda t: space.point(origin, d, t))
+        calls += found.evaluations
         hidden += found.hidden_checks
         if found.high is None:
             farthest = max(farthest, found.low)
         elif best is None or found.high < best[0].high:
             best = (found, d)
 
-    rays = directions(len(space.names), count)
-    for d in rays:
-        search(d)
+    for d in directions(len(space.names), count):
+        yield from search(d)
     if best is not None and len(space.names) == 2:
         step = 2 * math.pi / count
         for _ in range(ANGLE_HALVINGS):
             step /= 2
             centre = math.atan2(best[1][1], best[1][0])
             for angle in (centre - step, centre + step):
-                search(np.array([math.cos(angle), math.sin(angle)]))
+                yield from search(np.array([math.cos(angle), math.sin(angle)]))
     if best is None:
-        return Radius(origin, farthest, None, [], "", None, calls[0], hidden, relative=True)
+        return Radius(origin, farthest, None, [], "", None, calls, hidden, relative=True)
     found, d = best
     return Radius(origin, found.low, found.high, found.broken, space.describe(d, found.high),
-                  space.point(origin, d, found.high), calls[0], hidden, direction=dict(zip(space.names, map(float, d))),
+                  space.point(origin, d, found.high), calls, hidden, direction=dict(zip(space.names, map(float, d))),
                   relative=True)

@@ -91,17 +91,17 @@ class LocalExecutor:
     def describe(self) -> str:
         return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
 
-    def start(self) -> "LocalExecutor":
+    def start(self) -> LocalExecutor:
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_init_local_worker, initargs=(os.getpid(),))
         return self
 
-    def submit(self, task: dict, on_done):
+    def submit(self, task: dict, on_done, fn=run_point):
         try:
-            fut = self.pool.submit(run_point, task)
+            fut = self.pool.submit(fn, task)
         except BrokenProcessPool:  # a worker died between two points: the pool noticed first
             self.recover()
-            fut = self.pool.submit(run_point, task)
+            fut = self.pool.submit(fn, task)
         fut.add_done_callback(on_done)
         return fut
 
@@ -167,7 +167,7 @@ class DaskExecutor:
         where = self.address if self.cluster is None else f"a local Dask cluster ({self.client.scheduler.address})"
         return f"{self._slots} Dask worker thread(s) on {where}"
 
-    def start(self) -> "DaskExecutor":
+    def start(self) -> DaskExecutor:
         require_distributed("--cluster local" if self.address is None else "--scheduler")
         from distributed import Client, LocalCluster
         if self.address is None:
@@ -190,8 +190,8 @@ class DaskExecutor:
         self.client.run(warm_up)
         return self
 
-    def submit(self, task: dict, on_done):
-        fut = self.client.submit(run_point, task, key=f"milkrun-point-{task['key']}-{task['attempt']}", pure=False)
+    def submit(self, task: dict, on_done, fn=run_point):
+        fut = self.client.submit(fn, task, key=f"milkrun-{fn.__name__}-{task['key']}-{task['attempt']}", pure=False)
         self.futures.add(fut)
         fut.add_done_callback(on_done)
         return fut
@@ -222,6 +222,34 @@ class DaskExecutor:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+def run_all(executor, fn, tasks: list[dict], attempts: int = 2) -> list:
+    """Run `fn` on every task on a started executor and return the results in the tasks' order. A
+    task whose worker died runs again, `attempts` times in all; then WorkerLost is raised. Each
+    task needs a `key` (unique among them); `attempt` is set here."""
+    import queue
+
+    done: queue.Queue = queue.Queue()
+    results: dict[int, object] = {}
+    waiting = list(range(len(tasks)))[::-1]
+    tries = [0] * len(tasks)
+    inflight = {}
+    while waiting or inflight:
+        while waiting and len(inflight) < executor.capacity:
+            i = waiting.pop()
+            tries[i] += 1
+            inflight[executor.submit({**tasks[i], "attempt": tries[i]}, done.put, fn)] = i
+        handle = done.get()
+        i = inflight.pop(handle)
+        try:
+            results[i] = executor.outcome(handle)
+        except WorkerLost:
+            executor.recover()
+            if tries[i] >= attempts:
+                raise
+            waiting.append(i)
+    return [results[i] for i in range(len(tasks))]
 
 
 CLUSTER_EXTRA = "pip install 'milkrun[cluster]'"
