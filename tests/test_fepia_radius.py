@@ -154,3 +154,33 @@ def test_workers_give_the_same_answers(two):
     assert {k: e.objectives for k, e in there.evaluations.items()} == {k: e.objectives for k, e in here.evaluations.items()}
     assert there.radii[0].radius.value == pytest.approx(NEAREST, abs=0.01)
     assert there.seconds["solves"] == here.seconds["solves"]
+
+
+def test_a_killed_run_resumes_without_repeating_finished_solves(two, tmp_path):
+    """A run's checkpoint, then one front and the last held runs lost as if it had been killed:
+    --resume solves only those, and the answers are the run's own."""
+    spec = {"points": 3, "perturbation": "p", "tolerances": ["dip>=0.5"], "radius_steps": 4, "radius_resolution": 0.01}
+    out = tmp_path / "out"
+    first = run_fepia(FepiaSpec(two, **spec), out)
+    checkpoint = out / "checkpoint"
+    lines = (checkpoint / "held.jsonl").read_text().splitlines()
+    assert len(lines) == first.seconds["solves"] > 10
+    again = run_fepia(FepiaSpec(two, **spec, resume=True), out)
+    assert again.seconds["solves"] == 0 and again.seconds["resumed_solves"] == first.seconds["solves"]
+    assert again.seconds["resumed_fronts"] == 1
+    assert [(r.radius.low, r.radius.high) for r in again.radii] == [(r.radius.low, r.radius.high) for r in first.radii]
+    assert again.fronts["nominal"].front.points == first.fronts["nominal"].front.points
+    assert [c.entries for c in again.fronts["nominal"].designs] == [c.entries for c in first.fronts["nominal"].designs]
+    # killed: the front's file and the last 5 held runs (half a line too) never reached the disk
+    (checkpoint / "front_nominal.json").unlink()
+    (checkpoint / "held.jsonl").write_text("\n".join(lines[:-5]) + "\n" + lines[-5][:20])
+    resumed = run_fepia(FepiaSpec(two, **spec, resume=True), out)
+    assert resumed.seconds["resumed_fronts"] == 0 and resumed.seconds["solves"] == 5
+    assert [(r.radius.low, r.radius.high) for r in resumed.radii] == [(r.radius.low, r.radius.high) for r in first.radii]
+    # another setting, or the model changed: refused, naming what
+    with pytest.raises(MilkrunError, match="the setting 'radius_steps' was 4, now 5"):
+        run_fepia(FepiaSpec(two, **{**spec, "radius_steps": 5}, resume=True), out)
+    with open(two, "a") as f:
+        f.write("\n# a comment changes the file\n")
+    with pytest.raises(MilkrunError, match="the model file 'two.mcp' changed since the run"):
+        run_fepia(FepiaSpec(two, **spec, resume=True), out)

@@ -167,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     where = fe.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run them on an existing Dask scheduler")
     where.add_argument("--cluster", choices=["local"], help="run them on a Dask LocalCluster of --workers processes")
+    fe.add_argument("--resume", action="store_true",
+                    help="continue the run in --out: fronts and held runs it finished are not solved again "
+                         "(refused when the model, its data or a setting changed)")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
 

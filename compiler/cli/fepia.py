@@ -44,7 +44,7 @@ def spec_from_args(args) -> FepiaSpec:
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
                      radius_directions=args.radius_directions, slope_factor=args.radius_slope_factor,
                      progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
-                     scheduler=args.scheduler, cluster=args.cluster)
+                     scheduler=args.scheduler, cluster=args.cluster, resume=args.resume)
 
 
 def _ranges(texts: list[str]):

@@ -15,6 +15,7 @@ import xarray as xr
 
 from milkrun.compiler.pipeline import RunOptions
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.compiler.studies.fepia.configurations import Configuration
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
 
 Case = tuple  # (scenario or None, the `NAME=VALUE` changes)
@@ -35,27 +36,44 @@ def case_task(task: dict) -> dict:
 class HeldRuns:
     """Where held runs are solved: `evaluate(batch)` for a batch of cases, each with the
     configurations to hold on it. One worker: here, one compile per case (HeldDesign keeps it);
-    more: the cases run side by side on `executor` (started by the caller)."""
+    more: the cases run side by side on `executor` (started by the caller). With a checkpoint,
+    runs it holds are not repeated and new ones are added to it."""
 
-    def __init__(self, run: RunOptions, executor=None):
+    def __init__(self, run: RunOptions, executor=None, checkpoint=None):
         self.run = run
         self.executor = executor
+        self.checkpoint = checkpoint
         self.local = HeldDesign(run)
-        self.cases = self.solves = 0
+        self.cases = self.solves = self.reused = 0
 
-    def evaluate(self, batch: dict[Case, dict[str, dict[str, xr.DataArray]]]) -> dict[tuple[Case, str], Evaluation]:
-        """batch: case -> {label: the design's arrays}. Returns (case, label) -> Evaluation."""
-        self.cases += len(batch)
-        self.solves += sum(len(designs) for designs in batch.values())
-        if self.executor is None or len(batch) == 1:
-            return {(case, label): self.local.evaluate(values, case[0], case[1])
-                    for case, designs in batch.items() for label, values in designs.items()}
+    def evaluate(self, batch: dict[Case, dict[str, Configuration]]) -> dict[tuple[Case, str], Evaluation]:
+        """batch: case -> {label: configuration}. Returns (case, label) -> Evaluation."""
+        out, todo = {}, {}
+        for case, configs in batch.items():
+            for label, config in configs.items():
+                known = self.checkpoint.held_run(case, config) if self.checkpoint is not None else None
+                if known is not None:
+                    out[(case, label)] = known
+                    self.reused += 1
+                else:
+                    todo.setdefault(case, {})[label] = config
+        self.cases += len(todo)
+        self.solves += sum(len(configs) for configs in todo.values())
+        new = self._solve(todo)
+        if self.checkpoint is not None and new:
+            self.checkpoint.save_held([(case, todo[case][label], e) for (case, label), e in new.items()])
+        return {**out, **new}
+
+    def _solve(self, batch: dict[Case, dict[str, Configuration]]) -> dict[tuple[Case, str], Evaluation]:
+        if self.executor is None or len(batch) <= 1:
+            return {(case, label): self.local.evaluate(config.values, case[0], case[1])
+                    for case, configs in batch.items() for label, config in configs.items()}
         from milkrun.compiler.studies.sweep.executors import run_all
 
         cases = list(batch)
         tasks = [{"key": i, "run": self.run, "scenario": case[0], "changes": list(case[1]),
-                  "designs": {label: {n: da.to_dict() for n, da in values.items()}
-                              for label, values in batch[case].items()}} for i, case in enumerate(cases)]
+                  "designs": {label: {n: da.to_dict() for n, da in config.values.items()}
+                              for label, config in batch[case].items()}} for i, case in enumerate(cases)]
         out = {}
         for case, result in zip(cases, run_all(self.executor, case_task, tasks)):
             for label, e in result["evaluations"].items():

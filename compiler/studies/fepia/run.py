@@ -30,6 +30,7 @@ from milkrun.compiler.report.figure import declared_label
 from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.cases import HeldRuns
+from milkrun.compiler.studies.fepia.checkpoint import Checkpoint
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation
 from milkrun.compiler.studies.fepia.robustness import (
@@ -76,6 +77,7 @@ class FepiaSpec:
     workers: int = 1                            # fronts, held runs and radius evaluations run on N processes
     scheduler: str | None = None                # or on a Dask cluster: its scheduler's address
     cluster: str | None = None                  # or "local": a Dask LocalCluster of `workers` processes
+    resume: bool = False                        # reuse the finished fronts and held runs in OUT/checkpoint
 
     def run(self, workers_share_cores: bool = False) -> RunOptions:
         """What every front and held solve starts from: the model, its data and --set, the solver.
@@ -93,6 +95,7 @@ class FrontRun:
     front: object                                # passes.multiobjective.Front
     designs: list[Configuration]                 # one per front point, in the front's order
     seconds: float
+    resumed: bool = False                        # read from OUT/checkpoint (--resume), not run again
 
 
 @dataclass
@@ -138,6 +141,7 @@ class FepiaResult:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # several parameters: the box searched
     slope_bounds: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> tolerance -> bound assumed
     guarantee: str = ""                          # what the radius search can and cannot have missed
+    files: tuple[Path, Path | None] = (Path(), None)  # the model file and the data folder (their hashes: checkpoint)
 
     @property
     def vector(self) -> bool:
@@ -265,7 +269,7 @@ def prepare(spec: FepiaSpec):
     if spec.group_distance < 0:
         raise MilkrunError("--group-distance must not be negative", Span("--group-distance", 1, 1))
     given_ranges = _given_ranges(spec.radius_range, names)
-    instance, _ = bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set))  # bad data fails here
+    instance, data_dir = bind_data(ir, spec.data, list(spec.overrides) + list(spec.fixed_set))  # bad data fails here
     for name, span in given_ranges.items() if spec.tolerances else ():  # a value the parameter refuses: say so now
         for end in span:
             try:
@@ -286,6 +290,7 @@ def prepare(spec: FepiaSpec):
                          gamma, phi, tolerances)
     result.labels = {name: declared_label(ir, name) for name in [*scalar, *names]}  # the plots' axes
     result.perturbations = names
+    result.files = (path, data_dir)
     result.nominal = {n: float(instance.param(n)) for n in names}
     if len(names) > 1 and spec.tolerances:
         for n, v in result.nominal.items():
@@ -321,9 +326,10 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     say = say or (lambda text: None)
     t0 = time.perf_counter()
     ir, res, instance = prepare(spec)
+    checkpoint = Checkpoint(out, spec, *res.files, spec.resume) if out is not None else None
     executor = _executor(spec, len(res.scenarios))
     try:
-        _fronts(spec, ir, res, out, say, executor)
+        _fronts(spec, ir, res, out, say, executor, checkpoint)
         t1 = time.perf_counter()
         sites, how = find_sites(ir, instance, res.design, spec.coords)
         res.grouping = (how if sites is None else "identical configurations only (--group-distance 0)"
@@ -332,8 +338,9 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
         res.groups = group(res.configurations, sites, spec.group_distance)
         say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
             f"{res.grouping}")
-        held = HeldRuns(spec.run(workers_share_cores=executor is not None).replace(objective=res.primary), executor)
-        found = held.evaluate({(s, tuple(spec.fixed_set)): {g.label: g.kept.values for g in res.groups}
+        held = HeldRuns(spec.run(workers_share_cores=executor is not None).replace(objective=res.primary), executor,
+                        checkpoint)
+        found = held.evaluate({(s, tuple(spec.fixed_set)): {g.label: g.kept for g in res.groups}
                                for s in res.scenarios})  # one compile per scenario, every configuration on it
         for s in res.scenarios:
             for g in res.groups:
@@ -350,7 +357,8 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
             executor.close()
     t3 = time.perf_counter()
     res.seconds = {"fronts": t1 - t0, "held": t2 - t1, "radius": t3 - t2, "total": t3 - t0,
-                   "compiles": held.cases, "solves": held.solves}
+                   "compiles": held.cases, "solves": held.solves, "resumed_solves": held.reused,
+                   "resumed_fronts": sum(1 for r in res.fronts.values() if r.resumed)}
     return res
 
 
@@ -367,30 +375,37 @@ def _short(e: Evaluation) -> str:
     return "ok" if e.feasible else e.status
 
 
-def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, executor) -> None:
+def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, executor, checkpoint) -> None:
     """A front per scenario: here, or on the workers side by side (the fronts are independent; each
-    worker compiles its scenario and hands back plain data)."""
+    worker compiles its scenario and hands back plain data). A front the checkpoint holds is not run again."""
     integral = {n: ir.symbols[n].decl.kind in ("binary", "integer") for n in res.design}
     run = spec.run(workers_share_cores=executor is not None)
     tasks = [{"key": s, "run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
               "perturbations": list(res.perturbations), "design": list(res.design), "integral": integral,
               "out": str(out) if out is not None else None, "progress": spec.progress and executor is None}
              for s in res.scenarios]
+    resumed = {s: checkpoint.front(s) for s in res.scenarios} if checkpoint is not None else {}
+    todo = [t for t in tasks if resumed.get(t["scenario"]) is None]
     if executor is None:
-        done = map(front_task, tasks)
+        done = map(front_task, todo)
     else:
         from milkrun.compiler.studies.sweep.executors import run_all
 
-        done = run_all(executor, front_task, tasks)
+        done = run_all(executor, front_task, todo)
+    finished = {s: r for s, r in resumed.items() if r is not None}
     for r in done:
-        s = r["scenario"]
+        if checkpoint is not None:
+            checkpoint.save_front(r)
+        finished[r["scenario"]] = r
+    for s in res.scenarios:
+        r = finished[s]
         res.pi_vector[s] = r["pi"]
         res.pi[s] = r["pi"][res.perturbation]
-        res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"])
+        res.fronts[s] = FrontRun(s, r["front"], r["designs"], r["seconds"], r.get("resumed", False))
         res.written += [Path(w) for w in r["written"]]
         front = r["front"]
         say(f"front {s} ({res.perturbation} = {res.pi[s]:g}): {len(front.points)} point(s), "
-            f"{front.solves} solves, {r['seconds']:.1f} s")
+            f"{front.solves} solves, {r['seconds']:.1f} s" + (" (from the checkpoint)" if r.get("resumed") else ""))
         if not front.points:
             res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
 
@@ -467,7 +482,7 @@ def _radii(spec: FepiaSpec, ir, res: FepiaResult, instance, held: HeldRuns, say)
         for label, b, values in wanted:
             if key_of(values) not in res.curves.setdefault((label, b), {}):
                 case = (b, tuple(spec.fixed_set) + tuple(f"{n}={v!r}" for n, v in zip(names, values)))
-                batch.setdefault(case, {})[label] = groups[label].kept.values
+                batch.setdefault(case, {})[label] = groups[label].kept
         for ((b, changes), label), e in held.evaluate(batch).items():
             values = tuple(float(c.split("=", 1)[1]) for c in changes[len(spec.fixed_set):])
             res.curves[(label, b)][key_of(values)] = e
