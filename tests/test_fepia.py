@@ -121,11 +121,13 @@ def mini(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cli_run(mini):
-    """One end-to-end run of the command (the slow part of this file, about 10 s)."""
+    """One end-to-end run of the command (the slow part of this file, about 10 s). The seed's
+    extra-small-tank rule is off: these tests are about the distance rule and the radius (the rule
+    on these designs: test_fepia_groups.py)."""
     out = mini.parent / "out"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["fepia", str(mini), "--points", "3", "--tolerance", "utilisation>=70",
+        code = main(["fepia", str(mini), "--points", "3", "--no-group-extra-small", "--tolerance", "utilisation>=70",
                      "--gamma", "npv,co2", "--phi", "installed,utilisation,tanks", "--radius-steps", "6",
                      "--radius-resolution", "0.004", "--out", str(out), "--json"])
     return code, json.loads(stdout.getvalue()), out
@@ -228,7 +230,7 @@ def test_files_written(cli_run):
 
 def test_fixed_set_only_in_held_runs_and_grouping_at_50_m(mini):
     """The paper's step 4: minimum use dropped, tanks may stand idle. The fronts do not change."""
-    res = run_fepia(FepiaSpec(str(mini), points=3, group_distance=50,
+    res = run_fepia(FepiaSpec(str(mini), points=3, group_distance=50, group_extra_small=False,
                               fixed_set=["min_use=0", "idle_allowed=1"]))
     assert res.fronts["lo"].front.points[0]["npv"] == pytest.approx(NPV[("lo", 1)], abs=1e-6)
     # 100 m apart is not within 50 m: all six configurations stay
@@ -390,7 +392,8 @@ def test_fronts_on_two_workers_match_the_sequential_run(cli_run, mini):
     par = mini.parent / "out_workers"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["fepia", str(mini), "--points", "3", "--workers", "2", "--gamma", "npv,co2",
+        code = main(["fepia", str(mini), "--points", "3", "--workers", "2", "--no-group-extra-small",
+                     "--gamma", "npv,co2",
                      "--phi", "installed,utilisation,tanks", "--out", str(par), "--json"])
     assert code == 0
     assert _csv(par, "configurations.csv").equals(_csv(out, "configurations.csv"))

@@ -141,6 +141,13 @@ def _parser() -> argparse.ArgumentParser:
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
                     help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
     fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
+    fe.add_argument("--group-extra-small", action=argparse.BooleanOptionalAction, default=True,
+                    help="configurations that differ only by one extra tank of the smallest type(s) are one "
+                         "(the seed's rule; default on)")
+    fe.add_argument("--small-types", metavar="A,B,...",
+                    help="the small tank types for that rule (default: the types of least --size-param)")
+    fe.add_argument("--size-param", metavar="NAME",
+                    help="the types' size parameter whose least values make the small types (default capacity)")
     fe.add_argument("--fixed-set", metavar="NAME=VALUE", action="append", default=[],
                     help="a change made only when configurations are held, e.g. --fixed-set min_use=0 (repeatable)")
     fe.add_argument("--tolerance", dest="tolerances", metavar="'NAME>=V'", action="append", default=[],

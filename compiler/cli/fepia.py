@@ -49,7 +49,9 @@ def spec_from_args(args) -> FepiaSpec:
                      args.group_distance, tuple(coords) if coords else None, list(args.fixed_set),
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
-                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers)
+                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
+                     group_extra_small=args.group_extra_small, small_types=_listed(args.small_types, "--small-types"),
+                     size_param=args.size_param)
 
 
 def run_cli(args, console: Console) -> int:

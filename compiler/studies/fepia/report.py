@@ -30,6 +30,14 @@ def configurations_frame(res: FepiaResult) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("configuration") if rows else pd.DataFrame()
 
 
+def groups_frame(res: FepiaResult) -> pd.DataFrame:
+    """A row per configuration found: its group, whether it is the one kept, and why it joined."""
+    rows = [{"group": g.label, "design": c.text(), "kept": c is g.kept, "seen": c.count,
+             "front_points": " ".join(f"{s}:{p}" for s, p in c.seen), "reason": g.why(c)}
+            for g in res.groups for c in g.members]
+    return pd.DataFrame(rows, columns=["group", "design", "kept", "seen", "front_points", "reason"])
+
+
 def front_points_frame(res: FepiaResult) -> pd.DataFrame:
     label = {c.entries: g.label for g in res.groups for c in g.members}
     rows = []
@@ -108,11 +116,15 @@ def summary(res: FepiaResult) -> dict:
                        "not_proven_optimal": sum(st != "optimal" for st in r.front.statuses),
                        "no_plan_within_time_limit": r.front.no_plan_in_time} for s, r in res.fronts.items()},
         "grouping": {"distance_m": spec.group_distance, "how": res.grouping,
+                     "extra_small": {"on": res.small is not None, "how": res.extra_small,
+                                     "small_types": sorted(map(str, res.small.labels)) if res.small else None},
                      "distinct": len(res.configurations), "groups": len(res.groups)},
         "configurations": [{"label": g.label, "design": g.kept.text(),
                             "entries": [[n, list(lab), v] for n, lab, v in g.kept.entries],
                             "seen": [[s, p] for s, p in g.seen], "scenarios": g.scenarios,
-                            "grouped": [c.text() for c in g.members if c is not g.kept]} for g in res.groups],
+                            "grouped": [c.text() for c in g.members if c is not g.kept],
+                            "members": [{"design": c.text(), "kept": c is g.kept, "seen": [[s, p] for s, p in c.seen],
+                                         "reason": g.why(c)} for c in g.members]} for g in res.groups],
         "evaluations": evaluations_frame(res).to_dict(orient="records"),
         "tolerances": [t.text for t in res.tolerances],
         "radius": None if not res.radii else {
@@ -139,8 +151,8 @@ def _clean(x):
 
 
 def write(res: FepiaResult, out: Path) -> list[Path]:
-    """configurations.csv, front_points.csv, evaluations.csv, gamma.csv and phi.csv (long) with their
-    wide forms, radius.csv and radius_curve.csv (with tolerances), summary.json, fronts.png, features.png."""
+    """configurations.csv, groups.csv, front_points.csv, evaluations.csv, gamma.csv and phi.csv (long) with
+    their wide forms, radius.csv and radius_curve.csv (with tolerances), summary.json, fronts.png, features.png."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
 
@@ -150,6 +162,7 @@ def write(res: FepiaResult, out: Path) -> list[Path]:
         written.append(p)
 
     csv("configurations.csv", configurations_frame(res), index=True)
+    csv("groups.csv", groups_frame(res))
     csv("front_points.csv", front_points_frame(res))
     csv("evaluations.csv", evaluations_frame(res))
     for name, features in (("gamma", res.gamma), ("phi", res.phi)):
@@ -185,7 +198,7 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
                       + (f", {r.front.no_plan_in_time} grid point(s) without a plan in time"
                          if r.front.no_plan_in_time else ""))
     console.print(f"  {len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
-                  f"{escape(res.grouping)}")
+                  f"{escape(res.grouping + res.extra_small_text())}")
     if res.spec.fixed_set:
         console.print(f"  held runs with: {escape(', '.join(res.spec.fixed_set))}")
     t = Table(title="configurations", title_justify="left", show_edge=False)
@@ -193,7 +206,7 @@ def print_fepia(res: FepiaResult, console: Console | None = None) -> None:
         t.add_column(c)
     for g in res.groups:
         t.add_row(g.label, escape(g.kept.text()), str(len(g.seen)), escape(" ".join(f"{s}:{p}" for s, p in g.seen)),
-                  escape(" | ".join(c.text() for c in g.members if c is not g.kept)))
+                  escape("\n".join(f"{c.text()}: {g.why(c)}" for c in g.members if c is not g.kept)))
     console.print(t)
     for title, features in (("robustness requirements Γ", res.gamma), ("performance features Φ", res.phi)):
         _print_features(console, res, title, features)

@@ -3,7 +3,8 @@ any model that marks its design variables and declares scenarios.
 
     1. the perturbation parameter π and its scenarios (the model's `scenario` statements)
     2. a Pareto front per scenario (compiler/studies/pareto/run.py)
-    3. the configurations along all fronts, near-identical ones grouped (configurations.py)
+    3. the configurations along all fronts, near-identical ones grouped (configurations.py): sites
+       within a distance, or one extra tank of the smallest type (small.py says which)
     4. each kept configuration held fixed and re-optimised under every scenario (reoptimise.py),
        with the `--fixed-set` changes that only this step makes (the paper drops the minimum
        use and lets clusters stand idle)
@@ -32,6 +33,7 @@ from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
 from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, radius, violations
+from milkrun.compiler.studies.fepia.small import find_small_types
 from milkrun.compiler.studies.pareto.run import run_pareto, write_front
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
@@ -61,6 +63,9 @@ class FepiaSpec:
     radius_resolution: float | None = None      # None: a thousandth of the range
     progress: bool = False
     workers: int = 1                            # fronts computed at once, each in its own process
+    group_extra_small: bool = True              # the seed's rule: one extra tank of a small type is the same
+    small_types: list[str] | None = None        # those types; None: the least --size-param (small.py)
+    size_param: str | None = None               # None: `capacity` when the model has it over the types
 
     def run(self) -> RunOptions:
         """What every front and held solve starts from: the model, its data and --set, the solver."""
@@ -114,6 +119,9 @@ class FepiaResult:
     seconds: dict[str, float] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # plot axes: objectives, kpis, the perturbation, with units
+    sites: object = None                         # configurations.Sites, or None: identical sites only
+    small: object = None                         # small.SmallTypes, or None: the extra-small-tank rule is off
+    extra_small: str = ""                        # which types are small, or why the rule is off
 
     def group(self, label: str) -> Group:
         return next(g for g in self.groups if g.label == label)
@@ -122,6 +130,11 @@ class FepiaResult:
         """The configuration's radius: the least over its origins (it must hold whichever it was made for)."""
         rows = [r.radius.value for r in self.radii if r.label == label]
         return min(rows) if rows else None
+
+    def extra_small_text(self) -> str:
+        """The grouping's second rule in a sentence: which types are small, or why it is off."""
+        return (f"; and configurations that differ by one extra tank of a small type ({self.extra_small})"
+                if self.small else f"; {self.extra_small}")
 
     def mean_primary(self, label: str) -> float:
         vals = [e.objectives[self.primary] for (lab, _), e in self.evaluations.items() if lab == label and e.feasible]
@@ -246,6 +259,11 @@ def prepare(spec: FepiaSpec):
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},
                          gamma, phi, tolerances)
     result.labels = {name: declared_label(ir, name) for name in [*scalar, pi]}  # the plots' axes
+    result.sites, how = find_sites(ir, instance, design, spec.coords)  # --coords and the small types: refused now
+    result.grouping = (how if result.sites is None else "identical configurations only (--group-distance 0)"
+                       if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
+    result.small, result.extra_small = find_small_types(ir, instance, design, result.sites, spec.group_extra_small,
+                                                        spec.small_types, spec.size_param)
     return ir, result, instance
 
 
@@ -257,13 +275,10 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     ir, res, instance = prepare(spec)
     _fronts(spec, ir, res, out, say)
     t1 = time.perf_counter()
-    sites, how = find_sites(ir, instance, res.design, spec.coords)
-    res.grouping = (how if sites is None else "identical configurations only (--group-distance 0)"
-                    if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
     res.configurations = collect({s: r.designs for s, r in res.fronts.items()})
-    res.groups = group(res.configurations, sites, spec.group_distance)
+    res.groups = group(res.configurations, res.sites, spec.group_distance, res.small)
     say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
-        f"{res.grouping}")
+        f"{res.grouping}{res.extra_small_text()}")
     held = HeldDesign(spec.run().replace(objective=res.primary))
     for s in res.scenarios:  # one compile per scenario, every configuration solved on it
         for g in res.groups:
