@@ -153,4 +153,8 @@ def test_wrong_names_are_refused_before_any_solve(cli, mini_model, tmp_path):
     assert code == 2 and "give one" in err
     code, _, err = cli("fepia", mini, "--no-group-extra-small", "--small-types", "small", "--out", out)
     assert code == 2 and "--no-group-extra-small turns off" in err
+    code, _, err = cli("fepia", mini, "--held-objective", "c02", "--out", out)
+    assert code == 2 and "--held-objective: the model has no objective 'c02'" in err and "did you mean 'co2'" in err
+    code, _, err = cli("fepia", mini, "--held-front", "1", "--out", out)
+    assert code == 2 and "--held-front needs 2 or more points" in err
     assert "Traceback" not in err and not out.exists()  # refused before anything ran

@@ -136,7 +136,13 @@ def _parser() -> argparse.ArgumentParser:
     model_args(fe)
     fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
     fe.add_argument("--points", type=at_least_one, default=10, metavar="N", help="grid points of each front (default 10)")
-    fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
+    fe.add_argument("--primary", metavar="NAME", help="the objective optimised first on fronts and in held runs "
+                                                      "(default: the first)")
+    fe.add_argument("--held-objective", metavar="NAME",
+                    help="the objective re-optimised in held runs (default: the primary); all are reported")
+    fe.add_argument("--held-front", type=int, default=0, metavar="N",
+                    help="each held configuration's own front under each scenario, N points, the design fixed "
+                         "(written to held_fronts.csv)")
     solver_args(fe)
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
                     help="configurations whose sites match within M metres are one (default 250; 0: identical only)")

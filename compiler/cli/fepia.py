@@ -51,7 +51,7 @@ def spec_from_args(args) -> FepiaSpec:
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
                      progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
                      group_extra_small=args.group_extra_small, small_types=_listed(args.small_types, "--small-types"),
-                     size_param=args.size_param)
+                     size_param=args.size_param, held_objective=args.held_objective, held_front=args.held_front)
 
 
 def run_cli(args, console: Console) -> int:

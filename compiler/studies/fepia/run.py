@@ -7,7 +7,7 @@ any model that marks its design variables and declares scenarios.
        within a distance, or one extra tank of the smallest type (small.py says which)
     4. each kept configuration held fixed and re-optimised under every scenario (reoptimise.py),
        with the `--fixed-set` changes that only this step makes (the paper drops the minimum
-       use and lets clusters stand idle)
+       use and lets clusters stand idle); with --held-front, its own front there (heldfront.py)
     5. robustness requirements Γ and performance features Φ per configuration and scenario,
        and the robustness radius of each configuration against the tolerances (robustness.py)
 
@@ -31,6 +31,7 @@ from milkrun.compiler.report.figure import declared_label
 from milkrun.compiler.solve.solvers import choose_solver
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
+from milkrun.compiler.studies.fepia.heldfront import held_fronts
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation, HeldDesign
 from milkrun.compiler.studies.fepia.robustness import Radius, Tolerance, parse_tolerance, radius, violations
 from milkrun.compiler.studies.fepia.small import find_small_types
@@ -66,6 +67,8 @@ class FepiaSpec:
     group_extra_small: bool = True              # the seed's rule: one extra tank of a small type is the same
     small_types: list[str] | None = None        # those types; None: the least --size-param (small.py)
     size_param: str | None = None               # None: `capacity` when the model has it over the types
+    held_objective: str | None = None           # re-optimised in held runs; None: the primary
+    held_front: int = 0                         # points of each held configuration's own front; 0: none
 
     def run(self) -> RunOptions:
         """What every front and held solve starts from: the model, its data and --set, the solver."""
@@ -119,9 +122,11 @@ class FepiaResult:
     seconds: dict[str, float] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # plot axes: objectives, kpis, the perturbation, with units
+    held_objective: str = ""                     # the objective held runs re-optimise
     sites: object = None                         # configurations.Sites, or None: identical sites only
     small: object = None                         # small.SmallTypes, or None: the extra-small-tank rule is off
     extra_small: str = ""                        # which types are small, or why the rule is off
+    held_fronts: dict = field(default_factory=dict)  # (label, scenario) -> heldfront.HeldFront
 
     def group(self, label: str) -> Group:
         return next(g for g in self.groups if g.label == label)
@@ -233,6 +238,14 @@ def prepare(spec: FepiaSpec):
     if primary not in objectives:
         raise MilkrunError(f"--primary: the model has no objective '{primary}'", Span("--primary", 1, 1),
                            hint=did_you_mean(primary, objectives) or f"its objectives: {', '.join(objectives)}")
+    held_objective = spec.held_objective or primary
+    if held_objective not in objectives:
+        raise MilkrunError(f"--held-objective: the model has no objective '{held_objective}'",
+                           Span("--held-objective", 1, 1),
+                           hint=did_you_mean(held_objective, objectives) or f"its objectives: {', '.join(objectives)}")
+    if spec.held_front and spec.held_front < 2:
+        raise MilkrunError(f"--held-front needs 2 or more points (got {spec.held_front}); leave it out for none",
+                           Span("--held-front", 1, 1))
     scenarios = _scenarios(ir, spec.scenarios)
     scalar, _ = _features(ir)
     gamma = _names("--gamma", spec.gamma, ir) if spec.gamma is not None else objectives
@@ -259,6 +272,7 @@ def prepare(spec: FepiaSpec):
                          primary, design, scenarios, {s: ir.scenarios[s].doc or "" for s in scenarios}, pi, {},
                          gamma, phi, tolerances)
     result.labels = {name: declared_label(ir, name) for name in [*scalar, pi]}  # the plots' axes
+    result.held_objective = held_objective
     result.sites, how = find_sites(ir, instance, design, spec.coords)  # --coords and the small types: refused now
     result.grouping = (how if result.sites is None else "identical configurations only (--group-distance 0)"
                        if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
@@ -279,7 +293,7 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     res.groups = group(res.configurations, res.sites, spec.group_distance, res.small)
     say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
         f"{res.grouping}{res.extra_small_text()}")
-    held = HeldDesign(spec.run().replace(objective=res.primary))
+    held = HeldDesign(spec.run().replace(objective=res.held_objective))
     for s in res.scenarios:  # one compile per scenario, every configuration solved on it
         for g in res.groups:
             res.evaluations[(g.label, s)] = held.evaluate(g.kept.values, s, tuple(spec.fixed_set))
@@ -293,6 +307,11 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     t3 = time.perf_counter()
     res.seconds = {"fronts": t1 - t0, "held": t2 - t1, "radius": t3 - t2, "total": t3 - t0,
                    "compiles": held.compiles, "solves": held.solves}
+    if spec.held_front:  # after the radius, so the steps before keep their timings
+        res.held_fronts, compiles = held_fronts(spec.run(), res.groups, res.scenarios, tuple(spec.fixed_set),
+                                                res.held_objective, spec.held_front, res.evaluations, say)
+        res.seconds.update(held_fronts=time.perf_counter() - t3, held_front_compiles=compiles,
+                           total=time.perf_counter() - t0)
     return res
 
 
