@@ -124,6 +124,8 @@ def test_either_way_round_one_more_of_a_kind_and_no_chains(mini_model):
     # an integer design: two small tanks at e against one is one more small tank
     two = group([_conf("a·big e·small", order=0), _conf("a·big e·small=2", order=1)], sites, 250, small)
     assert _groups(two)["A"][1] == ("a·big e·small=2", "A plus one more small tank at e")
+    two = group([_conf("a·big e·small", order=0), _conf("a·big e·small=2", seen=2, order=1)], sites, 250, small)
+    assert _groups(two)["A"][1] == ("a·big e·small", "A with one small tank fewer at e")
     # no chaining: a·big e·small f·small is two small tanks from the kept a·big
     chain = group([_conf("a·big", seen=2), _conf("a·big e·small", order=1), _conf("a·big e·small f·small", order=2)],
                   sites, 250, small)

@@ -72,9 +72,11 @@ class Match:
         name, labels, value = self.extra
         k = small.position[name]
         kind, place = labels[k], ",".join(str(x) for x in labels[:k] + labels[k + 1:])
-        more = "more " if value > 1 else ""
-        tank = (f"{label} without its {more}{kind} tank at {place}" if self.kept_has_it
-                else f"{label} plus one {more}{kind} tank at {place}")
+        if self.kept_has_it:
+            tank = (f"{label} with one {kind} tank fewer at {place}" if value > 1
+                    else f"{label} without its {kind} tank at {place}")
+        else:
+            tank = f"{label} plus one {'more ' if value > 1 else ''}{kind} tank at {place}"
         return f"{tank}, the other sites within {metres:g} m" if self.moved else tank
 
 

@@ -48,7 +48,7 @@ def held_fronts(run: RunOptions, groups, scenarios: list[str], changes: tuple[st
             out[(g.label, s)] = (_front(held, run, g.kept.values, s, changes, objective, points) if e.feasible
                                  else HeldFront(e.status, e.reason))
         say(f"held fronts under {s}: " + ", ".join(f"{g.label} {_short(out[(g.label, s)])}" for g in groups))
-    return out, held.compiles
+    return {(g.label, s): out[(g.label, s)] for g in groups for s in scenarios}, held.compiles  # by configuration
 
 
 def _front(held: HeldDesign, run: RunOptions, values: dict, scenario: str, changes: tuple[str, ...],
