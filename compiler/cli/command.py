@@ -136,11 +136,24 @@ def _parser() -> argparse.ArgumentParser:
     model_args(fe)
     fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
     fe.add_argument("--points", type=at_least_one, default=10, metavar="N", help="grid points of each front (default 10)")
-    fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
+    fe.add_argument("--primary", metavar="NAME", help="the objective optimised first on fronts and in held runs "
+                                                      "(default: the first)")
+    fe.add_argument("--held-objective", metavar="NAME",
+                    help="the objective re-optimised in held runs (default: the primary); all are reported")
+    fe.add_argument("--held-front", type=int, default=0, metavar="N",
+                    help="each held configuration's own front under each scenario, N points, the design fixed "
+                         "(written to held_fronts.csv)")
     solver_args(fe)
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
                     help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
     fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
+    fe.add_argument("--group-extra-small", action=argparse.BooleanOptionalAction, default=True,
+                    help="configurations that differ only by one extra tank of the smallest type(s) are one "
+                         "(the seed's rule; default on)")
+    fe.add_argument("--small-types", metavar="A,B,...",
+                    help="the small tank types for that rule (default: the types of least --size-param)")
+    fe.add_argument("--size-param", metavar="NAME",
+                    help="the types' size parameter whose least values make the small types (default capacity)")
     fe.add_argument("--fixed-set", metavar="NAME=VALUE", action="append", default=[],
                     help="a change made only when configurations are held, e.g. --fixed-set min_use=0 (repeatable)")
     fe.add_argument("--tolerance", dest="tolerances", metavar="'NAME>=V'", action="append", default=[],

@@ -44,7 +44,9 @@ def spec_from_args(args) -> FepiaSpec:
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
                      radius_directions=args.radius_directions, slope_factor=args.radius_slope_factor,
                      progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
-                     scheduler=args.scheduler, cluster=args.cluster, resume=args.resume)
+                     scheduler=args.scheduler, cluster=args.cluster, resume=args.resume,
+                     group_extra_small=args.group_extra_small, small_types=_listed(args.small_types, "--small-types"),
+                     size_param=args.size_param, held_objective=args.held_objective, held_front=args.held_front)
 
 
 def _ranges(texts: list[str]):

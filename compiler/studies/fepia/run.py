@@ -3,10 +3,11 @@ any model that marks its design variables and declares scenarios.
 
     1. the perturbation parameter π and its scenarios (the model's `scenario` statements)
     2. a Pareto front per scenario (compiler/studies/pareto/run.py)
-    3. the configurations along all fronts, near-identical ones grouped (configurations.py)
+    3. the configurations along all fronts, near-identical ones grouped (configurations.py): sites
+       within a distance, or one extra tank of the smallest type (small.py says which)
     4. each kept configuration held fixed and re-optimised under every scenario (reoptimise.py),
        with the `--fixed-set` changes that only this step makes (the paper drops the minimum
-       use and lets clusters stand idle)
+       use and lets clusters stand idle); with --held-front, its own front there (heldfront.py)
     5. robustness requirements Γ and performance features Φ per configuration and scenario,
        and the robustness radius of each configuration against the tolerances (robustness.py)
 
@@ -32,6 +33,7 @@ from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.cases import HeldRuns
 from milkrun.compiler.studies.fepia.checkpoint import Checkpoint
 from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
+from milkrun.compiler.studies.fepia.heldfront import held_fronts
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation
 from milkrun.compiler.studies.fepia.robustness import (
     Radius,
@@ -42,6 +44,7 @@ from milkrun.compiler.studies.fepia.robustness import (
     violations,
 )
 from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes, side_by_side
+from milkrun.compiler.studies.fepia.small import find_small_types
 from milkrun.compiler.studies.fepia.vector import Space, directions, vector_radius
 from milkrun.compiler.studies.pareto.run import run_pareto, write_front
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
@@ -78,6 +81,11 @@ class FepiaSpec:
     scheduler: str | None = None                # or on a Dask cluster: its scheduler's address
     cluster: str | None = None                  # or "local": a Dask LocalCluster of `workers` processes
     resume: bool = False                        # reuse the finished fronts and held runs in OUT/checkpoint
+    group_extra_small: bool = True              # the seed's rule: one extra tank of a small type is the same
+    small_types: list[str] | None = None        # those types; None: the least --size-param (small.py)
+    size_param: str | None = None               # None: `capacity` when the model has it over the types
+    held_objective: str | None = None           # re-optimised in held runs; None: the primary
+    held_front: int = 0                         # points of each held configuration's own front; 0: none
 
     def run(self, workers_share_cores: bool = False) -> RunOptions:
         """What every front and held solve starts from: the model, its data and --set, the solver.
@@ -146,6 +154,11 @@ class FepiaResult:
     @property
     def vector(self) -> bool:
         return len(self.perturbations) > 1
+    held_objective: str = ""                     # the objective held runs re-optimise
+    sites: object = None                         # configurations.Sites, or None: identical sites only
+    small: object = None                         # small.SmallTypes, or None: the extra-small-tank rule is off
+    extra_small: str = ""                        # which types are small, or why the rule is off
+    held_fronts: dict = field(default_factory=dict)  # (label, scenario) -> heldfront.HeldFront
 
     def group(self, label: str) -> Group:
         return next(g for g in self.groups if g.label == label)
@@ -154,6 +167,11 @@ class FepiaResult:
         """The configuration's radius: the least over its origins (it must hold whichever it was made for)."""
         rows = [r.radius.value for r in self.radii if r.label == label]
         return min(rows) if rows else None
+
+    def extra_small_text(self) -> str:
+        """The grouping's second rule in a sentence: which types are small, or why it is off."""
+        return (f"; and configurations that differ by one extra tank of a small type ({self.extra_small})"
+                if self.small else f"; {self.extra_small}")
 
     def mean_primary(self, label: str) -> float:
         vals = [e.objectives[self.primary] for (lab, _), e in self.evaluations.items() if lab == label and e.feasible]
@@ -257,6 +275,14 @@ def prepare(spec: FepiaSpec):
     if primary not in objectives:
         raise MilkrunError(f"--primary: the model has no objective '{primary}'", Span("--primary", 1, 1),
                            hint=did_you_mean(primary, objectives) or f"its objectives: {', '.join(objectives)}")
+    held_objective = spec.held_objective or primary
+    if held_objective not in objectives:
+        raise MilkrunError(f"--held-objective: the model has no objective '{held_objective}'",
+                           Span("--held-objective", 1, 1),
+                           hint=did_you_mean(held_objective, objectives) or f"its objectives: {', '.join(objectives)}")
+    if spec.held_front and spec.held_front < 2:
+        raise MilkrunError(f"--held-front needs 2 or more points (got {spec.held_front}); leave it out for none",
+                           Span("--held-front", 1, 1))
     scenarios = _scenarios(ir, spec.scenarios)
     scalar, _ = _features(ir)
     gamma = _names("--gamma", spec.gamma, ir) if spec.gamma is not None else objectives
@@ -298,6 +324,12 @@ def prepare(spec: FepiaSpec):
                 raise MilkrunError(f"--perturbation {n}: its nominal value is 0, and several parameters are compared "
                                    "by their changes relative to the nominal values", Span("--perturbation", 1, 1),
                                    hint=f"give it a non-zero value with --set {n}=VALUE, or perturb it alone")
+    result.held_objective = held_objective
+    result.sites, how = find_sites(ir, instance, design, spec.coords)  # --coords and the small types: refused now
+    result.grouping = (how if result.sites is None else "identical configurations only (--group-distance 0)"
+                       if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
+    result.small, result.extra_small = find_small_types(ir, instance, design, result.sites, spec.group_extra_small,
+                                                        spec.small_types, spec.size_param)
     return ir, result, instance
 
 
@@ -331,15 +363,12 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     try:
         _fronts(spec, ir, res, out, say, executor, checkpoint)
         t1 = time.perf_counter()
-        sites, how = find_sites(ir, instance, res.design, spec.coords)
-        res.grouping = (how if sites is None else "identical configurations only (--group-distance 0)"
-                        if spec.group_distance <= 0 else f"sites matched within {spec.group_distance:g} m ({how})")
         res.configurations = collect({s: r.designs for s, r in res.fronts.items()})
-        res.groups = group(res.configurations, sites, spec.group_distance)
+        res.groups = group(res.configurations, res.sites, spec.group_distance, res.small)
         say(f"{len(res.configurations)} distinct configuration(s) along the fronts, {len(res.groups)} kept: "
-            f"{res.grouping}")
-        held = HeldRuns(spec.run(workers_share_cores=executor is not None).replace(objective=res.primary), executor,
-                        checkpoint)
+            f"{res.grouping}{res.extra_small_text()}")
+        held = HeldRuns(spec.run(workers_share_cores=executor is not None).replace(objective=res.held_objective),
+                        executor, checkpoint)
         found = held.evaluate({(s, tuple(spec.fixed_set)): {g.label: g.kept for g in res.groups}
                                for s in res.scenarios})  # one compile per scenario, every configuration on it
         for s in res.scenarios:
@@ -359,6 +388,11 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     res.seconds = {"fronts": t1 - t0, "held": t2 - t1, "radius": t3 - t2, "total": t3 - t0,
                    "compiles": held.cases, "solves": held.solves, "resumed_solves": held.reused,
                    "resumed_fronts": sum(1 for r in res.fronts.values() if r.resumed)}
+    if spec.held_front:  # after the radius, so the steps before keep their timings
+        res.held_fronts, compiles = held_fronts(spec.run(), res.groups, res.scenarios, tuple(spec.fixed_set),
+                                                res.held_objective, spec.held_front, res.evaluations, say)
+        res.seconds.update(held_fronts=time.perf_counter() - t3, held_front_compiles=compiles,
+                           total=time.perf_counter() - t0)
     return res
 
 
