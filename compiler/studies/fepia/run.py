@@ -561,8 +561,8 @@ def _scalar_grid(spec: FepiaSpec, res: FepiaResult) -> None:
 
 def _guarantee(spec: FepiaSpec, res: FepiaResult) -> str:
     """One sentence on what the radius search cannot have missed, and what it can."""
-    unit = "of ‖δ‖ (relative to the nominal values)" if res.vector else (res.labels.get(res.perturbation) or "")
-    along = f"each crossing located to {res.resolution:g} {unit}".rstrip()
+    unit = "of ‖δ‖ (relative to the nominal values)" if res.vector else f"in {res.perturbation}"
+    along = f"each crossing located to within {res.resolution:g} {unit}"
     if spec.slope_factor > 0:
         hidden = (f"a feature leaving its tolerance and coming back between two holding points is found when it "
                   f"changes no faster than {spec.slope_factor:g} times the fastest change seen on that configuration "
