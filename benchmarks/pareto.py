@@ -12,10 +12,13 @@ points = max(range) + 1: the objective with the largest range steps by exactly 1
 by less than 1, which reaches every integer value too (g ≥ e is g ≥ ceil(e) for integer g).
 
     python benchmarks/pareto.py [2kp50 3kp40] [--solver highs|scip] [--grid-from published|payoff]
-                                [--json] [--progress]
+                                [--workers N] [--json] [--progress]
 
-Per instance: points found vs published, whether the sets are equal, solves, grid points
-skipped by the bypass rule and after an infeasible point, seconds of the run, solves per second.
+Per instance: points found vs published, whether the sets are equal, solves (and how many of
+the grid's returned a point found before), grid points skipped by the bypass rule and after an
+infeasible point, seconds of the run, solves per second, solver calls per point and points per
+second, and the load average before and after the run. benchmarks/pareto_vs_pyaugmecon.py runs
+pyaugmecon on the same instance and grid beside it.
 When the sets differ it also says how many published points lie outside the grid's box
 (worse than the payoff table's worst value in some secondary objective): AUGMECON2 cannot
 reach them with a grid built from the payoff table.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -60,7 +64,8 @@ def payoff_first(model: Path, data: Path, solver: str) -> tuple[list[str], np.nd
     return order, table
 
 
-def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: str = "published") -> dict:
+def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: str = "published",
+        workers: int = 1) -> dict:
     """nadir_from: 'published' starts each secondary objective's grid at the published front's
     worst value (what a user gives with --nadir; with 3+ objectives the payoff table's worst is
     above it); 'payoff' at the payoff table's worst, the default of milkrun pareto."""
@@ -76,9 +81,12 @@ def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: s
     nadir = {o: float(lowest[j]) for j, o in enumerate(order) if j > 0} if nadir_from == "published" else None
     ranges = table.max(axis=0) - np.minimum(lowest, table.min(axis=0))  # all objectives are maximised here
     points = int(round(ranges[1:].max())) + 1
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
-    _, front = run_pareto(str(model), str(data), solver=solver, points=points, progress=progress, nadir=nadir)
+    _, front = run_pareto(str(model), str(data), solver=solver, points=points, progress=progress, nadir=nadir,
+                          workers=workers)
     wall = time.perf_counter() - t0
+    load_after = os.getloadavg()
     found = {tuple(int(round(p[o])) for o in order) for p in front.points}
     pub = {tuple(int(v) for v in row) for row in pub_front}
     worst = np.minimum(lowest, table.min(axis=0))
@@ -92,11 +100,17 @@ def run(name: str, solver: str, tmp: Path, progress: bool = False, nadir_from: s
         "missing": len(pub - found), "extra": len(found - pub),
         "published_outside_grid_box": len(outside),
         "missing_inside_grid_box": len((pub - found) - outside),
-        "solves": front.solves, "skipped_by_bypass": front.skipped_bypass,
+        "workers": workers, "solves": front.solves, "grid_solves": front.solves - k * k,
+        "found_again": front.found_again, "skipped_by_bypass": front.skipped_bypass,
         "skipped_after_infeasible": front.skipped_infeasible,
         "not_proven_optimal": sum(s != "optimal" for s in front.statuses),
         "seconds": round(front.seconds, 2), "wall_seconds": round(wall, 2),
         "solves_per_second": round(front.solves / front.seconds, 2) if front.seconds else None,
+        "calls_per_point": round(front.solves / len(found), 3) if found else None,
+        "grid_calls_per_point": round((front.solves - k * k) / len(found), 3) if found else None,
+        "points_per_second": round(len(found) / front.seconds, 3) if front.seconds else None,
+        "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
+        "cpus": os.cpu_count(),
     }
 
 
@@ -106,6 +120,7 @@ def main(argv=None) -> int:
     p.add_argument("--solver", choices=["highs", "scip"], default="highs")
     p.add_argument("--json", action="store_true", help="one JSON object per instance instead of the text lines")
     p.add_argument("--progress", action="store_true", help="grid progress on stderr while a run goes")
+    p.add_argument("--workers", type=int, default=1, help="processes solving grid points (milkrun pareto --workers)")
     p.add_argument("--grid-from", choices=["published", "payoff"], default="published",
                    help="start the grids at the published front's worst values (as --nadir) or the payoff table's")
     args = p.parse_args(argv)
@@ -118,7 +133,7 @@ def main(argv=None) -> int:
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.instances or INSTANCES:
-            r = run(name, args.solver, Path(tmp), args.progress, args.grid_from)
+            r = run(name, args.solver, Path(tmp), args.progress, args.grid_from, args.workers)
             ok &= r["match"]
             if args.json:
                 print(json.dumps(r), flush=True)
@@ -131,9 +146,13 @@ def main(argv=None) -> int:
                 print(f"  missing {r['missing']}, extra {r['extra']}; published points outside the grid's box "
                       f"(below the payoff table's worst value of a secondary objective): "
                       f"{r['published_outside_grid_box']}; missing inside the box: {r['missing_inside_grid_box']}")
-            print(f"  {r['solves']} solves, {r['skipped_by_bypass']:,} grid points skipped by the bypass rule, "
-                  f"{r['skipped_after_infeasible']:,} after an infeasible point; {r['not_proven_optimal']} not proven "
-                  f"optimal; {r['seconds']} s ({r['solves_per_second']} solves/s)", flush=True)
+            print(f"  {r['solves']} solves ({r['grid_solves']} on the grid, {r['found_again']} of them found a point "
+                  f"again; {r['workers']} worker(s)), {r['skipped_by_bypass']:,} grid points skipped by the bypass "
+                  f"rule, {r['skipped_after_infeasible']:,} after an infeasible point; {r['not_proven_optimal']} not "
+                  f"proven optimal; {r['seconds']} s ({r['solves_per_second']} solves/s)", flush=True)
+            print(f"  {r['calls_per_point']} solver calls per point ({r['grid_calls_per_point']} without the payoff "
+                  f"table), {r['points_per_second']} points/s; load average {r['load_before'][0]} before, "
+                  f"{r['load_after'][0]} after ({r['cpus']} CPUs)", flush=True)
     return 0 if ok else 1
 
 

@@ -16,26 +16,24 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from milkrun.compiler.build.figures import evaluate_kpis, run_checks
 from milkrun.compiler.build.linopy_model import BuiltModel, build
-from milkrun.compiler.build.nonlinear import build_nonlinear
 from milkrun.compiler.data.inline import apply_scenario, read_model_data, read_override
 from milkrun.compiler.data.instance import Instance
 from milkrun.compiler.data.objects import DataReader, Tables
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.model.check import check
 from milkrun.compiler.model.ir import ModelIR
-from milkrun.compiler.passes.fix import fix_variables
-from milkrun.compiler.passes.robust import RobustOptions, describe, robust_counterpart
-from milkrun.compiler.passes.robust_nl import RobustRows
 from milkrun.compiler.passes.tour import default_method, formulations
-from milkrun.compiler.solve.duals import lp_duals, refuse_nonlinear
-from milkrun.compiler.solve.result import Result
-from milkrun.compiler.solve.run import solve
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
 from milkrun.models import available, shipped
+
+if TYPE_CHECKING:  # imported where they are used: `milkrun check` needs no solver, robust pass or SCIP builder
+    from milkrun.compiler.passes.robust import RobustOptions
+    from milkrun.compiler.solve.result import Result
 
 
 @dataclass(frozen=True)
@@ -165,14 +163,21 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
     run_checks(ir, instance)
     t2 = time.perf_counter()
     if ir.nonlinear:  # the robust counterpart is built row by row with the model (passes/robust_nl.py)
+        from milkrun.compiler.build.nonlinear import build_nonlinear
+        from milkrun.compiler.passes.robust_nl import RobustRows
+
         built = build_nonlinear(ir, instance, run.objective, rows=RobustRows(run.robust) if run.robust else None)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
         built = build(ir, instance, run.objective, formulations(run.tour))
         compiled = Compiled(ir, instance, built, data_dir)
         if run.robust is not None:
+            from milkrun.compiler.passes.robust import robust_counterpart
+
             compiled.robust = robust_counterpart(compiled, run.robust)
     if run.fixed:
+        from milkrun.compiler.passes.fix import fix_variables
+
         fix_variables(compiled.built, dict(run.fixed))
     t3 = time.perf_counter()
     compiled.seconds = {"parse_check": t1 - t0, "data": t2 - t1, "build": t3 - t2}
@@ -184,7 +189,11 @@ def solve_compiled(compiled: Compiled, run: RunOptions, quiet: bool = True, prog
     """Solve with the run's solver and limits, and add what every solve adds (`finish`). `duals`: also the
     duals and reduced costs of the LP (of the LP with the integer variables fixed at the plan for a MIP),
     from HiGHS (compiler/solve/duals.py); a nonlinear model is refused before the solve."""
+    from milkrun.compiler.solve.run import solve
+
     if duals:
+        from milkrun.compiler.solve.duals import refuse_nonlinear
+
         refuse_nonlinear(compiled.ir)
     result = solve(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap, quiet=quiet,
                    ir=compiled.ir, progress=progress, start=start)
@@ -198,6 +207,8 @@ def add_duals(compiled: Compiled, result: Result, run: RunOptions) -> None:
     if not result.has_solution:
         result.duals, result.reduced_costs, result.duals_note = {}, {}, "no duals: there is no plan"
         return
+    from milkrun.compiler.solve.duals import lp_duals
+
     found = lp_duals(compiled.built, result.solution, result.status == "optimal", run.time_limit)
     result.duals, result.reduced_costs = found.rows, found.columns
     result.duals_of, result.duals_note = found.of, found.note
@@ -224,6 +235,8 @@ def finish(compiled: Compiled, result: Result) -> Result:
     names = getattr(compiled.built, "added_names", {})
     result.labels = {n: names[n] for n in result.added if n in names}
     if compiled.robust is not None:
+        from milkrun.compiler.passes.robust import describe
+
         result.robust = describe(compiled, result)
     if result.has_solution:
         result.kpis = evaluate_kpis(compiled.ir, compiled.instance, result.solution)

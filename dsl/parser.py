@@ -14,10 +14,10 @@ from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import (GrammarError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken,
                              VisitError)
 
-from . import ast
+from . import ast, lalr
 from .diagnostics import MilkrunError, NotText, Span, register_source, utf8_text
 
-GRAMMAR = Path(__file__).with_name("grammar.lark")
+GRAMMAR = lalr.GRAMMAR
 
 # What each terminal means to a person reading the error.
 _WORDS = {
@@ -123,12 +123,9 @@ def _on_restart(tok: Token) -> Token:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    # The LALR tables are built in memory on first use (about 0.1 s), never cached on disk: Lark's
-    # cache=True would unpickle a file in the shared temp folder, which anyone able to write there
-    # could plant to run code as the user.
+    """The LALR parser, loaded once per process from the tables generated into the package (lalr.py)."""
     callbacks = {**{t: _on_operator for t in _OPERATORS}, **{t: _on_restart for t in _RESTARTS}}
-    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                start=["start", "expr"], cache=False, lexer_callbacks=callbacks)
+    return lalr.parser(callbacks)
 
 
 def _parse(text: str, start: str, file: str, shift=(0, 0)):

@@ -106,11 +106,12 @@ def test_missing_cluster_extra_is_one_line_and_exit_2(no_distributed, tmp_path, 
 
 def test_missing_cluster_extra_in_the_executor(no_distributed):
     from milkrun.compiler.studies.sweep.executors import DaskExecutor, LocalExecutor, require_distributed
+    from milkrun.compiler.studies.sweep.tasks import run_point
 
     with pytest.raises(MilkrunError, match=r"pip install 'milkrun\[cluster\]'"):
         require_distributed()
     with pytest.raises(MilkrunError, match=r"--cluster local needs dask.distributed"):
-        DaskExecutor(None, 2).start()
+        DaskExecutor(None, 2, run_point).start()
     with pytest.raises(MilkrunError, match=r"--scheduler needs dask.distributed"):
-        DaskExecutor("tcp://127.0.0.1:8786").start()
-    LocalExecutor(1)  # the local pool needs nothing more
+        DaskExecutor("tcp://127.0.0.1:8786", 1, run_point).start()
+    LocalExecutor(1, run_point)  # the local pool needs nothing more

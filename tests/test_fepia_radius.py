@@ -184,3 +184,15 @@ def test_a_killed_run_resumes_without_repeating_finished_solves(two, tmp_path):
         f.write("\n# a comment changes the file\n")
     with pytest.raises(MilkrunError, match="the model file 'two.mcp' changed since the run"):
         run_fepia(FepiaSpec(two, **spec, resume=True), out)
+
+
+def test_a_dask_cluster_gives_the_same_answers(two):
+    """--cluster local: fronts, held runs and every round of the radius search as Dask tasks (each
+    round's tasks under keys of their own, so no round is answered with an earlier one's results)."""
+    spec = {"points": 3, "perturbation": "p", "tolerances": ["dip>=0.5"], "radius_steps": 4, "radius_resolution": 0.01}
+    here = run_fepia(FepiaSpec(two, **spec))
+    there = run_fepia(FepiaSpec(two, **spec, workers=2, cluster="local"))
+    assert [(r.radius.low, r.radius.high, r.radius.binding) for r in there.radii] == \
+        [(r.radius.low, r.radius.high, r.radius.binding) for r in here.radii]
+    assert there.radii[0].radius.value == pytest.approx(1.5, abs=0.01)
+    assert there.seconds["solves"] == here.seconds["solves"]

@@ -434,12 +434,12 @@ def test_a_point_without_a_plan_in_time_is_counted_and_the_others_go_on(tmp_path
     real = Session.solve
     calls = {"grid": 0}
 
-    def flaky(self, weights, bounds):
+    def flaky(self, weights, bounds, start=None):
         if bounds and len(weights) > 1:  # an ε point (the payoff table optimises one objective at a time)
             calls["grid"] += 1
             if calls["grid"] == 2:
                 return Outcome("time_limit", None, {}, 0.0)
-        return real(self, weights, bounds)
+        return real(self, weights, bounds, start)
 
     monkeypatch.setattr(Session, "solve", flaky)
     _, front = run_pareto(str(model), str(data), points=grid_points(exact, [1, 1]))

@@ -259,10 +259,11 @@ def test_worker_death_is_survived():
     fresh pool."""
     from milkrun.compiler.studies.sweep.executors import LocalExecutor, WorkerLost
     from milkrun.compiler.studies.sweep.runner import _pipes_raise
+    from milkrun.compiler.studies.sweep.tasks import run_point
 
     task = {"index": 0, "key": "k", "model": str(REPO / "models" / "transport.mcp"), "overrides": [],
             "attempt": 1}
-    ex = LocalExecutor(1).start()
+    ex = LocalExecutor(1, run_point).start()
     # as the runner does: `milkrun` lets SIGPIPE end it, but a dead worker's pipe must not
     with _pipes_raise():
         try:

@@ -106,16 +106,19 @@ class Model:
                out: str | Path | None = None, progress: bool = False, folder=None, set=None,
                scenario: str | None = None, solver: str = "auto", options: Mapping | None = None,
                time_limit: float | None = None, gap: float | None = None, robust=None, level: float = 1.0,
-               budget: float | None = None, tour: str | None = None) -> Front:
+               budget: float | None = None, tour: str | None = None, workers: int = 1) -> Front:
         """The Pareto front, as `milkrun pareto` computes it: AUGMECON2 with `points` grid points per
         secondary objective (for integer objectives, range + 1 give the exact front), or `method="weighted"`
-        with `weights`; `nadir` starts a secondary objective's grid there. `out`: also write the command's files."""
+        with `weights`; `nadir` starts a secondary objective's grid there; `workers` solves grid points in
+        that many processes. `out`: also write the command's files."""
         if method not in ("augmecon2", "weighted"):
             raise MilkrunError(f"method= takes augmecon2 or weighted, not {method!r}")
         if weights is not None and method != "weighted":
             raise MilkrunError("weights= goes with method='weighted'")
         if not isinstance(points, int) or points < 1:
             raise MilkrunError(f"points= expects a whole number of 1 or more, got {points!r}")
+        if not isinstance(workers, int) or workers < 1:
+            raise MilkrunError(f"workers= expects a whole number of 1 or more, got {workers!r}")
         from milkrun.compiler.api.studies import Front
         from milkrun.compiler.studies.pareto.run import run_pareto
 
@@ -123,7 +126,8 @@ class Model:
                                time_limit=time_limit, gap=gap, robust=robust, level=level, budget=budget, tour=tour)
         compiled, front = run_pareto(run, primary=primary, method=method, points=points,
                                      weights=[float(w) for w in weights] if weights is not None else None,
-                                     progress=progress, nadir={k: float(v) for k, v in (nadir or {}).items()})
+                                     progress=progress, nadir={k: float(v) for k, v in (nadir or {}).items()},
+                                     workers=workers)
         found = Front(compiled, front)
         if out is not None:
             found.write(out)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import linopy
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from milkrun.dsl import ast
@@ -189,6 +190,12 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
         expr = expr.to_linexpr()
     expr = broadcast(expr, scope.coords)
     const = expr.const - rhs  # a row reads: terms + const (op) 0
+    term_axis = expr.vars.dims.index("_term")
+    if scope.mask is None and bool((expr.vars.values != -1).any(axis=term_axis).all()):
+        # every row is live (no mask, none left empty): the checks below on plain arrays, no xarray steps
+        _check_rows_fast(name, sym, m, expr, op, const)
+        m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, name=name)
+        return 0
     has_vars = (expr.vars != -1).any("_term")
     active = scope.full_mask() if scope.mask is not None else xr.DataArray(True)
     active = active & xr.ones_like(has_vars, dtype=bool) if has_vars.ndim else active
@@ -208,6 +215,16 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
                 sym.span, hint="check the sets this constraint ranges over and its 'where' conditions",
                 kind="infeasible")
     live = active & has_vars
+    _check_rows(name, sym, m, expr, op, const, live)
+    kwargs = {"name": name}
+    if live.ndim and not bool(live.all()):  # a mask costs linopy a pass over every term: only when needed
+        kwargs["mask"] = live
+    m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, **kwargs)
+    return n_empty
+
+
+def _check_rows(name: str, sym: Symbol, m, expr, op: str, const, live) -> None:
+    """The rows in use (`live`) have defined, finite coefficients and right-hand sides below the solvers' infinity."""
     if bool((const.isnull() & live).any()):
         raise MilkrunError(f"constraint '{name}' uses a value that is not defined on part of its domain", sym.span)
     coeffs = expr.coeffs.values
@@ -227,16 +244,26 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
         idx = ", ".join(f"{k}={_plain(v)}" for k, v in where.items())
         raise MilkrunError(f"constraint '{sym.name}'{f' at {idx}' if idx else ''} has the right-hand side "
                            f"{value:g}: {_INFINITE}", sym.span, hint=_SCALE_HINT)
-    kwargs = {"name": name}
-    if live.ndim and not bool(live.all()):  # a mask costs linopy a pass over every term: only when needed
-        kwargs["mask"] = live
-    m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, **kwargs)
-    return n_empty
+
+
+def _check_rows_fast(name: str, sym: Symbol, m, expr, op: str, const) -> None:
+    """_check_rows when every row is live: the same questions asked of plain arrays first; only a row that
+    fails one is looked at again, by _check_rows, to say where."""
+    side = -np.asarray(const.values if isinstance(const, xr.DataArray) else const)
+    # one pass over the terms: false for a coefficient that is nan, infinite or past the solvers' infinity
+    # (on any term, used or not: a suspect row is only looked at again, never refused, here)
+    suspect = (not np.all(np.abs(expr.coeffs.values) < SOLVER_INFINITY) or np.any(pd.isnull(side))
+               or np.any({">=": side >= SOLVER_INFINITY, "<=": side <= -SOLVER_INFINITY,
+                          "==": np.abs(side) >= SOLVER_INFINITY}[op]))
+    if suspect:
+        _check_rows(name, sym, m, expr, op, const, xr.DataArray(True))
 
 
 def _refuse_infinite_coefficients(m, expr, live, what: str, span) -> None:
     """A coefficient of SOLVER_INFINITY or more: SCIP stops with a C error, HiGHS reads it as infinite."""
     coeffs, labels = expr.coeffs, expr.vars
+    if np.all(np.abs(coeffs.values) < SOLVER_INFINITY):  # one pass over plain arrays: the usual case
+        return
     big = (np.abs(coeffs) >= SOLVER_INFINITY) & (labels != -1)
     if not bool(big.values.any()):
         return

@@ -33,6 +33,7 @@ from milkrun.compiler.cli.output import (
     EXIT_USER_ERROR,
     stdout_console,
 )
+from milkrun.compiler.cli.startup import imports_done
 from milkrun.dsl.diagnostics import MilkrunError, render
 
 
@@ -110,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     pa.add_argument("--nadir", metavar="NAME=VALUE", action="append", default=[],
                     help="augmecon2: start the grid of a secondary objective at VALUE instead of the payoff "
                          "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
+    pa.add_argument("--workers", type=at_least_one, default=1, metavar="N",
+                    help="augmecon2: solve grid points in N processes at once (default 1); the front is the same")
     solver_args(pa)
     pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
     pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
@@ -295,6 +298,7 @@ def console_main() -> None:
 def _check(args) -> int:
     from milkrun.compiler.pipeline import compile_model
 
+    imports_done()
     compiled = compile_model(run_options_from(args))
     nonlinear = [f"{span.line}:{span.column} {what}" for span, what in compiled.ir.nonlinear]
     size = compiled.built.size if nonlinear else {"variables": int(compiled.linopy.nvars),
@@ -333,6 +337,7 @@ def _solve(args) -> int:
     from milkrun.compiler.pipeline import compile_model, solve_compiled
     from milkrun.compiler.report.console import MAX_ROWS, print_result
 
+    imports_done()
     t0 = time.perf_counter()
     if args.out:  # a folder that cannot be made is refused before the solve, not after it
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -417,7 +422,7 @@ def _pareto(args) -> int:
         except ValueError:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
     compiled, front = run_pareto(run_options_from(args), primary=args.primary, method=args.method, points=args.points,
-                                 weights=weights, progress=not args.quiet, nadir=nadir)
+                                 weights=weights, progress=not args.quiet, nadir=nadir, workers=args.workers)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:
@@ -464,6 +469,7 @@ def _export(args) -> int:
     from milkrun.compiler.pipeline import compile_model
     from milkrun.compiler.solve.run import empty_model_error
 
+    imports_done()
     run = run_options_from(args)
     compiled = compile_model(run.replace(tour_method=run.tour_method or "flow"))
     if not compiled.ir.nonlinear and int(compiled.linopy.nvars) == 0:  # (nonlinear: write_model refuses)

@@ -23,6 +23,7 @@ import xarray as xr
 from milkrun.compiler.model import sets as S
 from milkrun.compiler.model.check import chain
 from milkrun.compiler.model.index_types import show
+from milkrun.compiler.model.linear_sum import summed
 from milkrun.compiler.model.ir import BUILTIN_SETS, Symbol
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
@@ -529,7 +530,7 @@ class Evaluator:
         if e.index is None:
             body = self.expr(e.body, scope)
             dims = [d for d in body.dims if str(d).startswith(SLICE_PREFIX)]
-            return body.sum(dims)
+            return summed(body, dims) if is_linear(body) else body.sum(dims)
         inner = self.scope_of(e.index, scope, reduction_domain(e))
         body = self.expr(e.body, inner)
         new = {d: c for d, c in inner.coords.items() if d not in scope.coords}
@@ -542,7 +543,7 @@ class Evaluator:
             if is_linear(body):
                 if mask is not None:
                     body = body.where(mask)
-                return body.sum(dims)
+                return summed(body, dims)
             if not isinstance(body, xr.DataArray):
                 body = xr.DataArray(body)
             if mask is not None:
@@ -629,7 +630,10 @@ class Evaluator:
                 rename[tmp] = item.index.name
                 targets.append(item.index.name)
             absent.append(outside.rename({item.index.name: tmp}))
-        if rename:
+        moves = {d: t for d, t in rename.items() if d != t}
+        if moves and set(moves.values()).isdisjoint(arr.dims):  # in one step (each rename copies the array)
+            arr = arr.rename(moves)
+        elif moves:  # a new name is an old one (x[j, i] over dims i, j): through temporary names
             tmp = {d: f"__tmp{j}" for j, d in enumerate(rename)}
             arr = arr.rename(tmp).rename({tmp[d]: t for d, t in rename.items()})
         for t in targets:

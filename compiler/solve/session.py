@@ -103,16 +103,23 @@ class Session:
             self.rows[k] = model.addCons(expr >= -1e20, name=f"objective_{k}", modifiable=False)
         self.scip = model
 
-    def solve(self, weights: dict[str, float], bounds: dict[str, float]) -> Outcome:
-        """Maximise Σ weights[k]·g_k(x) with g_k(x) ≥ bounds[k] (g in maximise form, constants included)."""
+    def solve(self, weights: dict[str, float], bounds: dict[str, float], start: np.ndarray | None = None) -> Outcome:
+        """Maximise Σ weights[k]·g_k(x) with g_k(x) ≥ bounds[k] (g in maximise form, constants included).
+        `start`: a plan by label known to meet the bounds, given to the solver as its first incumbent
+        (else the previous plan, when it meets them)."""
         cost = sum(w * self.sign[k] * self.coef[k] for k, w in weights.items())
         lower = {k: bounds.get(k, -np.inf) - self.sign[k] * self.const[k] for k in self.names}
+        first = None
+        if start is not None and self.is_mip:
+            first = np.asarray(start, dtype=float)[self.vlabels]
+        elif self._start_fits(lower):
+            first = self.last
         t0 = time.perf_counter()
         self.solves += 1
         if self.solver == "highs":
-            status, cols = self._solve_highs(cost, lower)
+            status, cols = self._solve_highs(cost, lower, first)
         else:
-            status, cols = self._solve_scip(cost, lower)
+            status, cols = self._solve_scip(cost, lower, first)
         seconds = time.perf_counter() - t0
         if cols is None:
             return Outcome(status, None, {}, seconds)
@@ -131,7 +138,7 @@ class Session:
         return all(self.sign[k] * self.coef[k] @ self.last >= lower[k] - 1e-9 * max(1.0, abs(lower[k]))
                    for k in self.names if np.isfinite(lower[k]))
 
-    def _solve_highs(self, cost, lower):
+    def _solve_highs(self, cost, lower, first):
         import highspy
 
         h = self.h
@@ -141,8 +148,8 @@ class Session:
         h.changeObjectiveOffset(0.0)
         for k, row in self.rows.items():
             h.changeRowBounds(row, float(lower[k]) if np.isfinite(lower[k]) else -np.inf, np.inf)
-        if self._start_fits(lower):
-            h.setSolution(n, np.arange(n, dtype=np.int32), self.last)
+        if first is not None:
+            h.setSolution(n, np.arange(n, dtype=np.int32), first)
 
         h.HandleKeyboardInterrupt = True  # Ctrl-C stops this solve at once, not after it
         run_interruptible(h)
@@ -162,7 +169,7 @@ class Session:
             return "feasible", cols
         return ("time_limit", None) if ms == S.kTimeLimit else ("error", None)
 
-    def _solve_scip(self, cost, lower):
+    def _solve_scip(self, cost, lower, first):
         import pyscipopt as scip
 
         model = self.scip
@@ -170,9 +177,9 @@ class Session:
         model.setObjective(scip.quicksum(float(cost[j]) * self.cols[j] for j in np.flatnonzero(cost)), "maximize")
         for k, cons in self.rows.items():
             model.chgLhs(cons, float(lower[k]) if np.isfinite(lower[k]) else -1e20)
-        if self._start_fits(lower):
+        if first is not None:
             sol = model.createSol()
-            for j, v in enumerate(self.last):
+            for j, v in enumerate(first):
                 model.setSolVal(sol, self.cols[j], float(v))
             model.addSol(sol, free=True)
         model.optimize()

@@ -71,11 +71,11 @@ class HeldRuns:
         from milkrun.compiler.studies.sweep.executors import run_all
 
         cases = list(batch)
-        tasks = [{"key": i, "run": self.run, "scenario": case[0], "changes": list(case[1]),
+        tasks = [{"kind": "case", "run": self.run, "scenario": case[0], "changes": list(case[1]),
                   "designs": {label: {n: da.to_dict() for n, da in config.values.items()}
-                              for label, config in batch[case].items()}} for i, case in enumerate(cases)]
+                              for label, config in batch[case].items()}} for case in cases]
         out = {}
-        for case, result in zip(cases, run_all(self.executor, case_task, tasks)):
+        for case, result in zip(cases, run_all(self.executor, tasks)):
             for label, e in result["evaluations"].items():
                 out[(case, label)] = Evaluation(**e)
         return out

@@ -23,16 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.data.inline import read_override
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.pipeline import RunOptions, bind_data, load_model, resolve_model_path
 from milkrun.compiler.report.figure import declared_label
 from milkrun.compiler.solve.solvers import choose_solver
-from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.fepia.cases import HeldRuns
 from milkrun.compiler.studies.fepia.checkpoint import Checkpoint
-from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, design_of, find_sites, group
+from milkrun.compiler.studies.fepia.configurations import Configuration, Group, collect, find_sites, group
 from milkrun.compiler.studies.fepia.heldfront import held_fronts
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation
 from milkrun.compiler.studies.fepia.robustness import (
@@ -46,7 +44,7 @@ from milkrun.compiler.studies.fepia.robustness import (
 from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes, side_by_side
 from milkrun.compiler.studies.fepia.small import find_small_types
 from milkrun.compiler.studies.fepia.vector import Space, directions, vector_radius
-from milkrun.compiler.studies.pareto.run import run_pareto, write_front
+from milkrun.compiler.studies.fepia.work import front_task, run_task
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 
@@ -402,7 +400,7 @@ def _executor(spec: FepiaSpec, fronts: int):
         return None
     from milkrun.compiler.studies.sweep.executors import make_executor
 
-    return make_executor(spec.workers, spec.scheduler, spec.cluster).start()
+    return make_executor(run_task, spec.workers, spec.scheduler, spec.cluster).start()
 
 
 def _short(e: Evaluation) -> str:
@@ -414,7 +412,7 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, execut
     worker compiles its scenario and hands back plain data). A front the checkpoint holds is not run again."""
     integral = {n: ir.symbols[n].decl.kind in ("binary", "integer") for n in res.design}
     run = spec.run(workers_share_cores=executor is not None)
-    tasks = [{"key": s, "run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
+    tasks = [{"kind": "front", "run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
               "perturbations": list(res.perturbations), "design": list(res.design), "integral": integral,
               "out": str(out) if out is not None else None, "progress": spec.progress and executor is None}
              for s in res.scenarios]
@@ -425,7 +423,7 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, execut
     else:
         from milkrun.compiler.studies.sweep.executors import run_all
 
-        done = run_all(executor, front_task, todo)
+        done = run_all(executor, todo)
     finished = {s: r for s, r in resumed.items() if r is not None}
     for r in done:
         if checkpoint is not None:
@@ -442,20 +440,6 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, execut
             f"{front.solves} solves, {r['seconds']:.1f} s" + (" (from the checkpoint)" if r.get("resumed") else ""))
         if not front.points:
             res.notes.append(f"scenario {s}: the front has no point (no plan within the limits)")
-
-
-def front_task(task: dict) -> dict:
-    """One scenario's Pareto front and the configurations along it; plain data in and out, so it
-    can run in another process."""
-    t = time.perf_counter()
-    s = task["scenario"]
-    with silenced(not task["progress"]):
-        compiled, front = run_pareto(task["run"], primary=task["primary"], points=task["points"],
-                                     progress=task["progress"])
-    designs = [design_of(solution_dataset(compiled.linopy, plan), task["design"], task["integral"]) for plan in front.plans]
-    written = write_front(compiled, front, Path(task["out"]) / "fronts" / s) if task["out"] else []
-    return {"scenario": s, "pi": {n: float(compiled.instance.param(n)) for n in task["perturbations"]}, "front": front,
-            "designs": designs, "written": [str(w) for w in written], "seconds": time.perf_counter() - t}
 
 
 def _range_of(name: str, spec: FepiaSpec, res: FepiaResult, instance) -> tuple[float, float]:

@@ -9,10 +9,10 @@ AUGMECON2 (Mavrotas and Florios 2013), in maximise form g_k = ±f_k:
 Here the slack is s_k = g_k(x) − e_k, so the model gets the rows g_k ≥ e_k and the
 augmented cost, and s_k is read off the plan. The grid e_k runs from the payoff table's
 worst value of g_k (nadir) to its best in `points` steps; the innermost loop is objective 2.
-- bypass: after a solve with slack s_2, the next floor(s_2/step_2) grid points give the
-  same plan and are skipped;
-- early exit: an infeasible point ends the innermost loop (a tighter e_2 stays infeasible);
-- a zero range (r_k = 0) gets one grid point and range 1 in the augmentation, never a 0/0.
+Which grid points are solved is grid.py's (AUGMECON-R's box and corner rules, which are
+AUGMECON2's bypass and early exit when there are two objectives); where they are solved,
+pool.py's (this session, or worker processes). A zero range (r_k = 0) gets one grid point
+and range 1 in the augmentation, never a 0/0.
 With two objectives the payoff table's worst values are the front's. With three or more the
 front can reach below them (3kp40: z2 down to 1134, the table says 1246), so `nadir` lets
 the user start the grid lower, as pyaugmecon's nadir_points do; the output says when the
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +30,8 @@ import xarray as xr
 
 from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.solve.session import Outcome, Session
+from milkrun.compiler.studies.pareto.grid import Grid
+from milkrun.compiler.studies.pareto.pool import InProcess
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
 
 AUGMENTATION = 1e-3  # eps of AUGMECON2 (the paper's and pyaugmecon's default)
@@ -52,6 +53,8 @@ class Front:
     skipped_infeasible: int = 0
     dropped: int = 0               # dominated or duplicate points removed
     no_plan_in_time: int = 0       # grid points whose solve hit the time limit without a plan
+    found_again: int = 0           # grid solves that returned objective values found before
+    workers: int = 1               # processes that solved grid points
     seconds: float = 0.0
     normalised_by: dict[str, float] = field(default_factory=dict)  # weighted: ranges the weights divide
     nadir_from: dict[str, str] = field(default_factory=dict)  # augmecon2: where each grid starts
@@ -64,7 +67,8 @@ class Front:
             "front": [{k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in p.items()}
                       for p in self.points],
             "points": len(self.points), "solves": self.solves, "skipped_by_bypass": self.skipped_bypass,
-            "skipped_after_infeasible": self.skipped_infeasible, "dropped_dominated_or_duplicate": self.dropped,
+            "skipped_after_infeasible": self.skipped_infeasible, "found_again": self.found_again,
+            "workers": self.workers, "dropped_dominated_or_duplicate": self.dropped,
             "not_proven_optimal": sum(s != "optimal" for s in self.statuses),
             "no_plan_within_time_limit": self.no_plan_in_time, "seconds": round(self.seconds, 3),
             **({"weights_normalised_by_range": self.normalised_by} if self.normalised_by else {}),
@@ -135,9 +139,10 @@ def _ranges(session: Session, order: list[str], table: np.ndarray):
 
 
 def augmecon2(session: Session, primary: str | None = None, points: int = 10, progress=None,
-              nadir: dict[str, float] | None = None) -> Front:
+              nadir: dict[str, float] | None = None, pool=None) -> Front:
     """`nadir`: the worst value to start the grid from, per secondary objective, in the user's
-    sign (default: the payoff table's worst)."""
+    sign (default: the payoff table's worst). `pool`: where grid points are solved (pool.py;
+    default this session, one at a time)."""
     t0 = time.perf_counter()
     order = order_objectives(session, primary)
     nadir = dict(nadir or {})
@@ -157,62 +162,89 @@ def augmecon2(session: Session, primary: str | None = None, points: int = 10, pr
             worst[i] = g
     front.nadir_from = {k: ("given" if k in nadir else "payoff table") for k in order[1:]}
     sec = order[1:]
-    lo = {k: worst[i + 1] for i, k in enumerate(sec)}
-    rng = {k: best[i + 1] - worst[i + 1] for i, k in enumerate(sec)}
-    tol = {k: 1e-9 * max(1.0, abs(best[i + 1]), abs(worst[i + 1])) for i, k in enumerate(sec)}
-    n = {k: (1 if rng[k] <= tol[k] else max(2, int(points))) for k in sec}
-    step = {k: (rng[k] / (n[k] - 1) if n[k] > 1 else 0.0) for k in sec}
+    rng = best[1:] - worst[1:]
+    tol = 1e-9 * np.maximum(1.0, np.maximum(np.abs(best[1:]), np.abs(worst[1:])))
+    n = np.where(rng <= tol, 1, max(2, int(points)))
+    grid = Grid(worst[1:], best[1:], n)
     weights = {order[0]: 1.0}
     for j, k in enumerate(sec):  # the slack term; a zero range divides by 1 instead
-        weights[k] = AUGMENTATION * 10.0 ** (-j) / (rng[k] if rng[k] > tol[k] else 1.0)
-    total = math.prod(n.values())
+        weights[k] = AUGMENTATION * 10.0 ** (-j) / (rng[j] if rng[j] > tol[j] else 1.0)
     if progress:
-        progress.start_grid(total)
-    idx = {k: 0 for k in sec}
-    inner = sec[0]
-    done = 0
-    while True:
-        eps = {k: lo[k] + idx[k] * step[k] for k in sec}
-        if n[inner] > 1 and idx[inner] == n[inner] - 1:
-            eps[inner] = lo[inner] + rng[inner]  # the last point exactly at the ideal value
-        out = session.solve(weights, eps)
-        done += 1
-        skip = 0
-        if out.values is None and out.status == "time_limit":
-            front.no_plan_in_time += 1  # this point is lost, the others go on (said in the summary)
-        elif out.values is None:
-            if out.status not in ("infeasible",):
-                raise MilkrunError(f"ε point {_eps_text(session, eps)}: the solver ended with '{out.status}'")
-            skip = n[inner] - 1 - idx[inner]  # early exit: the rest of this inner loop is infeasible too
-            front.skipped_infeasible += skip
-        else:
-            rec = {k: out.objectives[k] for k in order}
-            rec.update({f"epsilon_{k}": session.sign[k] * eps[k] for k in sec})
-            front.points.append(rec)
-            front.plans.append(out.values)
-            front.statuses.append(out.status)
-            if step[inner] > 0:
-                slack = _g(session, out, inner) - eps[inner]
-                skip = min(int(math.floor(slack / step[inner] + 1e-9)), n[inner] - 1 - idx[inner])
-                front.skipped_bypass += max(skip, 0)
-                skip = max(skip, 0)
-        if progress:
-            progress.advance_grid(1 + skip, len(front.points))
-        idx[inner] += 1 + skip
-        for j, k in enumerate(sec):  # carry into the outer loops
-            if idx[k] < n[k]:
-                break
-            if j + 1 == len(sec):
-                idx = None
-                break
-            idx[k] = 0
-            idx[sec[j + 1]] += 1
-        if idx is None:
-            break
-    front.solves = session.solves
+        progress.start_grid(grid.total)
+    _walk(session, front, grid, weights, pool or InProcess(session), progress)
+    front.solves = session.solves + getattr(pool, "solves", 0)
+    front.skipped_bypass, front.skipped_infeasible = grid.skipped_bypass, grid.skipped_infeasible
+    front.workers = getattr(pool, "workers", 1)
     _filter(session, front)
     front.seconds = time.perf_counter() - t0
     return front
+
+
+def _walk(session: Session, front: Front, grid: Grid, weights: dict, pool, progress) -> None:
+    """Hand out the grid points that nothing settles yet, as long as the pool has room; record
+    each answer in the grid (its box or corner) and the front. Every plan found is a start for
+    the later points it meets: the best of them (by the solved objective) goes to the solver."""
+    order = front.objectives
+    sec = order[1:]
+    tokens: dict[int, np.ndarray] = {}
+    known_g: list[np.ndarray] = []      # every plan's objectives, maximise form
+    known_f: list[float] = []           # and its value of the solved objective
+    seen: set[tuple] = set()
+    w = np.array([weights[k] for k in order])
+    settled = 0
+    with pool:
+        while True:
+            while pool.room():
+                j = grid.next_point()
+                if j is None:
+                    break
+                eps = grid.eps(j)
+                token = grid.fly(j)
+                tokens[token] = eps
+                pool.submit(token, weights, dict(zip(sec, eps)), _start(front, known_g, known_f, eps))
+            if not pool.busy():
+                break
+            token, out = pool.result()
+            eps = tokens.pop(token)
+            if out.values is None and out.status == "time_limit":
+                front.no_plan_in_time += 1  # this point is lost, the others go on (said in the summary)
+                grid.land(token, "time_limit")
+            elif out.values is None:
+                if out.status not in ("infeasible",):
+                    raise MilkrunError(f"ε point {_eps_text(session, dict(zip(sec, eps)))}: "
+                                       f"the solver ended with '{out.status}'")
+                grid.land(token, "infeasible")
+            else:
+                g = np.array([_g(session, out, k) for k in order])
+                grid.land(token, out.status, g[1:])
+                key = tuple(np.round(g, 9))
+                if key in seen:
+                    front.found_again += 1
+                seen.add(key)
+                known_g.append(g)
+                known_f.append(float(w @ g))
+                rec = {k: out.objectives[k] for k in order}
+                rec.update({f"epsilon_{k}": session.sign[k] * e for k, e in zip(sec, eps)})
+                front.points.append(rec)
+                front.plans.append(out.values)
+                front.statuses.append(out.status)
+            if progress:
+                now = grid.settled_points()
+                progress.advance_grid(now - settled, len(front.points))
+                settled = now
+        grid.next_point()  # nothing in flight: counts the lines left
+
+
+def _start(front: Front, known_g: list, known_f: list, eps: np.ndarray) -> np.ndarray | None:
+    """The known plan that meets every ε bound with the best solved objective, or None."""
+    if not known_g:
+        return None
+    G = np.asarray(known_g)[:, 1:]
+    meets = np.all(G >= eps - 1e-9 * np.maximum(1.0, np.abs(eps)), axis=1)
+    if not meets.any():
+        return None
+    i = int(np.flatnonzero(meets)[np.argmax(np.asarray(known_f)[meets])])
+    return front.plans[i]
 
 
 def weighted(session: Session, primary: str | None = None, weights: list[float] | None = None,
@@ -277,8 +309,9 @@ def _filter(session: Session, front: Front) -> None:
     dominated = (ge & gt).any(axis=1) | (same & earlier).any(axis=1)
     keep = list(np.flatnonzero(~dominated))
     front.dropped = len(G) - len(keep)
-    # sort by the primary objective, best first
-    keep.sort(key=lambda i: -G[i, 0])
+    # sort by the primary objective, best first, then by the others: the same order however
+    # the points were found (workers finish in any order)
+    keep.sort(key=lambda i: tuple(-G[i]))
     front.points = [front.points[i] for i in keep]
     front.plans = [front.plans[i] for i in keep]
     front.statuses = [front.statuses[i] for i in keep]

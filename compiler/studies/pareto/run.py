@@ -16,13 +16,16 @@ from milkrun.compiler.solve.result import _netcdf_safe
 from milkrun.compiler.solve.session import Session
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.pareto.augmecon import Front, augmecon2, weighted
+from milkrun.compiler.studies.pareto.pool import make_pool
 
 
 def run_pareto(run: RunOptions | str | Path, data=None, *, primary: str | None = None, method: str = "augmecon2",
                points: int = 10, weights: list[float] | None = None, progress: bool = False,
-               nadir: dict | None = None, **fields) -> tuple[Compiled, Front]:
+               nadir: dict | None = None, workers: int = 1, **fields) -> tuple[Compiled, Front]:
     """The front of `run`'s model (a RunOptions, or a model path with its fields as keywords):
-    compiled once, loaded once in a solver session, one solve per grid point. Returns (Compiled, Front)."""
+    compiled once, loaded once in a solver session, one solve per grid point; `workers` > 1
+    solves augmecon2's grid points in that many processes (the front is the same). Returns
+    (Compiled, Front)."""
     run = run_options(run, data, **fields)
     run = run.replace(tour_method=run.tour_method or "flow")  # a session needs every row up front
     compiled = compile_model(run)
@@ -31,7 +34,8 @@ def run_pareto(run: RunOptions | str | Path, data=None, *, primary: str | None =
         if method == "weighted":
             front = weighted(session, primary, weights, points, prog)
         else:
-            front = augmecon2(session, primary, points, prog, nadir)
+            pool = make_pool(session, run, workers) if workers > 1 else None
+            front = augmecon2(session, primary, points, prog, nadir, pool)
     return compiled, front
 
 
@@ -82,7 +86,9 @@ def print_front(compiled, front: Front, console: Console | None = None, max_rows
                   f"{front.method} ({front.seconds:.2f} s)")
     if quiet:
         return
-    console.print(f"  {front.solves} solves ({len(front.objectives) ** 2} for the payoff table); "
+    console.print(f"  {front.solves} solves ({len(front.objectives) ** 2} for the payoff table"
+                  + (f", {front.found_again} found a point again" if front.found_again else "")
+                  + (f"; {front.workers} worker processes" if front.workers > 1 else "") + "); "
                   f"{front.skipped_bypass} grid points skipped by the bypass rule, "
                   f"{front.skipped_infeasible} after an infeasible point; "
                   f"{front.dropped} dominated or duplicate point(s) removed")

@@ -15,6 +15,14 @@ One idea per module:
 """
 from __future__ import annotations
 
-from milkrun.compiler.studies.sweep.runner import SweepSpec, run_sweep
-
 __all__ = ["SweepSpec", "run_sweep"]
+
+
+def __getattr__(name: str):
+    """SweepSpec and run_sweep, imported when first asked for: the pareto study uses executors.py
+    alone, and importing this package must not pull in the runner, which imports that study."""
+    if name in __all__:
+        from milkrun.compiler.studies.sweep import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,10 @@
 """Where the points run: a local process pool, or a dask.distributed cluster.
 
 Both look the same to the coordinator: `submit(task, on_done)`, `outcome(handle)` (the worker's
-dict, or WorkerLost when the process running it died), `abort()` on Ctrl-C, `close()`.
+dict, or WorkerLost when the process running it died), `abort()` on Ctrl-C, `close()`. What a
+worker does with a task is the `work` function they are given (a top-level function of a plain
+dict, returning plain data): a sweep's `run_point`, a Pareto front's `solve_grid_point`. This
+module imports neither, so the studies that use it do not import each other.
 The coordinator keeps only `capacity` points in flight, so
 - the points a crashed worker was running are known (with one worker: exactly the one);
 - Ctrl-C loses only the points that were running, and `--resume` runs them again;
@@ -25,7 +28,6 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from milkrun.compiler.studies.sweep.tasks import run_point, warm_up
 from milkrun.dsl.diagnostics import MilkrunError
 
 
@@ -37,12 +39,13 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL = 0.5     # seconds between checks that the coordinator is alive, where prctl is not there
 
 
-def _init_local_worker(coordinator: int | None = None) -> None:
+def _init_local_worker(coordinator: int | None = None, warm=None) -> None:
     # Ctrl-C is the coordinator's to handle: it stops the pool and keeps what is finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if coordinator is not None:
         die_with(coordinator)
-    warm_up()
+    if warm is not None:
+        warm()
 
 
 def die_with(coordinator: int) -> None:
@@ -74,10 +77,13 @@ def die_with(coordinator: int) -> None:
 
 
 class LocalExecutor:
+    """`work`: what a worker runs on each task; `warm`: run once when a worker starts."""
+
     kind = "local"
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int, work, warm=None):
         self.workers = max(1, int(workers))
+        self.work, self.warm = work, warm
         self.pool = None
 
     @property
@@ -93,15 +99,15 @@ class LocalExecutor:
 
     def start(self) -> LocalExecutor:
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_init_local_worker, initargs=(os.getpid(),))
+                                        initializer=_init_local_worker, initargs=(os.getpid(), self.warm))
         return self
 
-    def submit(self, task: dict, on_done, fn=run_point):
+    def submit(self, task: dict, on_done):
         try:
-            fut = self.pool.submit(fn, task)
+            fut = self.pool.submit(self.work, task)
         except BrokenProcessPool:  # a worker died between two points: the pool noticed first
             self.recover()
-            fut = self.pool.submit(fn, task)
+            fut = self.pool.submit(self.work, task)
         fut.add_done_callback(on_done)
         return fut
 
@@ -147,9 +153,10 @@ class DaskExecutor:
 
     kind = "dask"
 
-    def __init__(self, scheduler: str | None = None, workers: int = 1, wait_seconds: float = 30.0):
+    def __init__(self, scheduler: str | None, workers: int, work, warm=None, wait_seconds: float = 30.0):
         self.address = scheduler
         self.workers = max(1, int(workers))
+        self.work, self.warm = work, warm
         self.wait_seconds = wait_seconds
         self.client = self.cluster = None
         self._slots = self.workers
@@ -187,11 +194,12 @@ class DaskExecutor:
             raise MilkrunError(f"the Dask scheduler at {self.address} has no worker "
                                f"(waited {self.wait_seconds:g} s)", hint="start workers with `dask worker ADDRESS`")
         self._slots = max(1, sum(self.client.nthreads().values()))
-        self.client.run(warm_up)
+        if self.warm is not None:
+            self.client.run(self.warm)
         return self
 
-    def submit(self, task: dict, on_done, fn=run_point):
-        fut = self.client.submit(fn, task, key=f"milkrun-{fn.__name__}-{task['key']}-{task['attempt']}", pure=False)
+    def submit(self, task: dict, on_done):
+        fut = self.client.submit(self.work, task, key=f"milkrun-point-{task['key']}-{task['attempt']}", pure=False)
         self.futures.add(fut)
         fut.add_done_callback(on_done)
         return fut
@@ -224,12 +232,15 @@ class DaskExecutor:
             self.cluster = None
 
 
-def run_all(executor, fn, tasks: list[dict], attempts: int = 2) -> list:
-    """Run `fn` on every task on a started executor and return the results in the tasks' order. A
-    task whose worker died runs again, `attempts` times in all; then WorkerLost is raised. Each
-    task needs a `key` (unique among them); `attempt` is set here."""
+def run_all(executor, tasks: list[dict], attempts: int = 2) -> list:
+    """Run every task on a started executor (each on the executor's `work`) and return the results in
+    the tasks' order. A task whose worker died runs again, `attempts` times in all; then WorkerLost is
+    raised. Each task gets a `key` unique to this call (a Dask cluster keeps results by key) and its
+    `attempt`."""
     import queue
+    import uuid
 
+    call = uuid.uuid4().hex[:12]
     done: queue.Queue = queue.Queue()
     results: dict[int, object] = {}
     waiting = list(range(len(tasks)))[::-1]
@@ -239,7 +250,7 @@ def run_all(executor, fn, tasks: list[dict], attempts: int = 2) -> list:
         while waiting and len(inflight) < executor.capacity:
             i = waiting.pop()
             tries[i] += 1
-            inflight[executor.submit({**tasks[i], "attempt": tries[i]}, done.put, fn)] = i
+            inflight[executor.submit({**tasks[i], "key": f"{call}-{i}", "attempt": tries[i]}, done.put)] = i
         handle = done.get()
         i = inflight.pop(handle)
         try:
@@ -264,7 +275,8 @@ def require_distributed(flag: str = "--scheduler and --cluster") -> None:
         raise MilkrunError(f"{flag} needs dask.distributed, which is not installed: {CLUSTER_EXTRA}") from None
 
 
-def make_executor(workers: int = 1, scheduler: str | None = None, cluster: str | None = None):
+def make_executor(work, workers: int = 1, scheduler: str | None = None, cluster: str | None = None, warm=None):
+    """`work` runs each task in a worker (a top-level function of a plain dict); `warm` once per worker."""
     if scheduler and cluster:
         raise MilkrunError("give --scheduler or --cluster, not both")
     if cluster is not None and cluster != "local":
@@ -273,5 +285,5 @@ def make_executor(workers: int = 1, scheduler: str | None = None, cluster: str |
     if scheduler is not None and "://" not in scheduler:
         raise MilkrunError(f"--scheduler expects an address like tcp://HOST:PORT, got '{scheduler}'")
     if scheduler or cluster:
-        return DaskExecutor(scheduler, workers)
-    return LocalExecutor(workers)
+        return DaskExecutor(scheduler, workers, work, warm)
+    return LocalExecutor(workers, work, warm)

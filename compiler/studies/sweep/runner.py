@@ -23,6 +23,7 @@ from milkrun.compiler.studies.sweep.executors import WorkerLost, make_executor, 
 from milkrun.compiler.studies.sweep.points import Plan, Point, make_plan
 from milkrun.compiler.studies.sweep.progress import SweepProgress
 from milkrun.compiler.studies.sweep.store import PointStore, write_outputs
+from milkrun.compiler.studies.sweep.tasks import run_point, warm_up
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 REBUILD_EVERY = 60.0    # seconds between rebuilds of sweep.nc while a sweep runs
@@ -216,8 +217,8 @@ def _lost(p: Point, message: str) -> dict:
 def _run(spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
          outcome: SweepOutcome) -> None:
     with _pipes_raise(), _terminate_as_interrupt():
-        _run_on(make_executor(spec.workers, spec.scheduler, spec.cluster).start(), spec, plan, todo, model,
-                data_dir, store, outcome)
+        executor = make_executor(run_point, spec.workers, spec.scheduler, spec.cluster, warm_up).start()
+        _run_on(executor, spec, plan, todo, model, data_dir, store, outcome)
 
 
 @contextlib.contextmanager

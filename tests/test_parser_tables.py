@@ -1,0 +1,100 @@
+"""The parser loaded from the tables generated into the package (dsl/parser_tables.py) is the one the
+grammar gives: the tables are fresh, and both parse every model of the repository, and broken text, alike."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lark
+import pytest
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+
+from milkrun.dsl import lalr, parser_tables
+
+from conftest import REPO
+
+GRAMMAR_TEXT = lalr.GRAMMAR.read_text(encoding="utf-8")
+FILES = sorted(p for folder in ("models", "stdlib", "tests/models", "benchmarks/models")
+               for p in (REPO / folder).rglob("*.mcp"))
+# and the models the docs show: a fenced block after <!-- file: NAME.mcp -->
+SHOWN = [m.group(1) for page in sorted((REPO / "docs").glob("*.md"))
+         for m in re.finditer(r"<!-- file: \S+\.mcp -->\n```\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
+BROKEN = [
+    "set I = {a, b\nparam p[I] = 1\n",
+    "var x[I] >= \n",
+    "minimize cost: sum(i) c[i] * x[i] +\n",
+    "r[i in I]: x[i] <= 3 3\n",
+    "param p[I] default\n",
+    'data t """\n',
+    "set = {}\n",
+]
+
+
+@pytest.fixture(scope="module")
+def parsers():
+    return lalr.parser({}), lalr.build(GRAMMAR_TEXT, {})
+
+
+def shape(node):
+    """A tree with everything the syntax tree is made from: rule names, token types, values and places."""
+    if isinstance(node, Tree):
+        m = node.meta
+        where = (m.line, m.column, m.end_line, m.end_column) if not m.empty else None
+        return (node.data, where, [shape(c) for c in node.children])
+    if isinstance(node, Token):
+        return (node.type, str(node), node.line, node.column, node.end_line, node.end_column)
+    return node  # a placeholder (None)
+
+
+def test_the_tables_are_those_of_this_grammar():
+    assert parser_tables.GRAMMAR_SHA256 == lalr.grammar_hash(GRAMMAR_TEXT), \
+        "grammar.lark changed: run python -m milkrun.dsl.lalr"
+
+
+def test_the_parser_is_loaded_from_the_tables_with_the_lark_that_made_them(parsers):
+    """With another Lark (a newer release pip resolved) the tables are not trusted and the parser is
+    built from the grammar: slower to start, the same parser (the tests below compare them)."""
+    loaded, built = parsers
+    made_by_this_lark = parser_tables.LARK_VERSION == lark.__version__
+    assert lalr.tables_fresh(GRAMMAR_TEXT) == made_by_this_lark
+    assert (loaded.source_path == "<deserialized>") == made_by_this_lark and built.source_path != "<deserialized>"
+
+
+def test_stale_tables_are_not_used(monkeypatch):
+    monkeypatch.setattr(parser_tables, "GRAMMAR_SHA256", "0" * 64)  # as if grammar.lark had been edited
+    monkeypatch.setattr(lalr, "build", lambda text, callbacks: ("built from", text))
+    assert lalr.parser({}) == ("built from", GRAMMAR_TEXT)
+
+
+def outcome(p, text: str, start: str = "start"):
+    try:
+        return shape(p.parse(text, start=start))
+    except UnexpectedInput as e:
+        return (type(e).__name__, e.line, e.column, sorted(getattr(e, "expected", None) or []),
+                str(getattr(e, "token", "")))
+
+
+def test_every_model_parses_alike(parsers):
+    loaded, built = parsers
+    texts = [f.read_text(encoding="utf-8") for f in FILES] + SHOWN
+    assert len(FILES) >= 15 and len(SHOWN) >= 15
+    for text in texts:
+        assert outcome(loaded, text) == outcome(built, text), text[:200]
+    assert outcome(loaded, "sum(i) a[i] * x[i] + 3", "expr") == outcome(built, "sum(i) a[i] * x[i] + 3", "expr")
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_broken_text_fails_alike(parsers, text):
+    loaded, built = parsers
+    assert outcome(loaded, text)[0].startswith("Unexpected")
+    assert outcome(loaded, text) == outcome(built, text)
+
+
+def test_the_generator_writes_tables_that_load(tmp_path):
+    out = lalr.generate(tmp_path / "tables.py")
+    namespace = {}
+    exec(compile(Path(out).read_text(encoding="utf-8"), str(out), "exec"), namespace)
+    assert namespace["GRAMMAR_SHA256"] == lalr.grammar_hash(GRAMMAR_TEXT)
+    assert namespace["DATA"]["parser"]["parser"]["states"] is namespace["STATES"]
+    assert len(namespace["STATES"]) == len(parser_tables.STATES)  # the same automaton, maybe numbered otherwise

@@ -1,0 +1,74 @@
+"""What a command imports: `milkrun check` and `milkrun solve` of a small model load only what they use.
+
+Each case runs in a fresh interpreter, as the command does, and lists the modules it ended with.
+Heavy libraries are imported inside the functions that need them (docs/design.md, "Start-up");
+benchmarks/startup.py measures what that buys.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+TRANSPORT = str(REPO / "models" / "transport.mcp")
+# neither command needs any of these on a linear model solved with HiGHS and printed
+NEVER = ("dask", "netCDF4", "matplotlib", "pyscipopt", "distributed", "milkrun.compiler.studies",
+         "milkrun.compiler.api", "milkrun.compiler.lsp", "milkrun.compiler.report.plots")
+
+RUN = """
+import contextlib, io, json, sys
+from milkrun.compiler.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def run(*argv: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", RUN, *argv], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def loaded(modules: list[str], names) -> list[str]:
+    return sorted({n for n in names for m in modules if m == n or m.startswith(n + ".")})
+
+
+def test_check_imports_no_solver_plotting_file_format_or_study():
+    r = run("check", TRANSPORT)
+    assert r["code"] == 0 and "6 variables, 5 constraints" in r["out"]
+    assert loaded(r["modules"], NEVER + ("highspy",)) == []
+    assert "linopy" in r["modules"] and "xarray" in r["modules"]  # it does build the model
+
+
+def test_solve_imports_highs_and_nothing_it_does_not_use():
+    r = run("solve", TRANSPORT, "--json")
+    assert r["code"] == 0 and json.loads(r["out"])["objective"] == 153.675
+    assert loaded(r["modules"], NEVER) == []
+    assert "highspy" in r["modules"]
+
+
+def test_the_command_line_alone_imports_no_numerical_library():
+    # `milkrun --help` and argument errors answer before any of them is needed
+    proc = subprocess.run([sys.executable, "-c", "import sys, milkrun.compiler.cli; print(sorted(sys.modules))"],
+                          capture_output=True, text=True, cwd=REPO, check=True)
+    assert loaded(eval(proc.stdout), ("numpy", "pandas", "xarray", "linopy", "rich", "lark")) == []
+
+
+def test_dask_arrays_are_still_dask_arrays_once_dask_is_imported():
+    # the deferred checks (compiler/model/lazy_dask.py) say "no dask" only while no dask array can exist
+    code = """
+import milkrun.compiler.model, sys
+import numpy as np, xarray as xr
+assert xr.DataArray(np.arange(3.0)).fillna(0).sum().item() == 3.0 and "dask" not in sys.modules
+import dask.array as da
+from xarray.namedarray.utils import is_duck_dask_array
+a = xr.DataArray(da.arange(4.0, chunks=2))
+assert a.chunks == ((2, 2),) and is_duck_dask_array(a.data) and not is_duck_dask_array(np.arange(2))
+print((a.fillna(0) + 1).sum().compute().item())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "10.0"
