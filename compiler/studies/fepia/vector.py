@@ -56,7 +56,8 @@ class Space:
 
     def describe(self, d: np.ndarray, t: float) -> str:
         """`yield_per_cow -9.2 %, price +3.9 %`: the move of each parameter, relative to its nominal value."""
-        return ", ".join(f"{n} {100 * t * float(d[i]):+.3g} %" for i, n in enumerate(self.names))
+        moves = [100 * t * float(d[i]) for i in range(len(self.names))]
+        return ", ".join(f"{n} {m if abs(m) > 1e-9 else 0.0:+.3g} %" for n, m in zip(self.names, moves))
 
 
 def directions(n: int, count: int) -> np.ndarray:
