@@ -35,14 +35,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import REPO, dedent
 
 from milkrun.compiler.cli.command import main
 from milkrun.compiler.studies.fepia.configurations import Configuration, Sites, find_sites, group, label, near
-from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
 from milkrun.compiler.studies.fepia.robustness import Tolerance, parse_tolerance, radius, violations
+from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
 from milkrun.dsl.diagnostics import MilkrunError
-
-from conftest import REPO, dedent
 
 D_EA = np.hypot(1, 0.05)   # km from e to a and to b
 D_EF = np.hypot(1, 0.55)   # km from e to f
@@ -121,11 +120,13 @@ def mini(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cli_run(mini):
-    """One end-to-end run of the command (the slow part of this file, about 10 s)."""
+    """One end-to-end run of the command (the slow part of this file, about 10 s). The seed's
+    extra-small-tank rule is off: these tests are about the distance rule and the radius (the rule
+    on these designs: test_fepia_groups.py)."""
     out = mini.parent / "out"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["fepia", str(mini), "--points", "3", "--tolerance", "utilisation>=70",
+        code = main(["fepia", str(mini), "--points", "3", "--no-group-extra-small", "--tolerance", "utilisation>=70",
                      "--gamma", "npv,co2", "--phi", "installed,utilisation,tanks", "--radius-steps", "6",
                      "--radius-resolution", "0.004", "--out", str(out), "--json"])
     return code, json.loads(stdout.getvalue()), out
@@ -228,7 +229,7 @@ def test_files_written(cli_run):
 
 def test_fixed_set_only_in_held_runs_and_grouping_at_50_m(mini):
     """The paper's step 4: minimum use dropped, tanks may stand idle. The fronts do not change."""
-    res = run_fepia(FepiaSpec(str(mini), points=3, group_distance=50,
+    res = run_fepia(FepiaSpec(str(mini), points=3, group_distance=50, group_extra_small=False,
                               fixed_set=["min_use=0", "idle_allowed=1"]))
     assert res.fronts["lo"].front.points[0]["npv"] == pytest.approx(NPV[("lo", 1)], abs=1e-6)
     # 100 m apart is not within 50 m: all six configurations stay
@@ -280,7 +281,7 @@ def test_group_keeps_the_most_seen_and_labels_in_order():
 
 
 def test_radius_scan_and_bisection():
-    ok = lambda p: [] if 2.0 <= p <= 3.3 else ["x"]  # noqa: E731
+    ok = lambda p: [] if 2.0 <= p <= 3.3 else ["x"]
     r = radius(ok, 3.0, [1, 2, 3, 4, 5], 1, 5, 0.01)
     assert r.found and r.side == "above" and r.high == pytest.approx(0.3, abs=0.01) and r.low < 0.3 <= r.high
     assert r.resolution <= 0.01 and r.binding == ["x"]
@@ -290,7 +291,7 @@ def test_radius_scan_and_bisection():
     r = radius(ok, 4.0, [1, 2, 3, 4, 5], 1, 5, 0.01)
     assert r.high == 0 and r.side == "at the origin"
     # both sides cross; the nearer wins even when the scan met the farther one first
-    two = lambda p: [] if 2.95 <= p <= 3.4 else (["low"] if p < 3 else ["high"])  # noqa: E731
+    two = lambda p: [] if 2.95 <= p <= 3.4 else (["low"] if p < 3 else ["high"])
     r = radius(two, 3.0, [2.9, 3.0, 3.5], 2.9, 3.5, 0.001)
     assert r.binding == ["low"] and r.value == pytest.approx(0.05, abs=0.001)
 
@@ -390,7 +391,8 @@ def test_fronts_on_two_workers_match_the_sequential_run(cli_run, mini):
     par = mini.parent / "out_workers"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["fepia", str(mini), "--points", "3", "--workers", "2", "--gamma", "npv,co2",
+        code = main(["fepia", str(mini), "--points", "3", "--workers", "2", "--no-group-extra-small",
+                     "--gamma", "npv,co2",
                      "--phi", "installed,utilisation,tanks", "--out", str(par), "--json"])
     assert code == 0
     assert _csv(par, "configurations.csv").equals(_csv(out, "configurations.csv"))

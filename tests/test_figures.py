@@ -373,7 +373,8 @@ def fepia(tmp_path_factory):
     path = tmp_path_factory.mktemp("fepia") / "mini.mcp"
     path.write_text(text)
     return run_fepia(FepiaSpec(str(path), points=3, tolerances=["utilisation>=70"], gamma=["npv", "co2"],
-                               phi=["installed", "utilisation", "tanks"], radius_steps=6, radius_resolution=0.004))
+                               phi=["installed", "utilisation", "tanks"], radius_steps=6, radius_resolution=0.004,
+                               group_extra_small=False))
 
 
 def test_fepia_fronts(fepia):

@@ -139,24 +139,53 @@ def _parser() -> argparse.ArgumentParser:
     model_args(fe)
     fe.add_argument("--scenarios", metavar="A,B,...", help="the scenarios to compare (default: all the model's)")
     fe.add_argument("--points", type=at_least_one, default=10, metavar="N", help="grid points of each front (default 10)")
-    fe.add_argument("--primary", metavar="NAME", help="the objective optimised on fronts and held runs (default: the first)")
+    fe.add_argument("--primary", metavar="NAME", help="the objective optimised first on fronts and in held runs "
+                                                      "(default: the first)")
+    fe.add_argument("--held-objective", metavar="NAME",
+                    help="the objective re-optimised in held runs (default: the primary); all are reported")
+    fe.add_argument("--held-front", type=int, default=0, metavar="N",
+                    help="each held configuration's own front under each scenario, N points, the design fixed "
+                         "(written to held_fronts.csv)")
     solver_args(fe)
     fe.add_argument("--group-distance", type=float, default=250.0, metavar="M",
                     help="configurations whose sites match within M metres are one (default 250; 0: identical only)")
     fe.add_argument("--coords", metavar="LAT,LON", help="latitude and longitude parameters of the sites (default lat,lon)")
+    fe.add_argument("--group-extra-small", action=argparse.BooleanOptionalAction, default=True,
+                    help="configurations that differ only by one extra tank of the smallest type(s) are one "
+                         "(the seed's rule; default on)")
+    fe.add_argument("--small-types", metavar="A,B,...",
+                    help="the small tank types for that rule (default: the types of least --size-param)")
+    fe.add_argument("--size-param", metavar="NAME",
+                    help="the types' size parameter whose least values make the small types (default capacity)")
     fe.add_argument("--fixed-set", metavar="NAME=VALUE", action="append", default=[],
                     help="a change made only when configurations are held, e.g. --fixed-set min_use=0 (repeatable)")
     fe.add_argument("--tolerance", dest="tolerances", metavar="'NAME>=V'", action="append", default=[],
                     help="a feature's tolerance for the robustness radius, e.g. 'active_use>=70' (repeatable)")
     fe.add_argument("--gamma", metavar="A,B,...", help="robustness requirements: objectives or kpis (default: the objectives)")
     fe.add_argument("--phi", metavar="A,B,...", help="performance features: objectives or kpis (default: every scalar kpi)")
-    fe.add_argument("--perturbation", metavar="NAME", help="the perturbed parameter (default: the one the scenarios change)")
-    fe.add_argument("--radius-range", metavar="LO:HI", help="values of the perturbation scanned for the radius "
-                                                            "(default: its uncertain range, or the scenarios')")
-    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N", help="scan intervals over the range (default 10)")
-    fe.add_argument("--radius-resolution", type=float, metavar="R", help="bisection stops at this width (default: range/1000)")
+    fe.add_argument("--perturbation", metavar="NAME", action="append",
+                    help="a perturbed parameter (default: the one the scenarios change); repeat it to perturb several "
+                         "together: the radius is then the least change relative to their nominal values (2-norm)")
+    fe.add_argument("--radius-range", metavar="LO:HI", action="append",
+                    help="values of the perturbation scanned for the radius (default: its uncertain range, or the "
+                         "scenarios'); with several parameters NAME=LO:HI, repeatable")
+    fe.add_argument("--radius-steps", type=at_least_one, default=10, metavar="N",
+                    help="scan intervals over the range, or along each ray (default 10)")
+    fe.add_argument("--radius-resolution", type=float, metavar="R",
+                    help="bisection stops at this width (default: range/1000; several parameters: 0.001 of the norm)")
+    fe.add_argument("--radius-directions", type=int, default=16, metavar="N",
+                    help="two perturbed parameters: rays searched around the origin (default 16)")
+    fe.add_argument("--radius-slope-factor", type=float, default=2.0, metavar="F",
+                    help="look for a feature leaving and re-entering its tolerance between scan points, assuming it "
+                         "changes at most F times faster than seen (default 2; 0: do not look)")
     fe.add_argument("--workers", type=at_least_one, default=1, metavar="N",
-                    help="compute N scenarios' fronts at once, each in its own process (default 1)")
+                    help="run fronts, held runs and radius evaluations on N processes at once (default 1: here)")
+    where = fe.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run them on an existing Dask scheduler")
+    where.add_argument("--cluster", choices=["local"], help="run them on a Dask LocalCluster of --workers processes")
+    fe.add_argument("--resume", action="store_true",
+                    help="continue the run in --out: fronts and held runs it finished are not solved again "
+                         "(refused when the model, its data or a setting changed)")
     fe.add_argument("--json", action="store_true", help="print summary.json on stdout")
     fe.add_argument("--out", metavar="DIR", required=True, help="write the tables, fronts, summary.json and plots")
 

@@ -36,20 +36,41 @@ def spec_from_args(args) -> FepiaSpec:
     if coords is not None and len(coords) != 2:
         raise MilkrunError(f"--coords expects LAT,LON (two parameter names), got '{args.coords}'",
                            Span("--coords", 1, 1))
-    span = None
-    if args.radius_range is not None:
-        lo, _, hi = args.radius_range.partition(":")
-        try:
-            span = (float(lo), float(hi))
-        except ValueError:
-            raise MilkrunError(f"--radius-range expects LO:HI (two numbers), got '{args.radius_range}'",
-                               Span("--radius-range", 1, 1)) from None
+    span = _ranges(args.radius_range or [])
     return FepiaSpec(args.model, args.data, list(args.overrides), _listed(args.scenarios, "--scenarios"),
                      args.points, args.primary, args.solver, solver_options_from(args.options), args.time_limit, args.gap, args.tour,
                      args.group_distance, tuple(coords) if coords else None, list(args.fixed_set),
                      list(args.tolerances), _listed(args.gamma, "--gamma"), _listed(args.phi, "--phi"),
                      args.perturbation, span, args.radius_steps, args.radius_resolution,
-                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers)
+                     radius_directions=args.radius_directions, slope_factor=args.radius_slope_factor,
+                     progress=sys.stderr.isatty() and not args.quiet, workers=args.workers,
+                     scheduler=args.scheduler, cluster=args.cluster, resume=args.resume,
+                     group_extra_small=args.group_extra_small, small_types=_listed(args.small_types, "--small-types"),
+                     size_param=args.size_param, held_objective=args.held_objective, held_front=args.held_front)
+
+
+def _ranges(texts: list[str]):
+    """--radius-range: `LO:HI` (one parameter), or `NAME=LO:HI` each (several): a pair, or {name: pair}."""
+    where = Span("--radius-range", 1, 1)
+    named = {}
+    for text in texts:
+        name, eq, span = text.rpartition("=")
+        lo, colon, hi = span.partition(":")
+        try:
+            pair = (float(lo), float(hi)) if colon else None
+        except ValueError:
+            pair = None
+        if pair is None:
+            raise MilkrunError(f"--radius-range expects LO:HI or NAME=LO:HI (two numbers), got '{text}'", where)
+        if not eq:
+            if len(texts) > 1:
+                raise MilkrunError("--radius-range: give each parameter's range as NAME=LO:HI when there are several",
+                                   where)
+            return pair
+        if name.strip() in named:
+            raise MilkrunError(f"--radius-range: '{name.strip()}' is given twice", where)
+        named[name.strip()] = pair
+    return named or None
 
 
 def run_cli(args, console: Console) -> int:

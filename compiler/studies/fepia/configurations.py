@@ -7,9 +7,13 @@ configuration or one that differs only by where a tank stands; a decision maker 
 as one. Two configurations are near-identical when they have the same entries except for the
 site: entry for entry the same variable, the same other indices and the same value, with the
 sites matched one to one within a distance (great-circle, on the model's latitude and
-longitude parameters over the sites). Grouping is against each group's representative, not
-chained, so a group never drifts farther than the distance from the configuration it keeps:
-the most often seen one (ties: the first seen).
+longitude parameters over the sites). The seed also treats as one two configurations that
+differ only by one extra small tank ("another cluster with a lower capacity tank"): one has
+every entry of the other (sites matched as above) and one more entry of a small type with value
+1, or one such entry larger by 1 (small.py says which types are small). Grouping is against
+each group's representative, not chained, so a group never drifts farther than the distance
+and one small tank from the configuration it keeps: the most often seen one (ties: the first
+seen). Each member keeps the reason it joined.
 """
 from __future__ import annotations
 
@@ -51,11 +55,41 @@ class Configuration:
         return " ".join(parts) or "(nothing)"
 
 
+@dataclass(frozen=True)
+class Match:
+    """Why a configuration joins a group: its sites lie elsewhere within the distance, and/or one of
+    the two has one more small tank."""
+
+    moved: bool = False
+    extra: Entry | None = None     # the small-type entry one of the two has in addition
+    kept_has_it: bool = False      # the kept configuration has it, not the member
+
+    def text(self, label: str, metres: float, small) -> str:
+        """'same sites within 250 m', 'A plus one small tank at e', 'A without its t1 tank at 17, ...'."""
+        sites = f"same sites within {metres:g} m"
+        if self.extra is None:
+            return sites if self.moved else "the same design"
+        name, labels, value = self.extra
+        k = small.position[name]
+        kind, place = labels[k], ",".join(str(x) for x in labels[:k] + labels[k + 1:])
+        if self.kept_has_it:
+            tank = (f"{label} with one {kind} tank fewer at {place}" if value > 1
+                    else f"{label} without its {kind} tank at {place}")
+        else:
+            tank = f"{label} plus one {'more ' if value > 1 else ''}{kind} tank at {place}"
+        return f"{tank}, the other sites within {metres:g} m" if self.moved else tank
+
+
 @dataclass
 class Group:
     label: str
     kept: Configuration
     members: list[Configuration]
+    matches: dict[tuple, Match] = field(default_factory=dict)  # member entries -> why it joined (not the kept)
+    reasons: dict[tuple, str] = field(default_factory=dict)   # the same as text, once the group is labelled
+
+    def why(self, c: Configuration) -> str:
+        return "kept" if c is self.kept else self.reasons.get(c.entries, "")
 
     @property
     def seen(self) -> list[tuple[str, int]]:
@@ -195,14 +229,39 @@ def near(a: Configuration, b: Configuration, sites: Sites | None, metres: float)
     return True
 
 
-def group(configs: list[Configuration], sites: Sites | None, metres: float) -> list[Group]:
+def _less(c: Configuration, entry: Entry) -> Configuration:
+    """`c` without one tank of this entry: the entry gone (value 1) or 1 lower."""
+    name, labels, value = entry
+    rest = [e for e in c.entries if e != entry] + ([(name, labels, value - 1)] if value > 1 else [])
+    return Configuration(tuple(sorted(rest, key=_order)), c.values)
+
+
+def match(kept: Configuration, c: Configuration, sites: Sites | None, metres: float, small=None) -> Match | None:
+    """Why `c` belongs with `kept`, or None: near (same entries, sites within `metres`), or, with
+    `small` (small.SmallTypes), one of them is the other plus one small tank."""
+    if near(kept, c, sites, metres):
+        return Match(moved=kept.entries != c.entries)
+    if small is None:
+        return None
+    for big, little, kept_has_it in ((c, kept, False), (kept, c, True)):
+        for e in big.entries:
+            if small.holds(e) and e[2] >= 1 and float(e[2]).is_integer():
+                rest = _less(big, e)
+                if near(little, rest, sites, metres):
+                    return Match(rest.entries != little.entries, e, kept_has_it)
+    return None
+
+
+def group(configs: list[Configuration], sites: Sites | None, metres: float, small=None) -> list[Group]:
     """Most often seen first (ties: first seen), each joins the first group whose kept configuration
-    is near it, or starts one. Groups are labelled A, B, C, ... in order of first appearance."""
+    matches it (`match`), or starts one. Groups are labelled A, B, C, ... in order of first appearance."""
     groups: list[Group] = []
     for c in sorted(configs, key=lambda c: (-c.count, c.order)):
         for g in groups:
-            if near(g.kept, c, sites, metres):
+            why = match(g.kept, c, sites, metres, small)
+            if why is not None:
                 g.members.append(c)
+                g.matches[c.entries] = why
                 break
         else:
             groups.append(Group("", c, [c]))
@@ -210,6 +269,7 @@ def group(configs: list[Configuration], sites: Sites | None, metres: float) -> l
     for i, g in enumerate(groups):
         g.label = label(i)
         g.members.sort(key=lambda c: c.order)
+        g.reasons = {k: m.text(g.label, metres, small) for k, m in g.matches.items()}
     return groups
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from milkrun.compiler.report.figure import (GREY, fit_title, legend_beside, new_figure, palette, plural, save,
-                                            tag)
+from milkrun.compiler.report.figure import GREY, fit_title, legend_beside, new_figure, palette, plural, save, tag
 from milkrun.compiler.studies.fepia.run import FepiaResult
 
 DISTINCT = 10
@@ -112,13 +111,50 @@ def fronts_plot(res: FepiaResult, path: Path) -> Path:
 
 
 def _curve(res: FepiaResult, label: str) -> dict:
-    """π → Evaluation of the configuration held: the scenarios' runs and the radius search on the plain data."""
+    """π → Evaluation of the configuration held: the scenarios' runs and the radius search on the plain data.
+    Several parameters: the distance along the configuration's binding direction (in %) → Evaluation."""
+    if res.vector:
+        return _ray_curve(res, label)
     curve = {res.pi[s]: res.evaluations[(label, s)] for s in res.scenarios
              if (label, s) in res.evaluations and s in res.pi}
     for (lab, base), c in res.curves.items():
         if lab == label and base is None:
             curve.update(c)
     return curve
+
+
+def _binding_row(res: FepiaResult, label: str):
+    """The radius row that gives the configuration its radius (the nearest crossing over its origins)."""
+    rows = [row for row in res.radii if row.label == label]
+    return min(rows, key=lambda row: row.radius.value) if rows else None
+
+
+def _ray_curve(res: FepiaResult, label: str) -> dict:
+    """Several parameters: the evaluations on the ray of the configuration's radius, by distance (%)."""
+    row = _binding_row(res, label)
+    if row is None or row.radius.direction is None:
+        return {}
+    r, names = row.radius, res.perturbations
+    d = np.array([r.direction[n] for n in names])
+    scale = np.array([res.nominal[n] for n in names])
+    origin = np.array([r.origin[n] for n in names])
+    out = {}
+    for (lab, _), curve in res.curves.items():
+        if lab != label:
+            continue
+        for point, e in curve.items():
+            delta = (np.array(point, dtype=float) - origin) / scale
+            t = float(delta @ d)
+            if t >= 0 and np.allclose(delta, t * d, atol=1e-9):
+                out[100 * t] = e
+    return out
+
+
+def _radius_x(res: FepiaResult, row) -> float | None:
+    """Where a radius ends on the features' x axis: π, or (several parameters) the distance in %."""
+    if res.vector:
+        return None if row.radius.high is None else 100 * row.radius.high
+    return row.radius.at
 
 
 def features_figure(res: FepiaResult, distinct: int = DISTINCT):
@@ -152,9 +188,9 @@ def features_figure(res: FepiaResult, distinct: int = DISTINCT):
                               label=None if many else g.label, zorder=4 if g.label == star else 3)
             tag(line)
             ok = ~np.isnan(ys)
-            for row in res.radii:
-                if row.label == g.label and row.radius.at is not None and ok.any():
-                    at = row.radius.at
+            for row in [_binding_row(res, g.label)] if res.vector else res.radii:
+                at = _radius_x(res, row) if row is not None and row.label == g.label else None
+                if at is not None and ok.any():
                     tag(ax.plot([at], [np.interp(at, xs[ok], ys[ok])], "x", color=colour, ms=8, mew=1.6,
                                 zorder=4)[0], part=True)
             if many and g.label != star and ok.any():
@@ -164,14 +200,14 @@ def features_figure(res: FepiaResult, distinct: int = DISTINCT):
         for t in res.tolerances:
             if t.feature == f:
                 ax.axhline(t.bound, ls="--", color="0.2", lw=1.1, zorder=2)
-        for s in res.scenarios:
+        for s in [] if res.vector else res.scenarios:  # several parameters: x is no parameter's value
             if s in res.pi:
                 ax.axvline(res.pi[s], ls=":", color="0.55", lw=0.9, zorder=1)
                 ax.annotate(s, (res.pi[s], 1.0), xycoords=("data", "axes fraction"), textcoords="offset points",
                             xytext=(0, 2), ha="center", va="bottom", fontsize=7, color="0.4")
         ax.set_title(f, fontsize=10, pad=12)
         ax.set_ylabel(res.labels.get(f, f))
-        ax.set_xlabel(res.labels.get(res.perturbation, res.perturbation))
+        ax.set_xlabel(_x_label(res))
         ax.grid(alpha=0.3)
         if ends[ax]:
             lo, hi = ax.get_xlim()
@@ -189,16 +225,25 @@ def features_figure(res: FepiaResult, distinct: int = DISTINCT):
     for t in dict.fromkeys(t.text for t in res.tolerances if t.feature in features):
         handles.append(Line2D([], [], ls="--", color="0.2", lw=1.1))
         names.append("tolerance: " + t.replace(">=", "≥").replace("<=", "≤"))
-    handles.append(Line2D([], [], ls=":", color="0.55", lw=0.9))
-    names.append("the scenarios")
+    if not res.vector:
+        handles.append(Line2D([], [], ls=":", color="0.55", lw=0.9))
+        names.append("the scenarios")
     handles.append(Line2D([], [], ls=""))
     names.append("a gap in a line: no plan")
     legend_beside(fig, handles, names, title=None if many else "configuration", ncols=1 if many or
                   len(res.groups) <= 12 else 2)
-    fit_title(fig, f"{res.model}: features with each configuration held, against {res.perturbation}")
+    against = " and ".join(res.perturbations) + " together" if res.vector else res.perturbation
+    fit_title(fig, f"{res.model}: features with each configuration held, against {against}")
     if any(ends.values()):
         _label_ends(fig, ends)
     return fig
+
+
+def _x_label(res: FepiaResult) -> str:
+    if res.vector:
+        return (f"change of {', '.join(res.perturbations)} along each configuration's nearest crossing "
+                "(2-norm of changes relative to nominal, %)")
+    return res.labels.get(res.perturbation, res.perturbation)
 
 
 def _label_ends(fig, ends: dict) -> None:

@@ -56,6 +56,11 @@ class HeldDesign:
         self._case = None  # Compiled, or the MilkrunError that the data raised
         self.compiles = self.solves = 0
 
+    def case(self, scenario: str | None, changes: tuple[str, ...] = ()):
+        """The compiled data case (compiled once, kept until another is asked for), or the MilkrunError
+        its data raised: held fronts (heldfront.py) fix configurations on it themselves."""
+        return self._compiled(scenario, tuple(changes))
+
     def _compiled(self, scenario: str | None, changes: tuple[str, ...]):
         key = (scenario, changes)
         if key != self._key:

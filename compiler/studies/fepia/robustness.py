@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from milkrun.compiler.studies.fepia.search import Probe, Slopes, along, drive, mapped
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 _TOLERANCE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -73,6 +74,9 @@ class Radius:
     side: str = ""            # below | above | at the origin
     at: float | None = None   # the π where it fails
     evaluations: int = 0
+    hidden_checks: int = 0    # evaluations spent between holding points (search.py)
+    direction: dict[str, float] | None = None  # several parameters: the unit direction of the crossing (vector.py)
+    relative: bool = False    # several parameters: distances are ‖δ‖₂ of changes relative to the nominal values
 
     @property
     def found(self) -> bool:
@@ -88,6 +92,8 @@ class Radius:
         return None if self.high is None else self.high - self.low
 
     def text(self, unit: str = "") -> str:
+        if self.relative:
+            return self._percent()
         u = f" {unit}" if unit else ""
         if self.high is None:
             return f">= {self.low:.6g}{u} (no crossing in the range)"
@@ -98,44 +104,57 @@ class Radius:
         return f"{self.value:.{digits}f} ± {half:.{digits}f}{u}"
 
 
-def radius(fails: Callable[[float], list[str]], origin: float, grid: list[float], lo: float, hi: float,
-           resolution: float) -> Radius:
-    """`fails(π)` lists what breaks at π ([]: all holds). `grid` is the scan (within [lo, hi]);
-    each crossing is bisected until its bracket is at most `resolution` wide."""
-    calls = [0]
+    def _percent(self) -> str:
+        if self.high is None:
+            return f">= {100 * self.low:.4g} % (no crossing in the range)"
+        if self.high == 0:
+            return "0 % (fails at the origin)"
+        half = 100 * self.resolution / 2
+        digits = max(0, -math.floor(math.log10(half))) if half > 0 else 6
+        return f"{100 * self.value:.{digits}f} % ± {half:.{digits}f} %"
 
-    def check(p):
-        calls[0] += 1
-        return fails(p)
 
-    at_origin = check(origin)
-    if at_origin:
-        return Radius(origin, 0.0, 0.0, at_origin, "at the origin", origin, calls[0])
-    sides = []  # (scan fail distance, last holding π, first failing π, what fails, side)
-    for side, pts in (("above", sorted(g for g in grid if origin < g <= hi)),
-                      ("below", sorted((g for g in grid if lo <= g < origin), reverse=True))):
-        ok = origin
-        for p in pts:
-            broken = check(p)
-            if broken:
-                sides.append((abs(p - origin), ok, p, broken, side))
-                break
-            ok = p
-    done = []  # bisected sides: (holding distance, failing distance, what fails, side, failing π)
-    for _, ok, bad, broken, side in sorted(sides, key=lambda s: s[0]):
-        if done and abs(ok - origin) >= min(d[1] for d in done):
-            continue  # this side cannot come nearer than the crossing already found
-        while abs(bad - ok) > resolution:
-            mid = (ok + bad) / 2
-            found = check(mid)
-            if found:
-                bad, broken = mid, found
-            else:
-                ok = mid
-        done.append((abs(ok - origin), abs(bad - origin), broken, side, bad))
+def probe_of(feature: Callable[[str], float], tolerances: list[Tolerance], broken: list[str]) -> Probe:
+    """What a held run says at one point: what fails, and how far inside its tolerance each feature is."""
+    margins = {}
+    for t in tolerances:
+        v = feature(t.feature)
+        margins[t.text] = math.nan if v is None or math.isnan(v) else (v - t.bound if t.op == ">=" else t.bound - v)
+    return Probe(broken, margins)
+
+
+def radius(fails: Callable[[float], list[str] | Probe], origin: float, grid: list[float], lo: float, hi: float,
+           resolution: float, slopes: Slopes | None = None) -> Radius:
+    """`fails(π)` lists what breaks at π ([]: all holds), or gives a Probe with the tolerance margins
+    too. The search of `radius_search`, run with that function."""
+    return drive(radius_search(origin, grid, lo, hi, resolution, slopes), fails)
+
+
+def radius_search(origin: float, grid: list[float], lo: float, hi: float, resolution: float,
+                  slopes: Slopes | None = None):
+    """The radius around π0 = `origin` as a generator (search.py): it yields each π to evaluate and
+    returns a Radius. `grid` is the scan (within [lo, hi]); each crossing is bisected until its
+    bracket is at most `resolution` wide. With `slopes` (and margins), holding intervals that could
+    hide a crossing are searched as well."""
+    calls = 0
+    at_origin = yield origin
+    calls += 1
+    if at_origin.broken:
+        return Radius(origin, 0.0, 0.0, at_origin.broken, "at the origin", origin, calls)
+    done = []  # sides with a crossing: (holding distance, failing distance, what fails, side, failing π)
+    hidden = 0
+    for side, sign, end in (("above", 1, hi - origin), ("below", -1, origin - lo)):
+        scan = [abs(g - origin) for g in grid if lo <= g <= hi and (g - origin) * sign > 0]
+        nearest = min((d[1] for d in done), default=None)  # a side cannot matter beyond a crossing found
+        found = yield from mapped(along(at_origin, scan, max(end, 0.0), resolution, slopes, nearest),
+                                  lambda t, sign=sign: origin + sign * t)
+        calls += found.evaluations
+        hidden += found.hidden_checks
+        if found.high is not None:
+            done.append((found.low, found.high, found.broken, side, origin + sign * found.high))
     if not done:
-        return Radius(origin, max(hi - origin, origin - lo, 0.0), None, [], "", None, calls[0])
+        return Radius(origin, max(hi - origin, origin - lo, 0.0), None, [], "", None, calls, hidden)
     # the radius is the nearer crossing: it lies above every side's holding end, at most at the nearest failure
     low = min(d[0] for d in done)
     _, high, broken, side, bad = min(done, key=lambda d: d[1])
-    return Radius(origin, low, high, broken, side, bad, calls[0])
+    return Radius(origin, low, high, broken, side, bad, calls, hidden)

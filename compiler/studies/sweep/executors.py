@@ -97,7 +97,7 @@ class LocalExecutor:
     def describe(self) -> str:
         return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
 
-    def start(self) -> "LocalExecutor":
+    def start(self) -> LocalExecutor:
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_init_local_worker, initargs=(os.getpid(), self.warm))
         return self
@@ -174,7 +174,7 @@ class DaskExecutor:
         where = self.address if self.cluster is None else f"a local Dask cluster ({self.client.scheduler.address})"
         return f"{self._slots} Dask worker thread(s) on {where}"
 
-    def start(self) -> "DaskExecutor":
+    def start(self) -> DaskExecutor:
         require_distributed("--cluster local" if self.address is None else "--scheduler")
         from distributed import Client, LocalCluster
         if self.address is None:
@@ -230,6 +230,37 @@ class DaskExecutor:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+def run_all(executor, tasks: list[dict], attempts: int = 2) -> list:
+    """Run every task on a started executor (each on the executor's `work`) and return the results in
+    the tasks' order. A task whose worker died runs again, `attempts` times in all; then WorkerLost is
+    raised. Each task gets a `key` unique to this call (a Dask cluster keeps results by key) and its
+    `attempt`."""
+    import queue
+    import uuid
+
+    call = uuid.uuid4().hex[:12]
+    done: queue.Queue = queue.Queue()
+    results: dict[int, object] = {}
+    waiting = list(range(len(tasks)))[::-1]
+    tries = [0] * len(tasks)
+    inflight = {}
+    while waiting or inflight:
+        while waiting and len(inflight) < executor.capacity:
+            i = waiting.pop()
+            tries[i] += 1
+            inflight[executor.submit({**tasks[i], "key": f"{call}-{i}", "attempt": tries[i]}, done.put)] = i
+        handle = done.get()
+        i = inflight.pop(handle)
+        try:
+            results[i] = executor.outcome(handle)
+        except WorkerLost:
+            executor.recover()
+            if tries[i] >= attempts:
+                raise
+            waiting.append(i)
+    return [results[i] for i in range(len(tasks))]
 
 
 CLUSTER_EXTRA = "pip install 'milkrun[cluster]'"

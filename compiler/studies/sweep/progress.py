@@ -27,7 +27,7 @@ class SweepProgress:
         self._last_plain = self.t0
         self._bar = self._task = None
 
-    def __enter__(self) -> "SweepProgress":
+    def __enter__(self) -> SweepProgress:
         self.t0 = self._last_plain = time.perf_counter()
         if self.enabled and self.console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
