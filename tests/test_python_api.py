@@ -43,7 +43,12 @@ def test_the_package_face():
 
 
 def test_load_by_name_or_path_describes_the_declarations(transport):
-    assert milkrun.load(TRANSPORT).path == transport.path == TRANSPORT
+    # by name: the shipped model wherever the package is installed (the repository's copy when the
+    # install is editable, the site-packages copy otherwise); by path: that file
+    from milkrun.models import shipped
+
+    assert transport.path == shipped("transport") and transport.path.read_bytes() == TRANSPORT.read_bytes()
+    assert milkrun.load(TRANSPORT).path == TRANSPORT
     assert transport.name == "transport" and transport.doc.startswith("Ship milk")
     assert list(transport.sets) == ["Centres", "Dairies"] and transport.sets["Centres"].from_data
     cap = transport.params["capacity"]
