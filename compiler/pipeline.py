@@ -66,7 +66,7 @@ class RunOptions:
         if isinstance(self.data, Mapping):  # tables as objects by name: `data={"distance": frame}`
             object.__setattr__(self, "data", Tables(self.data))
 
-    def replace(self, **changes) -> "RunOptions":
+    def replace(self, **changes) -> RunOptions:
         return dataclasses.replace(self, **changes)
 
     def tour(self, ir: ModelIR) -> str:
@@ -75,7 +75,7 @@ class RunOptions:
         return self.tour_method or default_method(auto_solver(self.solver, ir))
 
 
-def run_options(run: "RunOptions | str | Path", data=None, **fields) -> RunOptions:
+def run_options(run: RunOptions | str | Path, data=None, **fields) -> RunOptions:
     """A RunOptions as given, or made from a model path and keywords (`solve_model(path, data, solver=...)`)."""
     if isinstance(run, RunOptions):
         if data is not None or fields:
@@ -224,6 +224,19 @@ def solve_model(run: RunOptions | str | Path, data=None, **fields) -> Result:
     result.seconds = {**compiled.seconds, **result.seconds}
     result.seconds["total"] = sum(result.seconds.values())
     return result
+
+
+def add_price_of_robustness(run: RunOptions, result: Result) -> None:
+    """As `milkrun solve --robust` reports it: the same model on the nominal data, solved too, and
+    what the robustness costs (the difference of the two optima)."""
+    from milkrun.compiler.solve.stdout_guard import silenced
+
+    with silenced(True):
+        nominal = solve_model(run.replace(robust=None))
+    result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
+    result.robust["nominal_status"] = nominal.status
+    if nominal.has_solution and result.objective is not None:
+        result.robust["price"] = abs(nominal.objective - result.objective)
 
 
 def finish(compiled: Compiled, result: Result) -> Result:

@@ -10,22 +10,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from milkrun.compiler.api import arguments as A
-from milkrun.compiler.api.declarations import (ConstraintInfo, Declarations, KpiInfo, ObjectiveInfo, ParamInfo,
-                                               ScenarioInfo, SetInfo, VariableInfo, describe)
+from milkrun.compiler.api.declarations import (
+    ConstraintInfo,
+    Declarations,
+    KpiInfo,
+    ObjectiveInfo,
+    ParamInfo,
+    ScenarioInfo,
+    SetInfo,
+    VariableInfo,
+    describe,
+)
 from milkrun.compiler.api.display import esc
 from milkrun.compiler.api.result import Result
 from milkrun.compiler.data.objects import Tables, write_folder
 from milkrun.compiler.model.ir import ModelIR
-from milkrun.compiler.pipeline import (Compiled, RunOptions, bind_data, compile_model, default_data_dir, load_model,
-                                       resolve_model_path, solve_compiled, solve_model)
-from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.compiler.pipeline import (
+    Compiled,
+    RunOptions,
+    add_price_of_robustness,
+    bind_data,
+    compile_model,
+    default_data_dir,
+    load_model,
+    resolve_model_path,
+    solve_compiled,
+)
 from milkrun.dsl.diagnostics import MilkrunError
 
 if TYPE_CHECKING:  # the studies are imported when one runs, so that `import milkrun` (every command) stays quick
     from milkrun.compiler.api.studies import Front, Sweep, Twin
 
 
-def load(model: str | Path, include_path: Sequence[str | Path] = (), max_entries: int | None = None) -> "Model":
+def load(model: str | Path, include_path: Sequence[str | Path] = (), max_entries: int | None = None) -> Model:
     """A model file (a path), or a shipped model by name (`"transport"`), parsed and checked; no data read."""
     path = resolve_model_path(model)
     return Model(path, load_model(path, include_path), tuple(include_path), max_entries)
@@ -95,7 +112,7 @@ class Model:
         compiled = compile_model(run)
         result = solve_compiled(compiled, run, quiet=not log, duals=duals)
         if compiled.robust is not None and result.robust is not None and not result.interrupted:
-            _price_of_robustness(run, result)
+            add_price_of_robustness(run, result)
         result.model = compiled.ir.name or self.path.stem
         result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
         return Result.of(result)
@@ -261,13 +278,3 @@ def _sweep_robust(robust, level, budget, levels, budgets):
     first_budget = budget if budget is not None else (axes["budget"][0] if "budget" in axes else None)
     A.robust_option(robust, level, first_budget)
     return {"method": robust, "level": float(level), "budget": budget}, axes or None
-
-
-def _price_of_robustness(run: RunOptions, result) -> None:
-    """As `milkrun solve --robust` reports it: the same model on the nominal data, solved too."""
-    with silenced(True):
-        nominal = solve_model(run.replace(robust=None))
-    result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
-    result.robust["nominal_status"] = nominal.status
-    if nominal.has_solution and result.objective is not None:
-        result.robust["price"] = abs(nominal.objective - result.objective)

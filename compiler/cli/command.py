@@ -334,7 +334,7 @@ def _check(args) -> int:
 
 
 def _solve(args) -> int:
-    from milkrun.compiler.pipeline import compile_model, solve_compiled
+    from milkrun.compiler.pipeline import add_price_of_robustness, compile_model, solve_compiled
     from milkrun.compiler.report.console import MAX_ROWS, print_result
 
     imports_done()
@@ -356,7 +356,7 @@ def _solve(args) -> int:
     result = solve_compiled(compiled, run, quiet=not args.log, progress=not (args.log or args.quiet), start=start,
                             duals=args.duals)
     if compiled.robust is not None and result.robust is not None and not result.interrupted:
-        _price_of_robustness(run, result)
+        add_price_of_robustness(run, result)
     result.model = compiled.ir.name or Path(args.model).stem
     result.seconds = {**compiled.seconds, **result.seconds, "total": time.perf_counter() - t0}
     if args.out:
@@ -388,19 +388,6 @@ def provenance(compiled) -> dict:
             "data": str(Path(compiled.data_dir).resolve()) if compiled.data_dir else None,
             "files": hashes(Path(compiled.ir.file), compiled.data_dir), "versions": versions(),
             "solvers": solver_versions(), "python": sys.version.split()[0], "platform": platform.platform()}
-
-
-def _price_of_robustness(run, result) -> None:
-    """The same model with nominal data, solved too: what the robustness costs."""
-    from milkrun.compiler.pipeline import solve_model
-    from milkrun.compiler.solve.stdout_guard import silenced
-
-    with silenced(True):
-        nominal = solve_model(run.replace(robust=None))
-    result.robust["nominal_optimum"] = nominal.objective if nominal.has_solution else None
-    result.robust["nominal_status"] = nominal.status
-    if nominal.has_solution and result.objective is not None:
-        result.robust["price"] = abs(nominal.objective - result.objective)
 
 
 def _pareto(args) -> int:
