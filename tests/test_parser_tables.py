@@ -2,24 +2,23 @@
 grammar gives: the tables are fresh, and both parse every model of the repository, and broken text, alike."""
 from __future__ import annotations
 
+import importlib.util
 import re
-from pathlib import Path
 
 import lark
 import pytest
+from conftest import REPO
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from milkrun.dsl import lalr, parser_tables
-
-from conftest import REPO
 
 GRAMMAR_TEXT = lalr.GRAMMAR.read_text(encoding="utf-8")
 FILES = sorted(p for folder in ("models", "stdlib", "tests/models", "benchmarks/models")
                for p in (REPO / folder).rglob("*.mcp"))
 # and the models the docs show: a fenced block after <!-- file: NAME.mcp -->
 SHOWN = [m.group(1) for page in sorted((REPO / "docs").glob("*.md"))
-         for m in re.finditer(r"<!-- file: \S+\.mcp -->\n```\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
+         for m in re.finditer(r"<!-- file: \S+\.mcp -->\n```\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)]
 BROKEN = [
     "set I = {a, b\nparam p[I] = 1\n",
     "var x[I] >= \n",
@@ -93,8 +92,9 @@ def test_broken_text_fails_alike(parsers, text):
 
 def test_the_generator_writes_tables_that_load(tmp_path):
     out = lalr.generate(tmp_path / "tables.py")
-    namespace = {}
-    exec(compile(Path(out).read_text(encoding="utf-8"), str(out), "exec"), namespace)
-    assert namespace["GRAMMAR_SHA256"] == lalr.grammar_hash(GRAMMAR_TEXT)
-    assert namespace["DATA"]["parser"]["parser"]["states"] is namespace["STATES"]
-    assert len(namespace["STATES"]) == len(parser_tables.STATES)  # the same automaton, maybe numbered otherwise
+    spec = importlib.util.spec_from_file_location("generated_tables", out)  # imported as the package imports its own
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    assert tables.GRAMMAR_SHA256 == lalr.grammar_hash(GRAMMAR_TEXT)
+    assert tables.DATA["parser"]["parser"]["states"] is tables.STATES
+    assert len(tables.STATES) == len(parser_tables.STATES)  # the same automaton, maybe numbered otherwise

@@ -4,13 +4,12 @@ whose every ```python block is run here and compared with the output the page sh
 """
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 import json
-import os
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -422,20 +421,20 @@ def test_the_doc_blocks_are_read():
 
 
 def test_every_python_block_of_the_doc_runs_and_prints_what_it_shows(tmp_path):
-    """The page is one notebook: its blocks run in order in one namespace, in a scratch folder."""
+    """The page is one notebook: its blocks run in order as one script, in a fresh interpreter and a
+    scratch folder, each block's output marked off so it can be compared with what the page shows."""
     blocks = doc_blocks(DOC.read_text(encoding="utf-8"))
     assert len(blocks) >= 10 and sum(shown is not None for _, _, shown in blocks) >= 6
-    namespace: dict = {"__name__": "__main__"}
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        failures = []
-        for line, code, shown in blocks:
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                exec(compile(code, f"{DOC}:{line}", "exec"), namespace)  # our own docs' code, not user text
-            if shown is not None and not same_output(shown, printed.getvalue()):
-                failures.append(f"docs/python.md:{line}: shows\n{shown}\nprints\n{printed.getvalue()}")
-        assert not failures, "\n\n".join(failures)
-    finally:
-        os.chdir(here)
+    marker = "--- docs/python.md block at line {} ---"
+    script = "\n".join(f"print({marker.format(line)!r}, flush=True)\n{code}" for line, code, _ in blocks)
+    (tmp_path / "notebook.py").write_text(script + "\n", encoding="utf-8")
+    # run as a notebook kernel runs it: no script path, so worker processes do not start it again
+    proc = subprocess.run([sys.executable, "-c", "import runpy; runpy.run_path('notebook.py', run_name='notebook')"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    parts = re.split(r"^--- docs/python\.md block at line (\d+) ---\n", proc.stdout, flags=re.MULTILINE)[1:]
+    printed = dict(zip(map(int, parts[0::2]), parts[1::2]))
+    assert sorted(printed) == [line for line, _, _ in blocks]
+    failures = [f"docs/python.md:{line}: shows\n{shown}\nprints\n{printed[line]}"
+                for line, _, shown in blocks if shown is not None and not same_output(shown, printed[line])]
+    assert not failures, "\n\n".join(failures)
