@@ -26,6 +26,7 @@ from milkrun.compiler.report.provenance import hashes
 from milkrun.compiler.studies.fepia.configurations import Configuration
 from milkrun.compiler.studies.fepia.reoptimise import Evaluation
 from milkrun.compiler.studies.pareto.augmecon import Front
+from milkrun.compiler.studies.sweep.manifest import check_files, check_settings
 from milkrun.compiler.studies.sweep.store import _atomic
 from milkrun.dsl.diagnostics import MilkrunError, Span
 
@@ -115,16 +116,7 @@ def _plain(x):
 
 def _same_run(path: Path, old: dict, new: dict) -> None:
     """Refuse to resume when a model or data file, or a setting, differs from the run that wrote `path`."""
+    text = path.read_text()
     hint = "start the run again without --resume, or in another --out folder"
-    for kind in ("model", "data"):
-        a, b = old.get("files", {}).get(kind, {}), new["files"][kind]
-        for name in sorted(set(a) | set(b)):
-            if a.get(name) != b.get(name):
-                state = "is gone" if name not in b else "is new" if name not in a else "changed"
-                raise MilkrunError(f"--resume: the {kind} file '{name}' {state} since the run in {path.parent.parent}",
-                                   Span(str(path), 1, 1), hint=hint)
-    for key in sorted(set(old.get("settings", {})) | set(new["settings"])):
-        a, b = old.get("settings", {}).get(key), new["settings"].get(key)
-        if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
-            raise MilkrunError(f"--resume: the setting '{key}' was {json.dumps(a)}, now {json.dumps(b)}",
-                               Span(str(path), 1, 1), hint=hint)
+    check_files(path, text, old, new, f"since the run in {path.parent.parent}", hint)
+    check_settings(path, text, old, new, hint)

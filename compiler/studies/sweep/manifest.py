@@ -61,19 +61,7 @@ def check_resume(path: Path, old: dict, new: dict) -> None:
     the points, a setting."""
     text = Path(path).read_text()
     hint = "resume with --force to use the finished points anyway, or start a new sweep in another --out folder"
-    for kind in ("model", "data"):
-        a, b = old.get("files", {}).get(kind, {}), new["files"][kind]
-        for name in sorted(set(a) | set(b)):
-            if a.get(name) == b.get(name):
-                continue
-            if name not in b:
-                what = f"{kind} file '{name}' is gone since this sweep started"
-            elif name not in a:
-                what = f"{kind} file '{name}' is new since this sweep started"
-            else:
-                what = (f"{kind} file '{name}' changed since this sweep started (sha256 {a[name][:12]}… then, "
-                        f"{b[name][:12]}… now)")
-            raise MilkrunError(f"--resume: the {what}", _where(path, text, name), hint=hint)
+    check_files(path, text, old, new, "since this sweep started", hint)
     old_keys = [p["key"] for p in old.get("points", [])]
     new_keys = [p["key"] for p in new["points"]]
     if old_keys != new_keys:
@@ -83,6 +71,27 @@ def check_resume(path: Path, old: dict, new: dict) -> None:
                 else "the points are in another order")
         raise MilkrunError(f"--resume: the points differ from this sweep's ({len(old_keys)} then, "
                            f"{len(new_keys)} now: {what})", _where(path, text, '"points"'), hint=hint)
+    check_settings(path, text, old, new, hint)
+
+
+def check_files(path: Path, text: str, old: dict, new: dict, since: str, hint: str) -> None:
+    """The model's and the data's files (`files`: kind -> name -> sha256) must be those of `old`."""
+    for kind in ("model", "data"):
+        a, b = old.get("files", {}).get(kind, {}), new["files"][kind]
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) == b.get(name):
+                continue
+            if name not in b:
+                what = f"{kind} file '{name}' is gone {since}"
+            elif name not in a:
+                what = f"{kind} file '{name}' is new {since}"
+            else:
+                what = f"{kind} file '{name}' changed {since} (sha256 {a[name][:12]}… then, {b[name][:12]}… now)"
+            raise MilkrunError(f"--resume: the {what}", _where(path, text, name), hint=hint)
+
+
+def check_settings(path: Path, text: str, old: dict, new: dict, hint: str) -> None:
+    """Every setting must be what it was in `old`."""
     for key in sorted(set(old.get("settings", {})) | set(new["settings"])):
         a, b = old.get("settings", {}).get(key), new["settings"].get(key)
         if json.dumps(a, sort_keys=True, default=str) != json.dumps(b, sort_keys=True, default=str):
