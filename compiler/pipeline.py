@@ -19,20 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from milkrun.compiler.build.figures import evaluate_kpis, run_checks
-from milkrun.compiler.build.linopy_model import BuiltModel, build
 from milkrun.compiler.data.inline import apply_scenario, read_model_data, read_override
 from milkrun.compiler.data.instance import Instance
 from milkrun.compiler.data.objects import DataReader, Tables
 from milkrun.compiler.data.records import RawData
 from milkrun.compiler.model.check import check
 from milkrun.compiler.model.ir import ModelIR
-from milkrun.compiler.passes.tour import default_method, formulations
 from milkrun.compiler.solve.solvers import auto_solver
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 from milkrun.dsl.includes import load
 from milkrun.models import available, shipped
 
-if TYPE_CHECKING:  # imported where they are used: `milkrun check` needs no solver, robust pass or SCIP builder
+if TYPE_CHECKING:  # imported where they are used: `milkrun check` needs no linopy, solver, robust pass or SCIP builder
+    from milkrun.compiler.build.linopy_model import BuiltModel
     from milkrun.compiler.passes.robust import RobustOptions
     from milkrun.compiler.solve.result import Result
 
@@ -72,6 +71,8 @@ class RunOptions:
     def tour(self, ir: ModelIR) -> str:
         """The tour method this run builds `ir` with: the one asked for, else the best on the solver
         that will run (with auto: SCIP for a model with a tour, so lazy cuts)."""
+        from milkrun.compiler.passes.tour import default_method
+
         return self.tour_method or default_method(auto_solver(self.solver, ir))
 
 
@@ -170,6 +171,9 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
         built = build_nonlinear(ir, instance, run.objective, rows=RobustRows(run.robust) if run.robust else None)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
+        from milkrun.compiler.build.linopy_model import build
+        from milkrun.compiler.passes.tour import formulations
+
         built = build(ir, instance, run.objective, formulations(run.tour(ir)))
         compiled = Compiled(ir, instance, built, data_dir)
         if run.robust is not None:

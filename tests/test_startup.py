@@ -50,6 +50,15 @@ def test_solve_imports_highs_and_nothing_it_does_not_use():
     assert "highspy" in r["modules"]
 
 
+def test_data_that_fails_a_check_is_refused_before_linopy_is_loaded():
+    # a `check` answers in the data phase: the build (linopy, the solvers) is never reached
+    r = run("solve", str(REPO / "models" / "routing.mcp"), "--set", "max_duration=300", "--json")
+    out = json.loads(r["out"])
+    assert r["code"] == 1 and out["status"] == "infeasible"
+    assert out["message"] == "farm 9: the round trip alone takes 305.7 min, over max_duration 300"
+    assert loaded(r["modules"], NEVER + ("linopy", "highspy")) == []
+
+
 def test_the_command_line_alone_imports_no_numerical_library():
     # `milkrun --help` and argument errors answer before any of them is needed
     proc = subprocess.run([sys.executable, "-c",

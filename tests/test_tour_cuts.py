@@ -171,3 +171,28 @@ def test_a_small_case_gives_the_enumerated_optimum_with_arcs_and_with_edges(tmp_
                                  + math.sqrt(40) + math.sqrt(18) + math.sqrt(34), rel=1e-9)  # 0-4-3-0: 44.113
     for cycles in r.tours["routes"].values():
         assert len(cycles) == 1 and cycles[0][0] == cycles[0][-1] == 0  # one closed route each
+
+
+def test_the_two_farm_cuts_read_x_ij_plus_x_ji_at_most_y_j():
+    # lazy tours start with every two-farm subtour cut (passes/tour.py, _pairs); on the shipped
+    # routing model's edges one of x_ij, x_ji exists: each row reads drive[i,j,k] - visit[j,k] <= 0
+    from milkrun.compiler.pipeline import compile_model
+
+    c = compile_model("routing", tour_method="lazy")
+    m = c.linopy
+    con = m.constraints["routes_pairs"]
+    drive, visit = m.variables["drive"].labels, m.variables["visit"].labels
+    rows = 0
+    for i, j, k in itertools.product(con.labels.coords["tour_from"].values, con.labels.coords["tour_to"].values,
+                                      con.labels.coords["k"].values):
+        at = {"tour_from": i, "tour_to": j, "k": k}
+        if int(con.labels.sel(at)) == -1:
+            continue
+        rows += 1
+        lhs = con.lhs.data.sel(at)
+        terms = sorted((int(v), float(a)) for v, a in zip(lhs.vars.values, lhs.coeffs.values) if v != -1)
+        edge = int(drive.sel(i=min(i, j, key=int), j=max(i, j, key=int), k=k))
+        assert terms == sorted([(edge, 1.0), (int(visit.sel(Nodes=j, Vehicles=k)), -1.0)])
+        assert con.sign.sel(at).item() == "<=" and float(con.rhs.sel(at)) == 0.0
+    farms = len(con.labels.coords["tour_from"])
+    assert rows == farms * (farms - 1) * len(con.labels.coords["k"])

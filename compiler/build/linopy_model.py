@@ -10,11 +10,11 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
-import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from milkrun.compiler.model.linopy_setup import linopy
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 

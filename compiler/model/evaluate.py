@@ -12,10 +12,9 @@ Values are Python numbers, `xr.DataArray`s (data), or linopy `Variable` /
 from __future__ import annotations
 
 import math
-import warnings
+import sys
 from dataclasses import dataclass
 
-import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -23,7 +22,6 @@ import xarray as xr
 from milkrun.compiler.model import sets as S
 from milkrun.compiler.model.check import chain
 from milkrun.compiler.model.index_types import show
-from milkrun.compiler.model.linear_sum import summed
 from milkrun.compiler.model.ir import BUILTIN_SETS, Symbol
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError, did_you_mean
@@ -33,25 +31,29 @@ _NOUNS = {"var": "variable", "param": "parameter"}
 LONG_CHAIN = 16  # a chain of + and - with this many operators is gathered in one pass (Evaluator._terms)
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for haversine
 
-# milkrun's meaning of a sparse variable is AMPL's: an entry that a `where` leaves out does
-# not exist, so it adds nothing to a sum and a row left without variables is settled by the
-# compiler (backend_linopy). That is linopy's "legacy" semantics; pin it, and silence the
-# notice that a future default will differ.
-if "semantics" in getattr(linopy.options, "_defaults", {}) or hasattr(linopy.options, "semantics"):
-    try:
-        linopy.options["semantics"] = "legacy"
-    except Exception:  # pragma: no cover - option not settable in this linopy
-        pass
-try:
-    from linopy.semantics import LinopySemanticsWarning  # type: ignore
-
-    warnings.filterwarnings("ignore", category=LinopySemanticsWarning)
-except Exception:  # pragma: no cover - older linopy
-    pass
-
 
 def is_linear(v) -> bool:
-    return isinstance(v, (linopy.Variable, linopy.LinearExpression))
+    lp = sys.modules.get("linopy")  # a value can be a linopy object only once linopy is loaded
+    return lp is not None and isinstance(v, (lp.Variable, lp.LinearExpression))
+
+
+def is_variable(v) -> bool:
+    lp = sys.modules.get("linopy")
+    return lp is not None and isinstance(v, lp.Variable)
+
+
+def _linopy():
+    """linopy, imported (with its semantics pinned) the first time a decision variable is used."""
+    from milkrun.compiler.model.linopy_setup import linopy
+
+    return linopy
+
+
+def summed(x, dims):
+    """linear_sum.summed, imported with linopy (a linear sum exists only once linopy is loaded)."""
+    from milkrun.compiler.model.linear_sum import summed as linear_summed
+
+    return linear_summed(x, dims)
 
 
 @dataclass
@@ -365,7 +367,7 @@ class Evaluator:
             model = next(iter(self.variables.values())).model
             ds = xr.Dataset({"coeffs": ("_term", np.asarray(coeffs, dtype=float)),
                              "vars": ("_term", np.asarray(labels, dtype=np.int64))})
-            linear.insert(0, linopy.LinearExpression(ds, model))
+            linear.insert(0, _linopy().LinearExpression(ds, model))
         out = _add_all(linear)
         if data is not None:
             out = data if out is None else out + data
@@ -374,7 +376,7 @@ class Evaluator:
         return out + const if const else out
 
     def _linear_backend(self) -> bool:
-        return bool(self.variables) and all(isinstance(v, linopy.Variable) for v in self.variables.values())
+        return bool(self.variables) and all(is_variable(v) for v in self.variables.values())
 
     def _entry_term(self, node, scope):
         """(coefficient, label) when `node` is one entry of a variable, maybe times a number: `3 * x['a']`."""
@@ -390,10 +392,10 @@ class Evaluator:
                 break
         if isinstance(node, ast.Name) and node.name not in scope.coords:
             var = self.variables.get(node.name)
-            if isinstance(var, linopy.Variable) and var.ndim == 0:
+            if is_variable(var) and var.ndim == 0:
                 return coef, int(var.labels.item())
             return None
-        if not isinstance(node, ast.Subscript) or not isinstance(self.variables.get(node.name), linopy.Variable):
+        if not isinstance(node, ast.Subscript) or not is_variable(self.variables.get(node.name)):
             return None
         var = self.variables[node.name]
         sym = self.instance.ir.symbols[node.name]
@@ -855,9 +857,10 @@ def _add_all(linear: list):
         return None
     groups: dict = {}
     for v in linear:
-        v = v.to_linexpr() if isinstance(v, linopy.Variable) else v
+        v = v.to_linexpr() if is_variable(v) else v
         key = tuple((d, n) for d, n in v.sizes.items() if d != "_term")
         groups.setdefault(key, []).append(v)
+    linopy = _linopy()
     parts = [g[0] if len(g) == 1 else linopy.merge(g, cls=linopy.LinearExpression) for g in groups.values()]
     out = parts[0]
     for p in parts[1:]:
@@ -904,7 +907,7 @@ def _moved(positions: np.ndarray, places: int, n: int, circular: bool) -> tuple[
 def _without(arr, outside: xr.DataArray):
     """`arr` with the entries where `outside` holds made absent: a variable's entry is masked out (its
     term drops from every sum and row), a number is 0, as GAMS reads a lag past the start."""
-    if isinstance(arr, linopy.Variable):
+    if is_variable(arr):
         return arr.where(~outside)
     if isinstance(arr, xr.DataArray) and arr.dtype == object:
         return arr.where(~outside, 0.0)
@@ -915,15 +918,15 @@ def _drop_coord(arr, name: str):
     """Drop a leftover coordinate from a data array or a linopy variable."""
     if name not in arr.coords:
         return arr
-    if isinstance(arr, linopy.Variable):
-        return linopy.Variable(arr.data.drop_vars(name), arr.model, arr.name)
+    if is_variable(arr):
+        return _linopy().Variable(arr.data.drop_vars(name), arr.model, arr.name)
     return arr.drop_vars(name)
 
 
 def _as_expr(const, like):
     """A constant as a linear expression of the same model (for mixed if-branches)."""
     model = like.model
-    return linopy.LinearExpression(const if isinstance(const, xr.DataArray) else xr.DataArray(const), model)
+    return _linopy().LinearExpression(const if isinstance(const, xr.DataArray) else xr.DataArray(const), model)
 
 
 def broadcast(value, coords: dict[str, pd.Index]):

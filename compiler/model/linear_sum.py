@@ -18,9 +18,10 @@ to linopy.
 """
 from __future__ import annotations
 
-import linopy
 import numpy as np
 import xarray as xr
+
+from milkrun.compiler.model.linopy_setup import linopy
 
 TERM = "_term"  # linopy's term dimension
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -32,6 +31,7 @@ import xarray as xr
 from milkrun.compiler.build.linopy_model import plan_vector
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
+from milkrun.compiler.model.linopy_setup import linopy
 from milkrun.compiler.model.sets import entry_label
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError

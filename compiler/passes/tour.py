@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from milkrun.compiler.model.global_constraints import TOUR_METHODS
+from milkrun.compiler.model.linopy_setup import linopy
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -209,7 +209,13 @@ class TourFormulation:
         y_to = fam.visits.sel({NODE: customers}).rename({NODE: TO})
         exists = (x.labels != -1) | (x_back.labels != -1)
         mask = self._active(fam, exists)
-        m.add_constraints(x + x_back - y_to <= 0, name=f"{fam.name}_pairs", mask=mask)
+        # the three terms stacked as label arrays in one array step, where `x + x_back - y_to` costs three
+        # linopy operations, each aligning and copying whole datasets (the same rows: tests/test_tour_cuts.py)
+        labels = xr.concat(xr.broadcast(x.labels, x_back.labels, y_to.labels), dim="_term", coords="minimal",
+                           compat="override", join="exact").transpose(..., "_term")
+        coeffs = xr.DataArray(np.array([1.0, 1.0, -1.0]), dims="_term").broadcast_like(labels)
+        lhs = linopy.LinearExpression(xr.Dataset({"coeffs": coeffs, "vars": labels}), m)
+        m.add_constraints(lhs <= 0, name=f"{fam.name}_pairs", mask=mask)
         fam.rows_added = {"rows": int(mask.sum()), "variables": 0}
 
     def _flow(self, m: linopy.Model, fam: TourFamily):
