@@ -194,7 +194,7 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
     if scope.mask is None and bool((expr.vars.values != -1).any(axis=term_axis).all()):
         # every row is live (no mask, none left empty): the checks below on plain arrays, no xarray steps
         _check_rows_fast(name, sym, m, expr, op, const)
-        m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, name=name)
+        m.add_constraints(_rows(m, expr, op, const), name=name)
         return 0
     has_vars = (expr.vars != -1).any("_term")
     active = scope.full_mask() if scope.mask is not None else xr.DataArray(True)
@@ -219,8 +219,16 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
     kwargs = {"name": name}
     if live.ndim and not bool(live.all()):  # a mask costs linopy a pass over every term: only when needed
         kwargs["mask"] = live
-    m.add_constraints(expr, {"<=": "<=", ">=": ">=", "==": "="}[op], rhs, **kwargs)
+    m.add_constraints(_rows(m, expr, op, const), **kwargs)
     return n_empty
+
+
+def _rows(m, expr, op: str, const):
+    """The rows `expr op rhs` as a linopy Constraint, from the terms and `const` = expr.const - rhs
+    already computed here (linopy's `to_constraint` would subtract the right-hand side again)."""
+    side = -const if isinstance(const, xr.DataArray) else xr.DataArray(-const)
+    data = expr.data[["coeffs", "vars"]].assign(sign={"<=": "<=", ">=": ">=", "==": "="}[op], rhs=side)
+    return linopy.Constraint(data, m)
 
 
 def _check_rows(name: str, sym: Symbol, m, expr, op: str, const, live) -> None:
