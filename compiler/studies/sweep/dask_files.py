@@ -29,7 +29,9 @@ class ShipFiles(WorkerPlugin):
         why = versions.mismatch(getattr(worker, "address", socket.gethostname()), versions.installed(), self.expected)
         if why:
             shipping.refuse(self.bundle.digest, why)
-        shipping.receive(self.bundle)
+        # in the worker's own scratch folder: a worker killed before its teardown leaves it to Dask,
+        # which purges the folders of dead workers when the next one starts
+        shipping.receive(self.bundle, getattr(worker, "local_directory", None))
 
     def teardown(self, worker) -> None:
         shipping.release(self.bundle.digest)

@@ -165,14 +165,20 @@ def run_sweep(spec: SweepSpec) -> SweepOutcome:
     run = {"started": mf.now(), "finished": None, "command": current["command"], "points_run": 0,
            "points_skipped": len(plan) - len(todo), "forced": forced, "interrupted": False, "executor": None}
     current["runs"].append(run)
-    out.mkdir(parents=True, exist_ok=True)
-    mf.write(manifest_path, current)
+    executor = _connect(spec, bundle) if todo else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        mf.write(manifest_path, current)
+    except BaseException:
+        if executor is not None:
+            executor.abort()
+        raise
     attrs = {"model": ir.name or model.stem, "model_file": str(model.resolve()), "dims": list(plan.dims),
              "settings": current["settings"], "created": current["started"]}
     outcome = SweepOutcome(plan, xr.Dataset(), finished, out, skipped=len(plan) - len(todo), attrs=attrs)
     try:
         if todo:
-            _run(spec, plan, todo, bundle, store, outcome)
+            _run(executor, spec, plan, todo, bundle, store, outcome)
     except KeyboardInterrupt:
         outcome.interrupted = run["interrupted"] = True
         raise
@@ -216,10 +222,16 @@ def _lost(p: Point, message: str) -> dict:
             "dataset": ds.to_dict(data="array")}
 
 
-def _run(spec: SweepSpec, plan: Plan, todo: list[Point], bundle: Bundle, store: PointStore,
+def _connect(spec: SweepSpec, bundle: Bundle):
+    """The workers, started (or the cluster connected and its workers' versions checked) before anything
+    is written: a cluster that refuses the sweep leaves no half-made --out folder behind."""
+    with _pipes_raise():
+        return make_executor(run_point, spec.workers, spec.scheduler, spec.cluster, warm_up, bundle).start()
+
+
+def _run(executor, spec: SweepSpec, plan: Plan, todo: list[Point], bundle: Bundle, store: PointStore,
          outcome: SweepOutcome) -> None:
     with _pipes_raise(), _terminate_as_interrupt():
-        executor = make_executor(run_point, spec.workers, spec.scheduler, spec.cluster, warm_up, bundle).start()
         _run_on(executor, spec, plan, todo, bundle, store, outcome)
 
 

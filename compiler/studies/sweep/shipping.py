@@ -130,12 +130,12 @@ _placed: dict[str, list] = {}   # digest -> [folder, users]: the folders of this
 _refused: dict[str, str] = {}   # digest -> why this worker may not run its points
 
 
-def receive(bundle: Bundle) -> Path:
-    """On a worker: the bundle's folder, written on its first arrival (a Dask plugin's setup)."""
+def receive(bundle: Bundle, parent: str | None = None) -> Path:
+    """On a worker: the bundle's folder, written in `parent` on its first arrival (a Dask plugin's setup)."""
     with _LOCK:
         entry = _placed.get(bundle.digest)
         if entry is None:
-            entry = _placed[bundle.digest] = [materialise(bundle), 0]
+            entry = _placed[bundle.digest] = [materialise(bundle, parent), 0]
         entry[1] += 1
         _LOCK.notify_all()
         return entry[0]
