@@ -60,6 +60,18 @@ def payoff_frame(front: Front) -> pd.DataFrame:
 def write_front(compiled, front: Front, out: Path) -> list[Path]:
     """front.csv (objectives, ε or weights, status), payoff.csv, front.nc (every variable per point),
     summary.json and front.png."""
+    return write_front_parts(front_parts(compiled, front), front, out)
+
+
+def front_parts(compiled, front: Front) -> dict:
+    """What write_front needs of the compiled model, as plain data: a worker that computed a front
+    sends it back, and the coordinator writes the files."""
+    return {"dataset": front.dataset(compiled.linopy) if front.points else None,
+            "title": _title(compiled, front), "labels": objective_labels(compiled.ir)}
+
+
+def write_front_parts(parts: dict, front: Front, out: Path) -> list[Path]:
+    """write_front from `front_parts`."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     p = out / "front.csv"
@@ -73,11 +85,10 @@ def write_front(compiled, front: Front, out: Path) -> list[Path]:
     written.append(p)
     if front.points:
         p = out / "front.nc"
-        ds = _netcdf_safe(front.dataset(compiled.linopy))
+        ds = _netcdf_safe(parts["dataset"])
         ds.to_netcdf(p, engine="netcdf4")
         written.append(p)
-        written.append(front_plot({"": front}, out / "front.png", title=_title(compiled, front),
-                                  labels=objective_labels(compiled.ir)))
+        written.append(front_plot({"": front}, out / "front.png", title=parts["title"], labels=parts["labels"]))
     return written
 
 

@@ -103,6 +103,11 @@ class LocalExecutor:
         return self.workers
 
     @property
+    def files(self) -> dict | None:
+        """What a task carries to find the bundle's files on a worker (shipping.place)."""
+        return self.bundle.ref() if self.bundle is not None else None
+
+    @property
     def slots(self) -> int:
         return self.workers
 
@@ -199,6 +204,8 @@ class DaskExecutor:
     @property
     def capacity(self) -> int:
         return 2 * self._slots  # keeps every worker fed across the scheduler's round trip
+
+    files = LocalExecutor.files
 
     def describe(self) -> str:
         where = self.address if self.cluster is None else f"a local Dask cluster ({self.client.scheduler.address})"
