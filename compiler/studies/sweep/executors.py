@@ -213,14 +213,22 @@ class DaskExecutor:
 
     def start(self) -> DaskExecutor:
         require_distributed("--cluster local" if self.address is None else "--scheduler")
+        import dask
         from distributed import Client, LocalCluster
+
+        # Not the default client of this process: xarray would then take every netCDF write of the
+        # coordinator (a point's file) under a lock held through the scheduler, a round trip or two
+        # per file (0.2 s a point, measured; docs/sweeps.md "Performance").
         if self.address is None:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
+            # the workers' statistical profiler walks the solving thread's stack every 10 ms for a
+            # dashboard nobody watches here: 8-10 % of a worker's CPU on small points
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
+            self.client = Client(self.cluster, set_as_default=False)
         else:
             try:
-                self.client = Client(self.address, timeout=f"{int(self.wait_seconds)}s")
+                self.client = Client(self.address, timeout=f"{int(self.wait_seconds)}s", set_as_default=False)
             except (OSError, TimeoutError) as e:
                 raise MilkrunError(f"--scheduler {self.address}: cannot reach a Dask scheduler there ({e})",
                                    hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`")
