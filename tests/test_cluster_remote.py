@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import REPO, milkrun_command
+from conftest import REPO, dedent, milkrun_command
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 60.0
@@ -43,6 +43,21 @@ def _refuse(event, args):
 sys.addaudithook(_refuse)
 '''
 FAKE_METADATA = "Metadata-Version: 2.1\nName: highspy\nVersion: 0.0.1\n"
+TWO = """
+    model two_params "a design, and features linear in p (tests/test_fepia_radius.py)"
+    set Sites = {a, b}
+    param p default 10 uncertain in [5, 15]
+    var Z[s in Sites] binary design
+    var x >= 0
+    maximize gain: 3 * Z["a"] + 2 * Z["b"] - 0.001 * x
+    minimize cost: sum(s) Z[s]
+    subject to
+      one: sum(s) Z[s] <= 1
+      level: x == 2 * p
+    kpi dip "|p - 12|": abs(p - 12)
+    scenario low: p = 8
+    scenario high: p = 12
+"""
 
 
 def _namespace_works(folder: Path) -> bool:
@@ -144,6 +159,7 @@ def cluster(tmp_path_factory):
     (analyst / "lib" / "freight.mcp").write_text(line + "\n")
     (proj / "transport.mcp").write_text(text.replace(line, 'include "../lib/freight.mcp"'))
     shutil.copytree(REPO / "models" / "transport", proj / "transport")
+    (analyst / "two.mcp").write_text(dedent(TWO))
     c = Cluster(root, analyst)
     try:
         c.start()
@@ -222,6 +238,34 @@ def test_remote_pareto_front_equals_local_one(cluster, tmp_path):
     assert there["workers"] == 2 and here["workers"] == 1
     assert there["front"] == here["front"] and there["payoff"] == here["payoff"]
     assert (tmp_path / "front" / "front.nc").exists()  # written by the coordinator
+
+
+def test_python_api_sweep_and_pareto_on_the_remote_cluster(cluster):
+    import milkrun
+
+    sweep = milkrun.load(cluster.analyst / "transport.mcp").sweep({"freight": [80, 90]}, scheduler=cluster.address)
+    np.testing.assert_allclose(sweep.dataset.objective, [136.6, 153.675], rtol=1e-9)
+    knapsack = milkrun.load(cluster.analyst / "knapsack2.mcp")
+    there = knapsack.pareto(points=4, scheduler=cluster.address)
+    here = knapsack.pareto(points=4)
+    assert there.front.workers == 2 and there.points == here.points
+
+
+def test_fepia_on_the_remote_cluster_equals_a_local_run(cluster, tmp_path):
+    """Fronts, held runs and the radius search on the workers; the fronts' files written here."""
+    from milkrun.compiler.studies.fepia.run import FepiaSpec, run_fepia
+
+    spec = {"points": 3, "perturbation": "p", "tolerances": ["dip>=0.5"], "radius_steps": 4,
+            "radius_resolution": 0.01}
+    model = str(cluster.analyst / "two.mcp")
+    here = run_fepia(FepiaSpec(model, **spec))
+    there = run_fepia(FepiaSpec(model, **spec, scheduler=cluster.address), tmp_path / "fepia")
+    assert [(r.label, r.origin, r.radius.low, r.radius.high) for r in there.radii] == \
+        [(r.label, r.origin, r.radius.low, r.radius.high) for r in here.radii]
+    assert {s: f.front.points for s, f in there.fronts.items()} == {s: f.front.points for s, f in here.fronts.items()}
+    assert there.seconds["solves"] == here.seconds["solves"]
+    assert sorted(p.name for p in (tmp_path / "fepia" / "fronts").iterdir()) == ["high", "low"]
+    assert (tmp_path / "fepia" / "fronts" / "low" / "front.nc").exists()
 
 
 def test_a_worker_with_other_versions_is_refused_before_any_point(cluster, tmp_path):
