@@ -75,19 +75,23 @@ def start_cluster(folder: Path, workers: int) -> tuple[str, list[subprocess.Pope
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                "--scheduler-file", str(sched)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env=env, start_new_session=True)]
-    deadline = time.monotonic() + 60
-    while not sched.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    address = json.loads(sched.read_text())["address"]
-    for _ in range(workers):
-        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
-                                       "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      env=env, start_new_session=True))
-    from distributed import Client
+    try:
+        deadline = time.monotonic() + 60
+        while not sched.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(sched.read_text())["address"]
+        for _ in range(workers):
+            procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
+                                           "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          env=env, start_new_session=True))
+        from distributed import Client
 
-    with Client(address, timeout="30s") as c:
-        c.wait_for_workers(workers, timeout=60)
-        c.run(lambda: None)  # every worker up and answering
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(workers, timeout=60)
+            c.run(lambda: None)  # every worker up and answering
+    except BaseException:
+        stop_cluster(procs)
+        raise
     return address, procs
 
 

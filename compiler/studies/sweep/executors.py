@@ -177,6 +177,17 @@ class LocalExecutor:
             self.folder = None
 
 
+# A LocalCluster's workers are this sweep's own. Two of Dask's defaults cost them time, measured on
+# the benchmark's points (docs/sweeps.md, "Performance"), and are left off:
+# - the statistical profiler walks the solving thread's stack every 10 ms, for a dashboard nobody
+#   watches here: 3-10 % of a worker's CPU on points of about a second;
+# - MALLOC_TRIM_THRESHOLD_, which the nanny sets to give memory back to the system sooner: setting it
+#   turns off glibc's adaptive mmap threshold, so every array over 128 KiB is a fresh mmap, zeroed
+#   page by page; HiGHS and the build then took 6-11 % longer than in a plain process. (None: unset.)
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                       "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 class DaskExecutor:
     """A dask.distributed cluster: an existing scheduler (`tcp://host:port`) or a LocalCluster of
     `workers` single-threaded worker processes started here. Workers need milkrun installed, at the
@@ -220,9 +231,8 @@ class DaskExecutor:
         # coordinator (a point's file) under a lock held through the scheduler, a round trip or two
         # per file (0.2 s a point, measured; docs/sweeps.md "Performance").
         if self.address is None:
-            # the workers' statistical profiler walks the solving thread's stack every 10 ms for a
-            # dashboard nobody watches here: 8-10 % of a worker's CPU on small points
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
+            # LOCAL_WORKER_CONFIG: what makes a Dask worker slower than a pool's process at a point
+            with dask.config.set(LOCAL_WORKER_CONFIG):
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster, set_as_default=False)
