@@ -66,11 +66,24 @@ def run(data: Path, out: Path, workers: int, cluster: str | None, scheduler: str
             "objective": ds.obj_npv.values.tolist()}
 
 
+WORKER_CONFIG = """\
+distributed:
+  worker:
+    profile:
+      enabled: false
+  nanny:
+    pre-spawn-environ:
+      MALLOC_TRIM_THRESHOLD_: null
+"""
+
+
 def start_cluster(folder: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
     """`dask scheduler` and `workers` single-threaded `dask worker`s on 127.0.0.1, each in its own
-    process group; the workers without the statistical profiler, as docs/sweeps.md advises."""
+    process group; the workers configured as docs/sweeps.md advises (WORKER_CONFIG)."""
     dask = str(Path(sys.executable).parent / "dask")
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False", "PYTHONWARNINGS": "ignore"}
+    (folder / "dask-config").mkdir(exist_ok=True)
+    (folder / "dask-config" / "milkrun-worker.yaml").write_text(WORKER_CONFIG)
+    env = {**os.environ, "DASK_CONFIG": str(folder / "dask-config"), "PYTHONWARNINGS": "ignore"}
     sched = folder / "scheduler.json"
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                "--scheduler-file", str(sched)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
