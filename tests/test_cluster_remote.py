@@ -181,6 +181,36 @@ def numbers(ds: xr.Dataset) -> xr.Dataset:
     return ds[[v for v in ("objective", "obj_total_cost", "var_ship", "bound") if v in ds]]
 
 
+def test_the_bundle_keeps_the_layout_and_the_manifest_hashes(tmp_path, monkeypatch):
+    """No cluster: what collect() reads, how materialise() lays it out, and that its hashes are
+    the ones manifest.json always recorded (provenance.hashes), the standard library's included."""
+    from milkrun.compiler.report.provenance import hashes
+    from milkrun.compiler.studies.sweep.shipping import Placed, collect, materialise
+    from milkrun.dsl.includes import load
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    (tmp_path / "lib" / "extra.mcp").write_text("param a default 1\n")
+    (tmp_path / "proj" / "m.mcp").write_text('model m\ninclude "geo_network"\ninclude "../lib/extra.mcp"\n')
+    (tmp_path / "proj" / "data" / "t.csv").write_text("x,y\n1,2\n")
+    (tmp_path / "proj" / "data" / "notes.txt").write_text("not read by the data stage\n")
+    monkeypatch.setenv("MILKRUN_INCLUDE_PATH", str(tmp_path / "lib"))
+    b = collect(tmp_path / "proj" / "m.mcp", tmp_path / "proj" / "data")
+    assert b.hashes == hashes(tmp_path / "proj" / "m.mcp", tmp_path / "proj" / "data")
+    assert sorted(b.files) == ["lib/extra.mcp", "proj/data/t.csv", "proj/m.mcp"]  # no stdlib, no .txt
+    assert (b.model, b.data, b.include_path) == ("proj/m.mcp", "proj/data", ("lib",))
+    folder = materialise(b)
+    try:
+        monkeypatch.delenv("MILKRUN_INCLUDE_PATH")
+        placed = Placed(folder, b.ref()).fields
+        names = {st.span.file for st in load(placed["model"], list(placed["include_path"])).statements}
+        assert str(folder / "lib" / "extra.mcp") in names
+        assert Placed(folder, b.ref()).tell(f"{folder}/proj/m.mcp:2:1: error") == f"{tmp_path}/proj/m.mcp:2:1: error"
+    finally:
+        shutil.rmtree(folder)
+    assert collect(tmp_path / "proj" / "m.mcp", tmp_path / "proj" / "data", [tmp_path / "lib"]).digest == b.digest
+
+
 def test_remote_sweep_equals_local_one(cluster, tmp_path):
     model = cluster.analyst / "transport.mcp"
     local = milkrun("sweep", model, *FOUR, "--workers", "1", "--out", tmp_path / "local", "--no-progress")
