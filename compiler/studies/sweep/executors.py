@@ -149,6 +149,7 @@ class LocalExecutor:
 
     def abort(self) -> None:
         if self.pool is None:
+            self._remove_files()
             return
         pool, self.pool = self.pool, None
         procs = list((getattr(pool, "_processes", None) or {}).values())
