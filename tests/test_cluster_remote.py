@@ -211,6 +211,20 @@ def test_the_bundle_keeps_the_layout_and_the_manifest_hashes(tmp_path, monkeypat
     assert collect(tmp_path / "proj" / "m.mcp", tmp_path / "proj" / "data", [tmp_path / "lib"]).digest == b.digest
 
 
+def test_copies_of_killed_coordinators_are_purged(tmp_path):
+    from milkrun.compiler.studies.sweep.shipping import PREFIX, purge_stale
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nobody has now
+    dead = tmp_path / f"{PREFIX}0123456789ab-{gone.pid}-x1"
+    alive = tmp_path / f"{PREFIX}0123456789ab-{os.getpid()}-x2"
+    other = tmp_path / f"{PREFIX}notours"
+    for d in (dead, alive, other):
+        (d / "m").mkdir(parents=True)
+    purge_stale(str(tmp_path))
+    assert not dead.exists() and alive.exists() and other.exists()
+
+
 def test_remote_sweep_equals_local_one(cluster, tmp_path):
     model = cluster.analyst / "transport.mcp"
     local = milkrun("sweep", model, *FOUR, "--workers", "1", "--out", tmp_path / "local", "--no-progress")

@@ -118,8 +118,9 @@ class LocalExecutor:
         files = None
         if self.bundle is not None:
             if self.folder is None:
-                from milkrun.compiler.studies.sweep.shipping import materialise
+                from milkrun.compiler.studies.sweep.shipping import materialise, purge_stale
 
+                purge_stale()  # copies of coordinators that were killed before they could remove theirs
                 self.folder = materialise(self.bundle)
             files = (self.bundle.digest, str(self.folder))
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),

@@ -103,9 +103,13 @@ def _sha_file(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
+PREFIX = "milkrun-files-"
+
+
 def materialise(bundle: Bundle, parent: str | None = None) -> Path:
-    """The bundle's files written into a new private folder (each checked against its sha256)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"milkrun-files-{bundle.digest[:12]}-", dir=parent))
+    """The bundle's files written into a new private folder (each checked against its sha256), named
+    with this process's id so that `purge_stale` knows when its writer is gone."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{bundle.digest[:12]}-{os.getpid()}-", dir=parent))
     try:
         for rel, data in bundle.files.items():
             parts = PurePosixPath(rel).parts
@@ -122,6 +126,26 @@ def materialise(bundle: Bundle, parent: str | None = None) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return folder
+
+
+def purge_stale(parent: str | None = None) -> None:
+    """Remove the folders `materialise` left in `parent` (the temporary folder) for processes of this
+    user that are gone: a coordinator killed by SIGKILL cannot remove its local pool's copy itself."""
+    base = Path(parent or tempfile.gettempdir())
+    try:
+        entries = list(base.glob(f"{PREFIX}*-*-*"))
+    except OSError:
+        return
+    for d in entries:
+        try:
+            pid = int(d.name[len(PREFIX):].split("-")[1])
+            if d.is_symlink() or not d.is_dir() or d.stat().st_uid != os.getuid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, OSError):
+            continue  # not one of ours, or its process lives (perhaps another user's)
 
 
 # ----------------------------------------------------------------- the worker's side
