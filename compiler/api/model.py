@@ -123,11 +123,13 @@ class Model:
                out: str | Path | None = None, progress: bool = False, folder=None, set=None,
                scenario: str | None = None, solver: str = "auto", options: Mapping | None = None,
                time_limit: float | None = None, gap: float | None = None, robust=None, level: float = 1.0,
-               budget: float | None = None, tour: str | None = None, workers: int = 1) -> Front:
+               budget: float | None = None, tour: str | None = None, workers: int = 1,
+               scheduler: str | None = None, cluster: str | None = None) -> Front:
         """The Pareto front, as `milkrun pareto` computes it: AUGMECON2 with `points` grid points per
         secondary objective (for integer objectives, range + 1 give the exact front), or `method="weighted"`
         with `weights`; `nadir` starts a secondary objective's grid there; `workers` solves grid points in
-        that many processes. `out`: also write the command's files."""
+        that many processes, `scheduler="tcp://HOST:PORT"` on a Dask cluster's workers, `cluster="local"`
+        on a Dask LocalCluster of `workers` processes. `out`: also write the command's files."""
         if method not in ("augmecon2", "weighted"):
             raise MilkrunError(f"method= takes augmecon2 or weighted, not {method!r}")
         if weights is not None and method != "weighted":
@@ -144,7 +146,7 @@ class Model:
         compiled, front = run_pareto(run, primary=primary, method=method, points=points,
                                      weights=[float(w) for w in weights] if weights is not None else None,
                                      progress=progress, nadir={k: float(v) for k, v in (nadir or {}).items()},
-                                     workers=workers)
+                                     workers=workers, scheduler=scheduler, cluster=cluster)
         found = Front(compiled, front)
         if out is not None:
             found.write(out)
@@ -212,7 +214,7 @@ class Model:
                       (str(run.data) if run.data is not None else None), "pareto": pareto, "workers": workers}
             spec = SweepSpec(
                 model=str(self.path), out=where, data=str(data_dir) if data_dir is not None else None,
-                overrides=list(run.overrides), grids=grids, scenarios=scenario_text, realisations=realisations,
+                overrides=list(run.overrides), include_path=[str(p) for p in self.include_path], grids=grids, scenarios=scenario_text, realisations=realisations,
                 seed=seed if realisations is not None else None, mode="pareto" if pareto else "solve",
                 objective=objective,
                 pareto={"primary": primary, "method": method, "points": points} if pareto else {},

@@ -113,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
                          "table's worst (repeatable; needed for exact fronts with 3+ objectives)")
     pa.add_argument("--workers", type=at_least_one, default=1, metavar="N",
                     help="augmecon2: solve grid points in N processes at once (default 1); the front is the same")
+    where = pa.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="augmecon2: solve grid points on an existing Dask scheduler's workers")
+    where.add_argument("--cluster", choices=["local"], help="augmecon2: on a Dask LocalCluster of --workers processes")
     solver_args(pa)
     pa.add_argument("--json", action="store_true", help="print the payoff table and the front as JSON")
     pa.add_argument("--out", metavar="DIR", help="write front.csv, front.nc, payoff.csv, summary.json, front.png")
@@ -408,8 +412,13 @@ def _pareto(args) -> int:
             nadir[name.strip()] = float(value)
         except ValueError:
             raise MilkrunError(f"--nadir expects NAME=VALUE, got '{text}'")
+    if args.scheduler or args.cluster:  # the extra they need, said before anything is compiled
+        from milkrun.compiler.studies.sweep.executors import require_distributed
+
+        require_distributed("--scheduler" if args.scheduler else f"--cluster {args.cluster}")
     compiled, front = run_pareto(run_options_from(args), primary=args.primary, method=args.method, points=args.points,
-                                 weights=weights, progress=not args.quiet, nadir=nadir, workers=args.workers)
+                                 weights=weights, progress=not args.quiet, nadir=nadir, workers=args.workers,
+                                 scheduler=args.scheduler, cluster=args.cluster)
     if args.out:
         write_front(compiled, front, Path(args.out))
     if args.json:

@@ -23,10 +23,10 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def model_files(model: Path) -> list[Path]:
+def model_files(model: Path, include_path=None) -> list[Path]:
     """The model file and every file whose statements it includes (each statement keeps its file)."""
     files = {Path(model).resolve()}
-    for st in load(model).statements:
+    for st in load(model, list(include_path) if include_path else None).statements:
         span = getattr(st, "span", None)
         if span is not None and span.file and Path(span.file).is_file():
             files.add(Path(span.file).resolve())

@@ -71,7 +71,8 @@ class HeldRuns:
         from milkrun.compiler.studies.sweep.executors import run_all
 
         cases = list(batch)
-        tasks = [{"kind": "case", "run": self.run, "scenario": case[0], "changes": list(case[1]),
+        tasks = [{"kind": "case", "run": self.run, "files": self.executor.files, "scenario": case[0],
+                  "changes": list(case[1]),
                   "designs": {label: {n: da.to_dict() for n, da in config.values.items()}
                               for label, config in batch[case].items()}} for case in cases]
         out = {}

@@ -45,6 +45,7 @@ from milkrun.compiler.studies.fepia.search import SLOPE_FACTOR, Slopes, side_by_
 from milkrun.compiler.studies.fepia.small import find_small_types
 from milkrun.compiler.studies.fepia.vector import Space, directions, vector_radius
 from milkrun.compiler.studies.fepia.work import front_task, run_task
+from milkrun.compiler.studies.pareto.run import write_front_parts
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
 
 
@@ -357,7 +358,7 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     t0 = time.perf_counter()
     ir, res, instance = prepare(spec)
     checkpoint = Checkpoint(out, spec, *res.files, spec.resume) if out is not None else None
-    executor = _executor(spec, len(res.scenarios))
+    executor = _executor(spec, *res.files)
     try:
         _fronts(spec, ir, res, out, say, executor, checkpoint)
         t1 = time.perf_counter()
@@ -394,13 +395,16 @@ def run_fepia(spec: FepiaSpec, out: Path | None = None, say=None) -> FepiaResult
     return res
 
 
-def _executor(spec: FepiaSpec, fronts: int):
-    """The workers of this run (None: everything here): --workers N local processes, or Dask."""
+def _executor(spec: FepiaSpec, model: Path, data_dir: Path | None):
+    """The workers of this run (None: everything here): --workers N local processes, or Dask; they
+    compile from the model's files as read here once (sweep/shipping.py), never from these paths."""
     if spec.workers <= 1 and not spec.scheduler and not spec.cluster:
         return None
     from milkrun.compiler.studies.sweep.executors import make_executor
+    from milkrun.compiler.studies.sweep.shipping import collect
 
-    return make_executor(run_task, spec.workers, spec.scheduler, spec.cluster).start()
+    bundle = collect(model, data_dir)  # include folders: MILKRUN_INCLUDE_PATH (the command's --include-path)
+    return make_executor(run_task, spec.workers, spec.scheduler, spec.cluster, bundle=bundle).start()
 
 
 def _short(e: Evaluation) -> str:
@@ -414,8 +418,8 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, execut
     run = spec.run(workers_share_cores=executor is not None)
     tasks = [{"kind": "front", "run": run.replace(scenario=s), "primary": res.primary, "points": spec.points, "scenario": s,
               "perturbations": list(res.perturbations), "design": list(res.design), "integral": integral,
-              "out": str(out) if out is not None else None, "progress": spec.progress and executor is None}
-             for s in res.scenarios]
+              "out": str(out) if out is not None else None, "progress": spec.progress and executor is None,
+              "files": executor.files if executor is not None else None} for s in res.scenarios]
     resumed = {s: checkpoint.front(s) for s in res.scenarios} if checkpoint is not None else {}
     todo = [t for t in tasks if resumed.get(t["scenario"]) is None]
     if executor is None:
@@ -426,6 +430,9 @@ def _fronts(spec: FepiaSpec, ir, res: FepiaResult, out: Path | None, say, execut
         done = run_all(executor, todo)
     finished = {s: r for s, r in resumed.items() if r is not None}
     for r in done:
+        parts = r.pop("parts", None)  # the worker sent what the front's files need; they are written here
+        r["written"] = ([str(w) for w in write_front_parts(parts, r["front"], out / "fronts" / r["scenario"])]
+                        if parts is not None and out is not None else [])
         if checkpoint is not None:
             checkpoint.save_front(r)
         finished[r["scenario"]] = r

@@ -17,16 +17,22 @@ from milkrun.compiler.solve.session import Session
 from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.compiler.studies.pareto.augmecon import Front, augmecon2, weighted
 from milkrun.compiler.studies.pareto.pool import make_pool
+from milkrun.dsl.diagnostics import MilkrunError
 
 
 def run_pareto(run: RunOptions | str | Path, data=None, *, primary: str | None = None, method: str = "augmecon2",
                points: int = 10, weights: list[float] | None = None, progress: bool = False,
-               nadir: dict | None = None, workers: int = 1, **fields) -> tuple[Compiled, Front]:
+               nadir: dict | None = None, workers: int = 1, scheduler: str | None = None,
+               cluster: str | None = None, **fields) -> tuple[Compiled, Front]:
     """The front of `run`'s model (a RunOptions, or a model path with its fields as keywords):
     compiled once, loaded once in a solver session, one solve per grid point; `workers` > 1
-    solves augmecon2's grid points in that many processes (the front is the same). Returns
-    (Compiled, Front)."""
+    solves augmecon2's grid points in that many processes, `scheduler` (tcp://HOST:PORT) on a
+    Dask cluster's workers, `cluster="local"` on a Dask LocalCluster of `workers` processes (the
+    front is the same). Returns (Compiled, Front)."""
     run = run_options(run, data, **fields)
+    if method == "weighted" and (scheduler or cluster):
+        raise MilkrunError("--scheduler and --cluster solve augmecon2's grid points; weighted sums run here",
+                           hint="drop --scheduler / --cluster, or use --method augmecon2")
     run = run.replace(tour_method=run.tour_method or "flow")  # a session needs every row up front
     compiled = compile_model(run)
     with silenced(True), GridProgress(enabled=progress) as prog:  # solver banners off stdout
@@ -34,7 +40,8 @@ def run_pareto(run: RunOptions | str | Path, data=None, *, primary: str | None =
         if method == "weighted":
             front = weighted(session, primary, weights, points, prog)
         else:
-            pool = make_pool(session, run, workers) if workers > 1 else None
+            parallel = workers > 1 or scheduler or cluster
+            pool = make_pool(session, run, workers, compiled.data_dir, scheduler, cluster) if parallel else None
             front = augmecon2(session, primary, points, prog, nadir, pool)
     return compiled, front
 
@@ -53,6 +60,18 @@ def payoff_frame(front: Front) -> pd.DataFrame:
 def write_front(compiled, front: Front, out: Path) -> list[Path]:
     """front.csv (objectives, ε or weights, status), payoff.csv, front.nc (every variable per point),
     summary.json and front.png."""
+    return write_front_parts(front_parts(compiled, front), front, out)
+
+
+def front_parts(compiled, front: Front) -> dict:
+    """What write_front needs of the compiled model, as plain data: a worker that computed a front
+    sends it back, and the coordinator writes the files."""
+    return {"dataset": front.dataset(compiled.linopy) if front.points else None,
+            "title": _title(compiled, front), "labels": objective_labels(compiled.ir)}
+
+
+def write_front_parts(parts: dict, front: Front, out: Path) -> list[Path]:
+    """write_front from `front_parts`."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     p = out / "front.csv"
@@ -66,11 +85,10 @@ def write_front(compiled, front: Front, out: Path) -> list[Path]:
     written.append(p)
     if front.points:
         p = out / "front.nc"
-        ds = _netcdf_safe(front.dataset(compiled.linopy))
+        ds = _netcdf_safe(parts["dataset"])
         ds.to_netcdf(p, engine="netcdf4")
         written.append(p)
-        written.append(front_plot({"": front}, out / "front.png", title=_title(compiled, front),
-                                  labels=objective_labels(compiled.ir)))
+        written.append(front_plot({"": front}, out / "front.png", title=parts["title"], labels=parts["labels"]))
     return written
 
 

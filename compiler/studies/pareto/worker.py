@@ -4,8 +4,9 @@
 weights, the ε bounds, a start plan as a numpy array) and returns plain data, so the sweep's
 executors can run it in worker processes. Each worker compiles the model and loads it into
 its solver once, on its first point, and keeps that session for the points after it: a grid
-point changes only costs and row bounds, as in the coordinator's own session. It never raises
-for a point's own trouble; the coordinator decides what an error means.
+point changes only costs and row bounds, as in the coordinator's own session. The model, its
+includes and its data are the copies the coordinator shipped (`files`: sweep/shipping.py). It never
+raises for a point's own trouble; the coordinator decides what an error means.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from milkrun.compiler.passes.robust import RobustOptions
 from milkrun.compiler.pipeline import RunOptions, compile_model
 from milkrun.compiler.solve.session import Session
 from milkrun.compiler.solve.stdout_guard import silenced
+from milkrun.compiler.studies.sweep.shipping import place
 from milkrun.dsl.diagnostics import MilkrunError
 
 _kept: dict = {"key": None, "session": None}  # this process's session and the run it was made for
@@ -64,12 +66,18 @@ def _session(plain: dict) -> Session:
 
 
 def solve_grid_point(task: dict) -> dict:
-    """task: token, run (plain_run), weights, eps, start (plan by label, or None).
+    """task: token, run (plain_run), files (shipping.Bundle.ref, or None: the run's own paths),
+    weights, eps, start (plan by label, or None).
     Returns token, status, objectives, values (by label, or None), seconds, error."""
     t0 = time.perf_counter()
+    placed = None
     try:
         with silenced(True):
-            session = _session(task["run"])
+            run = task["run"]
+            if task.get("files") is not None:
+                placed = place(task["files"])
+                run = {**run, **placed.fields}
+            session = _session(run)
             out = session.solve(task["weights"], task["eps"], start=task.get("start"))
         return {"token": task["token"], "status": out.status, "objectives": out.objectives, "values": out.values,
                 "seconds": out.seconds, "error": ""}
@@ -77,5 +85,7 @@ def solve_grid_point(task: dict) -> dict:
         error = str(e)
     except Exception as e:  # noqa: BLE001 - reported by the coordinator, with where it arose
         error = f"{type(e).__name__}: {e}\n" + "".join(traceback.format_exc(limit=-3))
+    if placed is not None:
+        error = placed.tell(error)
     return {"token": task["token"], "status": "error", "objectives": {}, "values": None,
             "seconds": time.perf_counter() - t0, "error": error}

@@ -4,7 +4,11 @@ Both look the same to the coordinator: `submit(task, on_done)`, `outcome(handle)
 dict, or WorkerLost when the process running it died), `abort()` on Ctrl-C, `close()`. What a
 worker does with a task is the `work` function they are given (a top-level function of a plain
 dict, returning plain data): a sweep's `run_point`, a Pareto front's `solve_grid_point`. This
-module imports neither, so the studies that use it do not import each other.
+module imports neither, so the studies that use it do not import each other. Given a `bundle`
+(shipping.Bundle: the model, its includes and its data, read once by the coordinator), an executor
+makes it available to every worker before the first task: on Dask by a worker plugin, after checking
+that every worker runs the coordinator's versions (versions.py); on the local pool by writing it once
+into a folder of its own that the workers share. Tasks then name their files by `bundle.ref()`.
 The coordinator keeps only `capacity` points in flight, so
 - the points a crashed worker was running are known (with one worker: exactly the one);
 - Ctrl-C loses only the points that were running, and `--resume` runs them again;
@@ -22,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -39,11 +44,15 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL = 0.5     # seconds between checks that the coordinator is alive, where prctl is not there
 
 
-def _init_local_worker(coordinator: int | None = None, warm=None) -> None:
+def _init_local_worker(coordinator: int | None = None, warm=None, files: tuple | None = None) -> None:
     # Ctrl-C is the coordinator's to handle: it stops the pool and keeps what is finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if coordinator is not None:
         die_with(coordinator)
+    if files is not None:
+        from milkrun.compiler.studies.sweep.shipping import adopt
+
+        adopt(*files)
     if warm is not None:
         warm()
 
@@ -77,18 +86,26 @@ def die_with(coordinator: int) -> None:
 
 
 class LocalExecutor:
-    """`work`: what a worker runs on each task; `warm`: run once when a worker starts."""
+    """`work`: what a worker runs on each task; `warm`: run once when a worker starts; `bundle`:
+    the files the tasks name, written once into a folder of the coordinator's, removed at the end."""
 
     kind = "local"
 
-    def __init__(self, workers: int, work, warm=None):
+    def __init__(self, workers: int, work, warm=None, bundle=None):
         self.workers = max(1, int(workers))
         self.work, self.warm = work, warm
+        self.bundle = bundle
+        self.folder = None
         self.pool = None
 
     @property
     def capacity(self) -> int:
         return self.workers
+
+    @property
+    def files(self) -> dict | None:
+        """What a task carries to find the bundle's files on a worker (shipping.place)."""
+        return self.bundle.ref() if self.bundle is not None else None
 
     @property
     def slots(self) -> int:
@@ -98,8 +115,16 @@ class LocalExecutor:
         return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
 
     def start(self) -> LocalExecutor:
+        files = None
+        if self.bundle is not None:
+            if self.folder is None:
+                from milkrun.compiler.studies.sweep.shipping import materialise, purge_stale
+
+                purge_stale()  # copies of coordinators that were killed before they could remove theirs
+                self.folder = materialise(self.bundle)
+            files = (self.bundle.digest, str(self.folder))
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_init_local_worker, initargs=(os.getpid(), self.warm))
+                                        initializer=_init_local_worker, initargs=(os.getpid(), self.warm, files))
         return self
 
     def submit(self, task: dict, on_done):
@@ -125,6 +150,7 @@ class LocalExecutor:
 
     def abort(self) -> None:
         if self.pool is None:
+            self._remove_files()
             return
         pool, self.pool = self.pool, None
         procs = list((getattr(pool, "_processes", None) or {}).values())
@@ -139,25 +165,47 @@ class LocalExecutor:
         manager = getattr(pool, "_executor_manager_thread", None)
         if manager is not None:
             manager.join(timeout=10)
+        self._remove_files()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
             self.pool = None
+        self._remove_files()
+
+    def _remove_files(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+# A LocalCluster's workers are this sweep's own. Two of Dask's defaults cost them time, measured on
+# the benchmark's points (docs/sweeps.md, "Performance"), and are left off:
+# - the statistical profiler walks the solving thread's stack every 10 ms, for a dashboard nobody
+#   watches here: 3-10 % of a worker's CPU on points of about a second;
+# - MALLOC_TRIM_THRESHOLD_, which the nanny sets to give memory back to the system sooner: setting it
+#   turns off glibc's adaptive mmap threshold, so every array over 128 KiB is a fresh mmap, zeroed
+#   page by page; HiGHS and the build then took 6-11 % longer than in a plain process. (None: unset.)
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                       "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 class DaskExecutor:
     """A dask.distributed cluster: an existing scheduler (`tcp://host:port`) or a LocalCluster of
-    `workers` single-threaded worker processes started here. Workers must see the model and data
-    at the same paths as the coordinator (a shared file system) and have milkrun installed."""
+    `workers` single-threaded worker processes started here. Workers need milkrun installed, at the
+    coordinator's versions (checked on connecting); they need no access to the coordinator's files,
+    which reach them with the `bundle` (a worker plugin, dask_files.py)."""
 
     kind = "dask"
 
-    def __init__(self, scheduler: str | None, workers: int, work, warm=None, wait_seconds: float = 30.0):
+    def __init__(self, scheduler: str | None, workers: int, work, warm=None, wait_seconds: float = 30.0,
+                 bundle=None):
         self.address = scheduler
         self.workers = max(1, int(workers))
         self.work, self.warm = work, warm
         self.wait_seconds = wait_seconds
+        self.bundle = bundle
+        self.plugin = None
         self.client = self.cluster = None
         self._slots = self.workers
         self.futures: set = set()
@@ -170,20 +218,29 @@ class DaskExecutor:
     def capacity(self) -> int:
         return 2 * self._slots  # keeps every worker fed across the scheduler's round trip
 
+    files = LocalExecutor.files
+
     def describe(self) -> str:
         where = self.address if self.cluster is None else f"a local Dask cluster ({self.client.scheduler.address})"
         return f"{self._slots} Dask worker thread(s) on {where}"
 
     def start(self) -> DaskExecutor:
         require_distributed("--cluster local" if self.address is None else "--scheduler")
+        import dask
         from distributed import Client, LocalCluster
+
+        # Not the default client of this process: xarray would then take every netCDF write of the
+        # coordinator (a point's file) under a lock held through the scheduler, a round trip or two
+        # per file (0.2 s a point, measured; docs/sweeps.md "Performance").
         if self.address is None:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
+            # LOCAL_WORKER_CONFIG: what makes a Dask worker slower than a pool's process at a point
+            with dask.config.set(LOCAL_WORKER_CONFIG):
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
+            self.client = Client(self.cluster, set_as_default=False)
         else:
             try:
-                self.client = Client(self.address, timeout=f"{int(self.wait_seconds)}s")
+                self.client = Client(self.address, timeout=f"{int(self.wait_seconds)}s", set_as_default=False)
             except (OSError, TimeoutError) as e:
                 raise MilkrunError(f"--scheduler {self.address}: cannot reach a Dask scheduler there ({e})",
                                    hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`")
@@ -193,6 +250,19 @@ class DaskExecutor:
             self.close()
             raise MilkrunError(f"the Dask scheduler at {self.address} has no worker "
                                f"(waited {self.wait_seconds:g} s)", hint="start workers with `dask worker ADDRESS`")
+        try:
+            from milkrun.compiler.studies.sweep.versions import check_workers, installed
+
+            check_workers(self.client)  # before anything is sent or run
+            if self.bundle is not None:
+                from milkrun.compiler.studies.sweep.dask_files import ShipFiles
+
+                plugin = ShipFiles(self.bundle, installed())
+                self.client.register_plugin(plugin, name=plugin.name)
+                self.plugin = plugin.name
+        except BaseException:
+            self.close()
+            raise
         self._slots = max(1, sum(self.client.nthreads().values()))
         if self.warm is not None:
             self.client.run(self.warm)
@@ -225,6 +295,12 @@ class DaskExecutor:
 
     def close(self) -> None:
         if self.client is not None:
+            if self.plugin is not None:  # each worker removes the files (the plugin's teardown)
+                try:
+                    self.client.unregister_worker_plugin(self.plugin)
+                except Exception:  # noqa: BLE001 - a scheduler already gone took the plugin with it
+                    pass
+                self.plugin = None
             self.client.close()
             self.client = None
         if self.cluster is not None:
@@ -275,8 +351,10 @@ def require_distributed(flag: str = "--scheduler and --cluster") -> None:
         raise MilkrunError(f"{flag} needs dask.distributed, which is not installed: {CLUSTER_EXTRA}") from None
 
 
-def make_executor(work, workers: int = 1, scheduler: str | None = None, cluster: str | None = None, warm=None):
-    """`work` runs each task in a worker (a top-level function of a plain dict); `warm` once per worker."""
+def make_executor(work, workers: int = 1, scheduler: str | None = None, cluster: str | None = None, warm=None,
+                  bundle=None):
+    """`work` runs each task in a worker (a top-level function of a plain dict); `warm` once per worker;
+    `bundle` (shipping.Bundle): the files the tasks name by its `ref()`."""
     if scheduler and cluster:
         raise MilkrunError("give --scheduler or --cluster, not both")
     if cluster is not None and cluster != "local":
@@ -285,5 +363,5 @@ def make_executor(work, workers: int = 1, scheduler: str | None = None, cluster:
     if scheduler is not None and "://" not in scheduler:
         raise MilkrunError(f"--scheduler expects an address like tcp://HOST:PORT, got '{scheduler}'")
     if scheduler or cluster:
-        return DaskExecutor(scheduler, workers, work, warm)
-    return LocalExecutor(workers, work, warm)
+        return DaskExecutor(scheduler, workers, work, warm, bundle=bundle)
+    return LocalExecutor(workers, work, warm, bundle=bundle)

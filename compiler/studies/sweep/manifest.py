@@ -1,7 +1,7 @@
 """OUT/manifest.json: what a sweep was run on, so its numbers can be trusted and reproduced.
 
 It holds the sha256 of the model file and of every file it includes, of every CSV file in the
-data folder, the settings of each point's solve, the points, the command line, the start and
+data folder (those of the bytes the workers were sent: shipping.Bundle.hashes), the settings of each point's solve, the points, the command line, the start and
 end of each run, and the versions of Python, the packages and the solvers. `--resume` compares
 the model, the data, the points and the settings with it and refuses to mix results of two
 different sweeps in one folder (unless `--force`).
@@ -23,12 +23,15 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def new_manifest(model: Path, data_dir: Path | None, settings: dict, plan, options: dict) -> dict:
+def new_manifest(model: Path, data_dir: Path | None, settings: dict, plan, options: dict, bundle=None) -> dict:
+    """`bundle`: the files as read for the workers (shipping.Bundle); without it they are read here."""
     return {
         "milkrun_sweep": 1,
         "model": str(Path(model).resolve()),
         "data": str(Path(data_dir).resolve()) if data_dir is not None else None,
-        "files": hashes(model, data_dir),
+        "files": bundle.hashes if bundle is not None else hashes(model, data_dir),
+        "shipped": {"sha256": bundle.digest, "files": len(bundle.files), "bytes": bundle.size}
+        if bundle is not None else None,
         "settings": settings,
         "dims": {k: list(v) for k, v in plan.dims.items()},
         "points": [p.as_json() for p in plan.points],

@@ -1,6 +1,7 @@
-"""The coordinator: check everything it can before any worker starts, hand points to the
-executor, save each outcome as it arrives, and assemble the sweep at the end (also after
-Ctrl-C, from whatever finished).
+"""The coordinator: check everything it can before any worker starts, read the model's files once
+(shipping.collect: what the workers compile from, and what the manifest hashes), hand points to the
+executor, save each outcome as it arrives, and assemble the sweep at the end (also after Ctrl-C, from
+whatever finished).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from milkrun.compiler.studies.sweep import manifest as mf
 from milkrun.compiler.studies.sweep.executors import WorkerLost, make_executor, require_distributed
 from milkrun.compiler.studies.sweep.points import Plan, Point, make_plan
 from milkrun.compiler.studies.sweep.progress import SweepProgress
+from milkrun.compiler.studies.sweep.shipping import Bundle, collect
 from milkrun.compiler.studies.sweep.store import PointStore, write_outputs
 from milkrun.compiler.studies.sweep.tasks import run_point, warm_up
 from milkrun.dsl.diagnostics import MilkrunError, Span, did_you_mean
@@ -37,6 +39,7 @@ class SweepSpec:
     out: Path
     data: str | None = None
     overrides: list[str] = field(default_factory=list)
+    include_path: list[str] = field(default_factory=list)  # besides MILKRUN_INCLUDE_PATH
     grids: list[str] = field(default_factory=list)
     scenarios: str | None = None
     realisations: int | None = None
@@ -106,13 +109,13 @@ class SweepOutcome:
 
 def prepare(spec: SweepSpec):
     """Everything checked before a worker starts: the model, the plan, objective names, solver
-    options, the data at its base values. Returns (model path, ir, plan, data folder)."""
+    options, the data at its base values. Returns (model path, ir, plan, data folder, bundle)."""
     if spec.scheduler or spec.cluster:  # the extra they need, said before anything is run or written
         require_distributed("--scheduler" if spec.scheduler else f"--cluster {spec.cluster}")
     model = resolve_model_path(spec.model)
     if not model.exists():
         raise MilkrunError(f"model file '{spec.model}' not found")
-    ir = load_model(model)
+    ir = load_model(model, spec.include_path)
     if not (spec.grids or spec.scenarios is not None or spec.realisations is not None or spec.robust_axes):
         raise MilkrunError("a sweep needs points: give --grid NAME=V1,V2,..., --scenarios all|A,B, "
                            "--realisations N, or --levels / --budgets with --robust")
@@ -128,16 +131,16 @@ def prepare(spec: SweepSpec):
     spec.solver, _ = choose_solver(spec.solver, ir.nonlinear, ir.undirected_tours)  # auto: one choice for every point
     solver_options(spec.solver, dict(spec.options), spec.time_limit, spec.gap, quiet=True)  # refuses unknown options
     _, data_dir = bind_data(ir, spec.data, list(spec.overrides))  # a broken data folder fails every point
-    return model, ir, plan, data_dir
+    return model, ir, plan, data_dir, collect(model, data_dir, spec.include_path)
 
 
 def run_sweep(spec: SweepSpec) -> SweepOutcome:
     t0 = time.perf_counter()
-    model, ir, plan, data_dir = prepare(spec)
+    model, ir, plan, data_dir, bundle = prepare(spec)
     out = Path(spec.out)
     store = PointStore(out)
     manifest_path = out / "manifest.json"
-    current = mf.new_manifest(model, data_dir, spec.settings(), plan, spec.record)
+    current = mf.new_manifest(model, data_dir, spec.settings(), plan, spec.record, bundle)
     forced = False
     if manifest_path.exists() or store.has_points():
         if not spec.resume:
@@ -162,14 +165,20 @@ def run_sweep(spec: SweepSpec) -> SweepOutcome:
     run = {"started": mf.now(), "finished": None, "command": current["command"], "points_run": 0,
            "points_skipped": len(plan) - len(todo), "forced": forced, "interrupted": False, "executor": None}
     current["runs"].append(run)
-    out.mkdir(parents=True, exist_ok=True)
-    mf.write(manifest_path, current)
+    executor = _connect(spec, bundle) if todo else None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        mf.write(manifest_path, current)
+    except BaseException:
+        if executor is not None:
+            executor.abort()
+        raise
     attrs = {"model": ir.name or model.stem, "model_file": str(model.resolve()), "dims": list(plan.dims),
              "settings": current["settings"], "created": current["started"]}
     outcome = SweepOutcome(plan, xr.Dataset(), finished, out, skipped=len(plan) - len(todo), attrs=attrs)
     try:
         if todo:
-            _run(spec, plan, todo, model, data_dir, store, outcome)
+            _run(executor, spec, plan, todo, bundle, store, outcome)
     except KeyboardInterrupt:
         outcome.interrupted = run["interrupted"] = True
         raise
@@ -192,12 +201,11 @@ def _has_plan(ds: xr.Dataset) -> bool:
     return "has_plan" in ds and bool(ds["has_plan"].item())
 
 
-def _task(spec: SweepSpec, p: Point, model: Path, data_dir: Path | None, slots: int, n_points: int) -> dict:
+def _task(spec: SweepSpec, p: Point, bundle: Bundle, slots: int, n_points: int) -> dict:
     options = dict(spec.options)
     if spec.solver == "highs" and slots > 1 and "threads" not in options:
         options["threads"] = "1"  # the workers share the cores; HiGHS threads would compete with them
-    return {"index": p.index, "key": p.key, "coords": p.as_json()["coords"], "model": str(model.resolve()),
-            "data": str(Path(data_dir).resolve()) if data_dir else None,
+    return {"index": p.index, "key": p.key, "coords": p.as_json()["coords"], "files": bundle.ref(),
             "overrides": list(spec.overrides) + list(p.overrides), "scenario": p.scenario,
             "realisation": list(p.realisation) if p.realisation else None, "mode": spec.mode,
             "robust": {**spec.robust, **dict(p.robust)} if spec.robust else None,
@@ -214,11 +222,17 @@ def _lost(p: Point, message: str) -> dict:
             "dataset": ds.to_dict(data="array")}
 
 
-def _run(spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
+def _connect(spec: SweepSpec, bundle: Bundle):
+    """The workers, started (or the cluster connected and its workers' versions checked) before anything
+    is written: a cluster that refuses the sweep leaves no half-made --out folder behind."""
+    with _pipes_raise():
+        return make_executor(run_point, spec.workers, spec.scheduler, spec.cluster, warm_up, bundle).start()
+
+
+def _run(executor, spec: SweepSpec, plan: Plan, todo: list[Point], bundle: Bundle, store: PointStore,
          outcome: SweepOutcome) -> None:
     with _pipes_raise(), _terminate_as_interrupt():
-        executor = make_executor(run_point, spec.workers, spec.scheduler, spec.cluster, warm_up).start()
-        _run_on(executor, spec, plan, todo, model, data_dir, store, outcome)
+        _run_on(executor, spec, plan, todo, bundle, store, outcome)
 
 
 @contextlib.contextmanager
@@ -272,7 +286,7 @@ def _pipes_raise():
     yield
 
 
-def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], model: Path, data_dir, store: PointStore,
+def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], bundle: Bundle, store: PointStore,
             outcome: SweepOutcome) -> None:
     outcome.executor = executor.describe()
     done_q: queue.Queue = queue.Queue()
@@ -290,7 +304,7 @@ def _run_on(executor, spec: SweepSpec, plan: Plan, todo: list[Point], model: Pat
                 while waiting and len(inflight) < executor.capacity:
                     p = waiting.popleft()
                     attempts[p.key] += 1
-                    task = _task(spec, p, model, data_dir, executor.slots, len(plan))
+                    task = _task(spec, p, bundle, executor.slots, len(plan))
                     task["attempt"] = attempts[p.key]
                     inflight[executor.submit(task, done_q.put)] = p
                 prog.update(running=min(len(inflight), executor.slots))

@@ -7,7 +7,8 @@ numpy arrays (an xarray Dataset as `Dataset.to_dict(data="array")`), never a lin
 It never raises for a point's own trouble: a MilkrunError (an infeasible `check`, a bad value)
 or any exception becomes status `infeasible` / `failed` with the message, so one bad point
 does not stop a sweep. It prints nothing: solver banners and progress bars are sent to
-/dev/null, so the coordinator's progress bar stays readable.
+/dev/null, so the coordinator's progress bar stays readable. Its model, includes and data are the
+copies the coordinator shipped (`files`: shipping.py), found on this worker by `shipping.place`.
 """
 from __future__ import annotations
 
@@ -29,22 +30,26 @@ from milkrun.compiler.build.linopy_model import solution_dataset
 from milkrun.compiler.passes.robust import RobustOptions
 from milkrun.compiler.pipeline import RunOptions, compile_model, solve_compiled
 from milkrun.compiler.studies.pareto.run import run_pareto
+from milkrun.compiler.studies.sweep.shipping import place
 from milkrun.dsl.diagnostics import MilkrunError
 
 SOLVED = ("optimal", "feasible", "time_limit")
 
 
 def run_point(task: dict) -> dict:
-    """task: model, data, overrides, scenario, realisation, mode, solver, options, time_limit,
-    gap, tour, objective, pareto (dict), keep_variables (True/False/None = auto), auto_limit,
-    index, key, coords. Returns index, key, status, error, seconds, host, pid, dataset."""
+    """task: files (shipping.Bundle.ref: the model, data folder and include folders), overrides,
+    scenario, realisation, mode, solver, options, time_limit, gap, tour, objective, pareto (dict),
+    keep_variables (True/False/None = auto), auto_limit, index, key, coords. Without `files`: the
+    paths `model`, `data`, `include_path` as given. Returns index, key, status, error, seconds,
+    host, pid, dataset."""
     t0, c0 = time.perf_counter(), time.process_time()
     status, error, ds = "failed", "", None
+    placed = None
     try:
         with quiet(task.get("quiet", True)):
-            if not os.path.exists(task["model"]):
-                raise FileNotFoundError(f"the model file {task['model']} is not visible on worker "
-                                        f"{socket.gethostname()}: workers need the same paths (a shared file system)")
+            if task.get("files") is not None:
+                placed = place(task["files"])
+                task = {**task, **placed.fields}
             ds = _pareto(task) if task.get("mode") == "pareto" else _solve(task)
         status = str(ds["status"].item())
         error = str(ds["error"].item())
@@ -55,6 +60,10 @@ def run_point(task: dict) -> dict:
         status = "failed"
         error = f"{type(e).__name__}: {e}\n" + "".join(traceback.format_exc(limit=-3))
     seconds = time.perf_counter() - t0
+    if placed is not None:  # the analyst's paths in messages, not this worker's copies
+        error = placed.tell(error)
+        if ds is not None:
+            ds["error"] = ((), error)
     if ds is None:
         ds = xr.Dataset({"status": ((), status), "error": ((), error)})
     ds["seconds"] = ((), seconds)
@@ -72,6 +81,7 @@ def run_of(task: dict) -> RunOptions:
         robust = RobustOptions(r["method"], float(r.get("level", 1.0)),
                                None if r.get("budget") is None else float(r["budget"]))
     return RunOptions(model=task["model"], data=task.get("data"), overrides=tuple(task.get("overrides") or ()),
+                      include_path=tuple(task.get("include_path") or ()),
                       scenario=task.get("scenario"),
                       realisation=tuple(task["realisation"]) if task.get("realisation") is not None else None,
                       objective=task.get("objective"), tour_method=task.get("tour"), robust=robust,
