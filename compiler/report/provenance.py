@@ -47,10 +47,15 @@ def hashes(model: Path, data_dir: Path | None) -> dict:
 
 
 def versions() -> dict:
+    return package_versions(PACKAGES)
+
+
+def package_versions(names) -> dict[str, str | None]:
+    """The installed version of each distribution in `names` (None: not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:

@@ -18,15 +18,9 @@ HINT = "install the same versions on every worker as on this machine (pip instal
 
 def installed() -> dict[str, str | None]:
     """The versions of CHECKED in this process (None: not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from milkrun.compiler.report.provenance import package_versions
 
-    out = {}
-    for name in CHECKED:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return package_versions(CHECKED)
 
 
 def differences(theirs: dict, ours: dict) -> list[str]:
