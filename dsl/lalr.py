@@ -3,7 +3,12 @@
 Building the parser from the grammar computes its LALR tables: about 0.1 s, 0.2 s on a busy
 machine, in every process, which was most of `milkrun check` on a small model. The tables are
 plain data, so they are generated once into `parser_tables.py` (Python literals: imported like any
-module of the package, never unpickled) and the parser is loaded from them in about 10 ms.
+module of the package, never unpickled) and the parser is loaded from them in about 6 ms: Lark's
+own loading, given its rules and terminals already made (`memo_objects`) and two classes through its
+plugin option `_plugins` (the one lark-cython uses): the parse table read in one pass
+(`TablesParser`), and the contextual lexer's per-state lexers made when a state is first reached
+(`LazyContextualLexer`). Each makes Lark's own objects by Lark's rule and only skips work; as they
+lean on Lark's internals, they run only with the Lark version that generated the tables (below).
 
 The tables are used only when they were generated from this grammar (its SHA-256) by this version
 of Lark; otherwise the parser is built from the grammar, as before, so an edited grammar is never
@@ -16,10 +21,15 @@ tests/test_parse.py fails while they are stale, and compares the loaded parser w
 from __future__ import annotations
 
 import hashlib
+from copy import copy
 from pathlib import Path
 
 import lark
 from lark import Lark
+from lark.grammar import NonTerminal, Rule, RuleOptions, Terminal
+from lark.lexer import ContextualLexer, PatternRE, PatternStr, TerminalDef
+from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
+from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 TABLES = Path(__file__).with_name("parser_tables.py")
@@ -50,7 +60,92 @@ def parser(lexer_callbacks: dict) -> Lark:
         return build(text, lexer_callbacks)
     from . import parser_tables
 
-    return Lark._load_from_dict(parser_tables.DATA, parser_tables.MEMO, lexer_callbacks=lexer_callbacks)
+    return Lark._load_from_dict(parser_tables.DATA, memo_objects(parser_tables.MEMO), lexer_callbacks=lexer_callbacks,
+                                _plugins={"ContextualLexer": LazyContextualLexer, "LALR_Parser": TablesParser})
+
+
+MEMO_CLASSES = {c.__name__: c for c in (Rule, RuleOptions, NonTerminal, Terminal, TerminalDef, PatternRE, PatternStr)}
+
+
+def memo_objects(memo: dict) -> dict:
+    """The tables' rules and terminals as Lark's objects, made the way Lark's deserializer makes them
+    (each field set as stored, then the class's `_deserialize` hook) but without its generic dispatch,
+    which took a third of the parser's loading time. Lark finds the objects already made and keeps them."""
+
+    def make(d: dict):
+        cls = MEMO_CLASSES[d["__type__"]]
+        inst = cls.__new__(cls)
+        for f in cls.__serialize_fields__:
+            v = d[f]
+            if type(v) is dict:
+                v = make(v)
+            elif type(v) is list:
+                v = [make(x) if type(x) is dict else x for x in v]
+            setattr(inst, f, v)
+        if hasattr(inst, "_deserialize"):
+            inst._deserialize()
+        return inst
+
+    return {key: make(d) for key, d in memo.items()}
+
+
+class LazyContextualLexer(ContextualLexer):
+    """Lark's contextual lexer, making the small lexer of a parser state when the parser first reaches
+    that state, not all of them up front: a model meets about 30 of the grammar's 145 sets of
+    acceptable tokens, and making the others cost every process 3 ms (of the parser's 11 ms to load).
+    The lexers are Lark's own, made by Lark's rule (one per set of acceptable tokens, shared by the
+    states that accept the same set), so the tokens are the same; tests/test_parser_tables.py
+    compares the parses with those of a parser built from the grammar."""
+
+    def __init__(self, conf, states, always_accept=()) -> None:
+        self._conf = copy(conf)
+        self._conf.terminals = list(conf.terminals)
+        self._accepts = {state: frozenset(accepts) for state, accepts in states.items()}
+        self._extra = set(conf.ignore) | set(always_accept)
+        self._by_tokens: dict = {}
+        self.lexers = _LexersByState(self._lexer_of)
+        root_conf = copy(self._conf)
+        root_conf.skip_validation = True
+        self.root_lexer = self.BasicLexer(root_conf, None)
+
+    def _lexer_of(self, state: int):
+        key = self._accepts[state]
+        lexer = self._by_tokens.get(key)
+        if lexer is None:
+            conf = copy(self._conf)
+            by_name = self._conf.terminals_by_name
+            conf.terminals = [by_name[n] for n in key | self._extra if n in by_name]
+            lexer = self._by_tokens[key] = self.BasicLexer(conf, None)
+        return lexer
+
+
+class _LexersByState(dict):
+    """state -> lexer, each made on first use."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, state: int):
+        lexer = self[state] = self._make(state)
+        return lexer
+
+
+class TablesParser(LALR_Parser):
+    """Lark's LALR parser, its parse table read from the generated tables in one pass: a reduce
+    action names its rule by the rule's index in the tables' memo, looked up directly rather than by
+    one call of Lark's generic deserializer per action (about 5,000 of them)."""
+
+    @classmethod
+    def deserialize(cls, data, memo, callbacks, debug=False):
+        tokens = data["tokens"]
+        states = {state: {tokens[token]: ((Reduce, memo[arg["@"]]) if action == 1 else (Shift, arg))
+                          for token, (action, arg) in actions.items()}
+                  for state, actions in data["states"].items()}
+        inst = cls.__new__(cls)
+        inst._parse_table = IntParseTable(states, data["start_states"], data["end_states"])
+        inst.parser = _Parser(inst._parse_table, callbacks, debug)
+        return inst
 
 
 def generate(path: Path = TABLES) -> Path:

@@ -98,3 +98,40 @@ def test_the_generator_writes_tables_that_load(tmp_path):
     assert tables.GRAMMAR_SHA256 == lalr.grammar_hash(GRAMMAR_TEXT)
     assert tables.DATA["parser"]["parser"]["states"] is tables.STATES
     assert len(tables.STATES) == len(parser_tables.STATES)  # the same automaton, maybe numbered otherwise
+
+
+def test_the_lazy_lexer_makes_lark_s_lexers_when_a_state_needs_them(parsers):
+    # dsl/lalr.py's LazyContextualLexer against Lark's ContextualLexer of the parser built from the
+    # grammar: none made up front, then for every parser state the same terminals in the same order,
+    # one lexer per set of acceptable tokens as Lark shares them
+    _, built = parsers
+    theirs = built.parser.lexer
+    states = {state: list(actions) for state, actions in built.parser.parser._parse_table.states.items()}
+    lazy = lalr.LazyContextualLexer(built.lexer_conf, states)
+    assert dict(lazy.lexers) == {}
+    for state, lexer in theirs.lexers.items():
+        assert [t.name for t in lazy.lexers[state].terminals] == [t.name for t in lexer.terminals]
+    assert len({id(x) for x in lazy.lexers.values()}) == len({id(x) for x in theirs.lexers.values()}) > 100
+    assert [t.name for t in lazy.root_lexer.terminals] == [t.name for t in theirs.root_lexer.terminals]
+
+
+def test_the_tables_rules_and_terminals_are_made_as_lark_makes_them():
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+    from lark.utils import SerializeMemoizer
+
+    def fields(o):
+        if hasattr(o, "__serialize_fields__"):
+            return (type(o).__name__, *(fields(getattr(o, f)) for f in o.__serialize_fields__))
+        if isinstance(o, list):
+            return ("list", *(fields(x) for x in o))
+        return (type(o).__name__, o)
+
+    theirs = SerializeMemoizer.deserialize(parser_tables.MEMO, {"Rule": Rule, "TerminalDef": TerminalDef}, {})
+    mine = lalr.memo_objects(parser_tables.MEMO)
+    assert mine.keys() == theirs.keys()
+    assert {type(o) for o in mine.values()} == {Rule, TerminalDef}
+    for key, obj in theirs.items():
+        assert fields(mine[key]) == fields(obj)
+        if isinstance(obj, Rule):  # a rule's hash is computed when it is made: parse tables are keyed by it
+            assert hash(mine[key]) == hash(obj)
