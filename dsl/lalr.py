@@ -3,7 +3,7 @@
 Building the parser from the grammar computes its LALR tables: about 0.1 s, 0.2 s on a busy
 machine, in every process, which was most of `milkrun check` on a small model. The tables are
 plain data, so they are generated once into `parser_tables.py` (Python literals: imported like any
-module of the package, never unpickled) and the parser is loaded from them in about 6 ms: Lark's
+module of the package, never unpickled) and the parser is loaded from them in a few ms: Lark's
 own loading, given its rules and terminals already made (`memo_objects`) and two classes through its
 plugin option `_plugins` (the one lark-cython uses): the parse table read in one pass
 (`TablesParser`), and the contextual lexer's per-state lexers made when a state is first reached
@@ -91,8 +91,8 @@ def memo_objects(memo: dict) -> dict:
 
 class LazyContextualLexer(ContextualLexer):
     """Lark's contextual lexer, making the small lexer of a parser state when the parser first reaches
-    that state, not all of them up front: a model meets about 30 of the grammar's 145 sets of
-    acceptable tokens, and making the others cost every process 3 ms (of the parser's 11 ms to load).
+    that state, not all of them up front: a model meets only a part of the grammar's sets of
+    acceptable tokens, and making all of them was more than a quarter of the parser's loading time.
     The lexers are Lark's own, made by Lark's rule (one per set of acceptable tokens, shared by the
     states that accept the same set), so the tokens are the same; tests/test_parser_tables.py
     compares the parses with those of a parser built from the grammar."""
