@@ -63,7 +63,7 @@ class Bundle:
 
 def collect(model: str | Path, data_dir: str | Path | None, include_path=()) -> Bundle:
     """Read and hash, once, everything a compile of `model` with the data folder `data_dir` opens."""
-    from milkrun.compiler.report.provenance import data_files, model_files
+    from milkrun.compiler.report.provenance import data_files, model_files, sha256
 
     model = Path(model).resolve()
     data = Path(data_dir).resolve() if data_dir is not None else None
@@ -85,7 +85,7 @@ def collect(model: str | Path, data_dir: str | Path | None, include_path=()) -> 
     hashes = {"model": {}, "data": {}}
     for f in sources:
         rel = _rel(f, root) if f in shipped else None
-        hashes["model"][os.path.relpath(f, base)] = sums[rel] if rel else _sha_file(f)
+        hashes["model"][os.path.relpath(f, base)] = sums[rel] if rel else sha256(f)
     for f in tables:
         hashes["data"][f.name] = sums[_rel(data / f.name, root)]
     layout = {"model": _rel(model, root), "data": _rel(data, root) if data else None,
@@ -97,10 +97,6 @@ def collect(model: str | Path, data_dir: str | Path | None, include_path=()) -> 
 def _rel(p: Path, root: Path) -> str:
     rel = PurePosixPath(Path(os.path.relpath(p, root)).as_posix())
     return "." if str(rel) == "." else str(rel)
-
-
-def _sha_file(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 PREFIX = "milkrun-files-"
