@@ -18,7 +18,7 @@ from milkrun.compiler.model.linopy_setup import linopy
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, is_linear
+from milkrun.compiler.model.evaluate import Evaluator, Scope, added, broadcast, is_linear
 from milkrun.compiler.build.figures import check_kpis
 from milkrun.compiler.data.instance import Instance, _full
 from milkrun.compiler.model.ir import ModelIR, Symbol
@@ -183,7 +183,7 @@ def _add_rows(m, sym: Symbol, name: str, lhs, op: str, rhs, scope: Scope) -> int
     if is_linear(rhs) and not is_linear(lhs):  # 5 >= x  →  x <= 5
         lhs, rhs, op = rhs, lhs, {"<=": ">=", ">=": "<=", "==": "=="}[op]
     if is_linear(rhs):
-        expr, rhs = lhs - rhs, 0.0
+        expr, rhs = added(lhs, rhs, -1.0), 0.0
     else:
         expr = lhs
     if isinstance(expr, linopy.Variable):

@@ -56,6 +56,22 @@ def summed(x, dims):
     return linear_summed(x, dims)
 
 
+def combined(a, b, sign: float):
+    """linear_combine.combined (`a + sign * b` of two linear values, or None), imported with linopy."""
+    from milkrun.compiler.model.linear_combine import combined as linear_combined
+
+    return linear_combined(a, b, sign)
+
+
+def added(a, b, sign: float = 1.0):
+    """`a + b` (sign 1) or `a - b` (sign -1) of two linear values: built from their arrays when
+    linear_combine can, else by linopy."""
+    out = combined(a, b, sign)
+    if out is not None:
+        return out
+    return a + b if sign > 0 else a - b
+
+
 @dataclass
 class Scope:
     """Index names in scope (in order) with their coordinates, and which combinations are active."""
@@ -416,7 +432,9 @@ class Evaluator:
             self._check_divisor(b, scope, e)
         try:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                if op == "+":
+                if op in ("+", "-") and is_linear(a) and is_linear(b):
+                    out = added(a, b, 1.0 if op == "+" else -1.0)
+                elif op == "+":
                     out = b + a if is_linear(b) and not is_linear(a) else a + b
                 elif op == "-":
                     out = (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
@@ -864,7 +882,7 @@ def _add_all(linear: list):
     parts = [g[0] if len(g) == 1 else linopy.merge(g, cls=linopy.LinearExpression) for g in groups.values()]
     out = parts[0]
     for p in parts[1:]:
-        out = out + p
+        out = added(out, p)
     return out
 
 

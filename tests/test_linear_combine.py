@@ -1,0 +1,95 @@
+"""`a + b` and `a - b` built from the arrays (compiler/model/linear_combine.py) are linopy's own, exactly."""
+from __future__ import annotations
+
+import itertools
+
+import linopy
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import milkrun.compiler.model.evaluate  # noqa: F401  (pins the meaning milkrun gives linopy)
+from milkrun.compiler.model.linear_combine import combined
+
+I = pd.Index(["a", "b"], name="I")
+J = pd.Index([1, 2, 3], name="J")
+K = pd.Index(["x", "y", "z", "w"], name="K")
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = linopy.Model()
+    mask = xr.DataArray([[True, False, True], [True, True, False]], coords=[I, J])
+    m.add_variables(lower=0, coords=[I, J], name="x", mask=mask)
+    m.add_variables(lower=0, coords=[I, J, K], name="y", integer=True)
+    m.add_variables(coords=[K], name="z")
+    m.add_variables(coords=[J, I], name="t")  # x's dimensions in the other order
+    m.add_variables(name="s")  # no dimension
+    return m
+
+
+def operands(m) -> dict:
+    x, y, z, t, s = (m.variables[n] for n in "xyzts")
+    c = xr.DataArray(np.arange(6.0).reshape(2, 3), coords=[I, J])
+    gaps = xr.DataArray([[1.0, np.nan, 2.0], [np.nan, 0.5, -0.0]], coords=[I, J])
+    return {"x": x, "y": y, "z": z, "t": t, "s": s, "c*x": c * x, "2x+3": 2 * x + 3, "x+gaps": x + gaps,
+            "y.sum(K)-1": y.sum("K") - 1, "-z": -z, "t+z": t + z, "sum_J(c*x)": (c * x).sum("J"), "s+4": s + 4}
+
+
+NAMES = ["x", "y", "z", "t", "s", "c*x", "2x+3", "x+gaps", "y.sum(K)-1", "-z", "t+z", "sum_J(c*x)", "s+4"]
+
+
+@pytest.mark.parametrize("left, right", list(itertools.product(NAMES, NAMES)))
+def test_a_sum_and_a_difference_are_linopy_s(model, left, right):
+    ops = operands(model)
+    a, b = ops[left], ops[right]
+    for sign, slow in ((1.0, a + b), (-1.0, a - b)):
+        fast = combined(a, b, sign)
+        assert fast is not None, (left, right, sign)
+        assert type(fast) is type(slow) is linopy.LinearExpression
+        # values, dtypes, coordinates, dimension order, and the terms in linopy's order
+        assert fast.data.identical(slow.data), (left, right, sign)
+
+
+def test_other_coordinates_on_a_shared_dimension_go_to_linopy(model):
+    x = model.variables["x"]
+    other = linopy.Model().add_variables(coords=[I, J], name="x")
+    assert combined(x, other, 1.0) is None  # another model
+    shifted = x.to_linexpr().assign_coords(J=[2, 3, 4])
+    assert combined(x, shifted, 1.0) is None  # same sizes, other labels: linopy decides what that means
+    reordered = x.to_linexpr().sel(J=[3, 1, 2])
+    assert combined(x, reordered, -1.0) is None
+
+
+def test_a_quadratic_or_another_meaning_goes_to_linopy(model, monkeypatch):
+    x = model.variables["x"]
+    assert combined(x * x, x, 1.0) is None
+    assert combined(x, 3.0, 1.0) is None
+    monkeypatch.setitem(linopy.options._current_values, "semantics", "v1")
+    assert combined(x, model.variables["t"], 1.0) is None
+
+
+def test_the_built_model_is_the_same(tmp_path, monkeypatch):
+    # rows that are sums and differences of variables and expressions, some masked, some broadcast:
+    # built the same with linopy's arithmetic
+    import milkrun.compiler.model.evaluate as ev
+    from milkrun.compiler.pipeline import compile_model
+
+    path = tmp_path / "m.mcp"
+    path.write_text("set I = {a, b, e}\nset J = {1, 2}\nparam w[I, J] = 1\nparam c[j in J] = j\n"
+                    "var x[i in I, j in J] >= 0 where w[i, j] > 0 and i != 'b'\nvar y[J] >= 0\nvar z[I] binary\n"
+                    "minimize o: sum(i, j) x[i, j] + sum(j) y[j] - sum(i) z[i]\n"
+                    "r[i in I, j in J]: x[i, j] <= z[i]\ns[j in J]: sum(i) x[i, j] - 2 * y[j] + c[j] >= z['a'] - 1\n"
+                    "u[i in I]: sum(j) x[i, j] + z[i] == sum(j) c[j] * y[j]\n")
+    built_here = []
+    real = ev.combined
+    monkeypatch.setattr(ev, "combined", lambda a, b, sign: built_here.append(real(a, b, sign)) or built_here[-1])
+    fast = compile_model(path).linopy
+    assert len(built_here) >= 5 and all(e is not None for e in built_here)  # every + and - above built here
+    monkeypatch.setattr(ev, "combined", lambda a, b, sign: None)
+    slow = compile_model(path).linopy
+    for name in ("r", "s", "u"):
+        assert fast.constraints[name].data.identical(slow.constraints[name].data), name
+    assert fast.objective.expression.data.identical(slow.objective.expression.data)
+    assert np.array_equal(fast.matrices.A.toarray(), slow.matrices.A.toarray())
