@@ -6,8 +6,8 @@ plain data, so they are generated once into `parser_tables.py` (Python literals:
 module of the package, never unpickled) and the parser is loaded from them in a few ms: Lark's
 own loading, given its rules and terminals already made (`memo_objects`) and two classes through its
 plugin option `_plugins` (the one lark-cython uses): the parse table read in one pass
-(`TablesParser`), and the contextual lexer's per-state lexers made when a state is first reached
-(`LazyContextualLexer`). Each makes Lark's own objects by Lark's rule and only skips work; as they
+(`TablesParser`), and the contextual lexer of dsl/contextual_lexer.py (a state's lexer made when the
+state is first reached, most tokens matched by one scanner shared by every state). Each makes Lark's own objects by Lark's rule and only skips work; as they
 lean on Lark's internals, they run only with the Lark version that generated the tables (below).
 
 The tables are used only when they were generated from this grammar (its SHA-256) by this version
@@ -21,15 +21,16 @@ tests/test_parse.py fails while they are stale, and compares the loaded parser w
 from __future__ import annotations
 
 import hashlib
-from copy import copy
 from pathlib import Path
 
 import lark
 from lark import Lark
 from lark.grammar import NonTerminal, Rule, RuleOptions, Terminal
-from lark.lexer import ContextualLexer, PatternRE, PatternStr, TerminalDef
+from lark.lexer import PatternRE, PatternStr, TerminalDef
 from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
+
+from .contextual_lexer import LazyContextualLexer
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 TABLES = Path(__file__).with_name("parser_tables.py")
@@ -87,48 +88,6 @@ def memo_objects(memo: dict) -> dict:
         return inst
 
     return {key: make(d) for key, d in memo.items()}
-
-
-class LazyContextualLexer(ContextualLexer):
-    """Lark's contextual lexer, making the small lexer of a parser state when the parser first reaches
-    that state, not all of them up front: a model meets only a part of the grammar's sets of
-    acceptable tokens, and making all of them was more than a quarter of the parser's loading time.
-    The lexers are Lark's own, made by Lark's rule (one per set of acceptable tokens, shared by the
-    states that accept the same set), so the tokens are the same; tests/test_parser_tables.py
-    compares the parses with those of a parser built from the grammar."""
-
-    def __init__(self, conf, states, always_accept=()) -> None:
-        self._conf = copy(conf)
-        self._conf.terminals = list(conf.terminals)
-        self._accepts = {state: frozenset(accepts) for state, accepts in states.items()}
-        self._extra = set(conf.ignore) | set(always_accept)
-        self._by_tokens: dict = {}
-        self.lexers = _LexersByState(self._lexer_of)
-        root_conf = copy(self._conf)
-        root_conf.skip_validation = True
-        self.root_lexer = self.BasicLexer(root_conf, None)
-
-    def _lexer_of(self, state: int):
-        key = self._accepts[state]
-        lexer = self._by_tokens.get(key)
-        if lexer is None:
-            conf = copy(self._conf)
-            by_name = self._conf.terminals_by_name
-            conf.terminals = [by_name[n] for n in key | self._extra if n in by_name]
-            lexer = self._by_tokens[key] = self.BasicLexer(conf, None)
-        return lexer
-
-
-class _LexersByState(dict):
-    """state -> lexer, each made on first use."""
-
-    def __init__(self, make) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, state: int):
-        lexer = self[state] = self._make(state)
-        return lexer
 
 
 class TablesParser(LALR_Parser):

@@ -11,7 +11,7 @@ from conftest import REPO
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from milkrun.dsl import lalr, parser_tables
+from milkrun.dsl import contextual_lexer, lalr, parser_tables
 
 GRAMMAR_TEXT = lalr.GRAMMAR.read_text(encoding="utf-8")
 FILES = sorted(p for folder in ("models", "stdlib", "tests/models", "benchmarks/models")
@@ -83,6 +83,33 @@ def test_every_model_parses_alike(parsers):
     assert outcome(loaded, "sum(i) a[i] * x[i] + 3", "expr") == outcome(built, "sum(i) a[i] * x[i] + 3", "expr")
 
 
+def tokens(p, text: str):
+    """Every token the parser's lexer gives, as the parser asks for them, then how the parse ended."""
+    seen = []
+    try:
+        for t in p.parse_interactive(text, start="start").iter_parse():
+            seen.append((t.type, str(t), t.start_pos, t.line, t.column, t.end_line, t.end_column))
+    except UnexpectedInput as e:
+        seen.append((type(e).__name__, e.line, e.column))
+    return seen
+
+
+def test_every_token_of_every_model_is_lark_s(parsers):
+    # the shared scanner (dsl/contextual_lexer.py) against Lark's own per-state lexers, token by token;
+    # then the same texts cut short and with a character dropped or doubled at many places, so that
+    # tokens meet states they never meet in a whole model, and lexing fails in many ways
+    loaded, built = parsers
+    texts = [f.read_text(encoding="utf-8") for f in FILES] + SHOWN
+    checked = 0
+    for text in texts:
+        assert tokens(loaded, text) == tokens(built, text), text[:200]
+        for k in range(7, len(text), max(1, len(text) // 10)):
+            for variant in (text[:k], text[:k] + text[k + 1:], text[:k] + text[k] + text[k:]):
+                assert tokens(loaded, variant) == tokens(built, variant), variant[max(0, k - 60):k + 60]
+                checked += 1
+    assert checked > 800
+
+
 @pytest.mark.parametrize("text", BROKEN)
 def test_broken_text_fails_alike(parsers, text):
     loaded, built = parsers
@@ -101,17 +128,17 @@ def test_the_generator_writes_tables_that_load(tmp_path):
 
 
 def test_the_lazy_lexer_makes_lark_s_lexers_when_a_state_needs_them(parsers):
-    # dsl/lalr.py's LazyContextualLexer against Lark's ContextualLexer of the parser built from the
+    # dsl/contextual_lexer.py's LazyContextualLexer against Lark's ContextualLexer of the parser built from the
     # grammar: none made up front, then for every parser state the same terminals in the same order,
     # one lexer per set of acceptable tokens as Lark shares them
     loaded, built = parsers
     if not lalr.tables_fresh(GRAMMAR_TEXT):  # another Lark: neither the tables nor this lexer are used
-        assert type(loaded.parser.lexer) is not lalr.LazyContextualLexer
+        assert type(loaded.parser.lexer) is not contextual_lexer.LazyContextualLexer
         return
-    assert type(loaded.parser.lexer) is lalr.LazyContextualLexer
+    assert type(loaded.parser.lexer) is contextual_lexer.LazyContextualLexer
     theirs = built.parser.lexer
     states = {state: list(actions) for state, actions in built.parser.parser._parse_table.states.items()}
-    lazy = lalr.LazyContextualLexer(built.lexer_conf, states)
+    lazy = contextual_lexer.LazyContextualLexer(built.lexer_conf, states)
     assert dict(lazy.lexers) == {}
     for state, lexer in theirs.lexers.items():
         assert [t.name for t in lazy.lexers[state].terminals] == [t.name for t in lexer.terminals]
