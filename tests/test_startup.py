@@ -46,8 +46,38 @@ def test_check_imports_no_solver_plotting_file_format_or_study():
 def test_solve_imports_highs_and_nothing_it_does_not_use():
     r = run("solve", TRANSPORT, "--json")
     assert r["code"] == 0 and json.loads(r["out"])["objective"] == 153.675
-    assert loaded(r["modules"], NEVER) == []
+    # nor rich: no table is printed, and stderr is no terminal here, so there is no live progress line
+    assert loaded(r["modules"], NEVER + ("rich",)) == []
     assert "highspy" in r["modules"]
+    printed = run("solve", TRANSPORT)  # the tables are rich's
+    assert printed["code"] == 0 and "153.675" in printed["out"] and "rich" in printed["modules"]
+
+
+def test_the_version_is_read_only_when_asked_for():
+    # reading it from the installed metadata takes 20-25 ms: `--version` does, a `check` does not
+    code = ("import sys; from importlib import metadata; calls = []; real = metadata.version; "
+            "metadata.version = lambda name: calls.append(name) or real(name); "
+            "from milkrun.compiler.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+            "print('asked', calls)")
+    proc = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, cwd=REPO)
+    from importlib.metadata import version
+
+    assert proc.stdout.splitlines()[0] == f"milkrun {version('milkrun')}" and "exit 0" in proc.stdout
+    assert "'milkrun'" in proc.stdout.splitlines()[-1]
+    proc = subprocess.run([sys.executable, "-c", code, "check", TRANSPORT], capture_output=True, text=True, cwd=REPO)
+    assert "6 variables, 5 constraints" in proc.stdout and "'milkrun'" not in proc.stdout.splitlines()[-1]
+
+
+def test_the_live_progress_line_needs_rich_only_where_rich_would_draw_it(monkeypatch):
+    from milkrun.compiler.solve.progress import stderr_console
+
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    assert stderr_console() is None  # pytest's stderr is captured: no terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then draws on anything: so does the progress line
+    console = stderr_console()
+    assert console is not None and console.is_terminal
 
 
 def test_data_that_fails_a_check_is_refused_before_linopy_is_loaded():

@@ -1,33 +1,57 @@
 """Progress of a running solve on stderr: incumbent, bound, gap, nodes, rounds of cuts.
 
 On a terminal it is a live line (rich); otherwise (CI, a pipe, a log file) a plain line
-every few seconds, so a long run is never silent. Solver callbacks feed it.
+every few seconds, so a long run is never silent. Solver callbacks feed it. rich (about 20 ms to
+import) is loaded only when stderr may be a terminal: a run piped or under `--json` in a script
+does without it.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
-
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
 
 PLAIN_EVERY = 5.0  # seconds between plain lines when stderr is not a terminal
 
 
+def stderr_console(console=None):
+    """The rich console to draw on, or None where rich would not find a terminal: stderr is not a
+    tty and none of the variables that make rich treat it as one (TTY_COMPATIBLE, FORCE_COLOR) is set."""
+    if console is not None:
+        return console
+    if not (_isatty(sys.stderr) or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ):
+        return None
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _on_terminal(console) -> bool:
+    return console is not None and console.is_terminal
+
+
 class SolveProgress:
-    def __init__(self, solver: str, enabled: bool = True, console: Console | None = None):
+    def __init__(self, solver: str, enabled: bool = True, console=None):
         self.solver = solver
         self.enabled = enabled
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = stderr_console(console) if enabled else console
         self.fields: dict[str, object] = {}
         self.t0 = time.perf_counter()
-        self._live: Live | None = None
+        self._live = None
         self._last_plain = 0.0
 
     def __enter__(self) -> "SolveProgress":
         self.t0 = time.perf_counter()
-        if self.enabled and self.console.is_terminal:
+        if self.enabled and _on_terminal(self.console):
+            from rich.live import Live
+
             self._live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True)
             self._live.__enter__()
         return self
@@ -47,10 +71,15 @@ class SolveProgress:
         now = time.perf_counter()
         if now - self._last_plain >= PLAIN_EVERY and now - self.t0 >= PLAIN_EVERY:
             self._last_plain = now
-            sys.stderr.write(self._render().plain + "\n")
+            sys.stderr.write(self._line() + "\n")
             sys.stderr.flush()
 
-    def _render(self) -> Text:
+    def _render(self):
+        from rich.text import Text
+
+        return Text(self._line())
+
+    def _line(self) -> str:
         f = self.fields
         parts = [f"{self.solver} {time.perf_counter() - self.t0:6.1f} s"]
         if f.get("incumbent") is not None:
@@ -65,7 +94,7 @@ class SolveProgress:
             parts.append(f"{f['nodes']:,} nodes")
         if f.get("round") is not None:
             parts.append(f"round {f['round']}, {f.get('cuts', 0)} cuts")
-        return Text(" | ".join(parts))
+        return " | ".join(parts)
 
 
 def finite(v) -> float | None:
@@ -80,9 +109,9 @@ class GridProgress:
     """Progress of a multi-objective run: payoff solves, then grid points done (solved or
     skipped) out of the grid, and points found. A rich bar on a terminal, plain lines otherwise."""
 
-    def __init__(self, enabled: bool = True, console: Console | None = None):
+    def __init__(self, enabled: bool = True, console=None):
         self.enabled = enabled
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = stderr_console(console) if enabled else console
         self.total = self.done = self.found = self.payoff = 0
         self.t0 = time.perf_counter()
         self._last_plain = 0.0
@@ -90,7 +119,7 @@ class GridProgress:
         self._task = None
 
     def __enter__(self) -> "GridProgress":
-        if self.enabled and self.console.is_terminal:
+        if self.enabled and _on_terminal(self.console):
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
