@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import milkrun.compiler.model.evaluate  # noqa: F401  (pins the meaning milkrun gives linopy)
-from milkrun.compiler.model.linear_combine import combined
+from milkrun.compiler.model.linear_combine import combined, scaled
 
 I = pd.Index(["a", "b"], name="I")
 J = pd.Index([1, 2, 3], name="J")
@@ -71,8 +71,8 @@ def test_a_quadratic_or_another_meaning_goes_to_linopy(model, monkeypatch):
 
 
 def test_the_built_model_is_the_same(tmp_path, monkeypatch):
-    # rows that are sums and differences of variables and expressions, some masked, some broadcast:
-    # built the same with linopy's arithmetic
+    # rows that are sums, differences and products with data of variables and expressions, some
+    # masked, some broadcast: built the same with linopy's arithmetic
     import milkrun.compiler.model.evaluate as ev
     from milkrun.compiler.pipeline import compile_model
 
@@ -82,14 +82,35 @@ def test_the_built_model_is_the_same(tmp_path, monkeypatch):
                     "minimize o: sum(i, j) x[i, j] + sum(j) y[j] - sum(i) z[i]\n"
                     "r[i in I, j in J]: x[i, j] <= z[i]\ns[j in J]: sum(i) x[i, j] - 2 * y[j] + c[j] >= z['a'] - 1\n"
                     "u[i in I]: sum(j) x[i, j] + z[i] == sum(j) c[j] * y[j]\n")
-    built_here = []
-    real = ev.combined
-    monkeypatch.setattr(ev, "combined", lambda a, b, sign: built_here.append(real(a, b, sign)) or built_here[-1])
+    built_here, real_combined, real_scaled = [], ev.combined, ev.scaled
+    monkeypatch.setattr(ev, "combined", lambda a, b, sign: built_here.append(real_combined(a, b, sign)) or built_here[-1])
+    monkeypatch.setattr(ev, "scaled", lambda x, f: built_here.append(real_scaled(x, f)) or built_here[-1])
     fast = compile_model(path).linopy
-    assert len(built_here) >= 5 and all(e is not None for e in built_here)  # every + and - above built here
+    assert len(built_here) >= 8 and all(e is not None for e in built_here)  # every +, - and * above built here
     monkeypatch.setattr(ev, "combined", lambda a, b, sign: None)
+    monkeypatch.setattr(ev, "scaled", lambda x, f: None)
     slow = compile_model(path).linopy
     for name in ("r", "s", "u"):
         assert fast.constraints[name].data.identical(slow.constraints[name].data), name
     assert fast.objective.expression.data.identical(slow.objective.expression.data)
     assert np.array_equal(fast.matrices.A.toarray(), slow.matrices.A.toarray())
+
+
+FACTORS = {"2": 2, "-1.5": -1.5, "0": 0.0, "nan": float("nan"),
+           "c[I,J]": xr.DataArray([[1.0, -2.0, 0.5], [np.nan, 3.0, -0.0]], coords=[I, J]),
+           "c[J,I]": xr.DataArray([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]], coords=[J, I]),
+           "c[J]": xr.DataArray([2, 3, 4], coords=[J]), "c[]": xr.DataArray(2.5)}
+SCALED = ["x", "t", "s", "c*x", "2x+3", "x+gaps", "-z", "t+z", "sum_J(c*x)", "s+4"]
+
+
+@pytest.mark.parametrize("name, factor", list(itertools.product(SCALED, FACTORS)))
+def test_a_product_with_data_is_linopy_s(model, name, factor):
+    x, c = operands(model)[name], FACTORS[factor]
+    dims = set(x.labels.dims if isinstance(x, linopy.Variable) else x.data.vars.dims) - {"_term"}
+    if isinstance(c, xr.DataArray) and not set(c.dims) <= dims:
+        assert scaled(x, c) is None  # the product would have more dimensions than x: linopy's
+        return
+    slow = x * c
+    fast = scaled(x, c)
+    assert fast is not None and type(fast) is type(slow) is linopy.LinearExpression
+    assert fast.data.identical(slow.data), (name, factor)

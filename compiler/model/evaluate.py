@@ -63,6 +63,20 @@ def combined(a, b, sign: float):
     return linear_combined(a, b, sign)
 
 
+def scaled(x, factor):
+    """linear_combine.scaled (`x * factor` of a linear value and data, or None), imported with linopy."""
+    from milkrun.compiler.model.linear_combine import scaled as linear_scaled
+
+    return linear_scaled(x, factor)
+
+
+def multiplied(x, factor):
+    """`x * factor` of a linear value and a number or data: built from their arrays when linear_combine
+    can, else by linopy."""
+    out = scaled(x, factor)
+    return out if out is not None else x * factor
+
+
 def added(a, b, sign: float = 1.0):
     """`a + b` (sign 1) or `a - b` (sign -1) of two linear values: built from their arrays when
     linear_combine can, else by linopy."""
@@ -338,7 +352,7 @@ class Evaluator:
 
     def _e_Neg(self, e, scope):
         v = self.expr(e.operand, scope)
-        return -1 * v if is_linear(v) else -v
+        return multiplied(v, -1) if is_linear(v) else -v
 
     def _e_Percent(self, e, scope):  # the checker lets one stand only in an uncertain clause (data/instance.py)
         raise MilkrunError("a percentage has a meaning only in an uncertain clause", e.span)
@@ -373,7 +387,7 @@ class Evaluator:
                 continue
             v = self.expr(node, scope)
             if is_linear(v):
-                linear.append(v if sign > 0 else -1 * v)
+                linear.append(v if sign > 0 else multiplied(v, -1))
             elif isinstance(v, xr.DataArray):
                 data = (v if sign > 0 else -v) if data is None else self._binop(node, "+" if sign > 0 else "-",
                                                                                    data, v, scope)
@@ -437,9 +451,11 @@ class Evaluator:
                 elif op == "+":
                     out = b + a if is_linear(b) and not is_linear(a) else a + b
                 elif op == "-":
-                    out = (-1 * b) + a if is_linear(b) and not is_linear(a) else a - b
+                    out = multiplied(b, -1) + a if is_linear(b) and not is_linear(a) else a - b
+                elif op == "*" and is_linear(a) != is_linear(b):
+                    out = multiplied(b, a) if is_linear(b) else multiplied(a, b)
                 elif op == "*":
-                    out = b * a if is_linear(b) and not is_linear(a) else a * b
+                    out = a * b
                 elif op == "/":
                     out = a / b
                 elif op == "^":

@@ -1,4 +1,4 @@
-"""`a + b` and `a - b` of linopy variables and expressions, built from their arrays in one step.
+"""`a + b`, `a - b` and `data * a` of linopy variables and expressions, built from their arrays in one step.
 
 linopy adds two expressions by merging them: each becomes a Dataset, the two are aligned,
 concatenated along the term dimension and their constants summed, through some thirty xarray
@@ -7,13 +7,17 @@ that is 5-15 ms an operation, whatever the size, and a model's rows are mostly s
 differences: `visit[i, k] <= visit[depot, k]` is one. When the dimensions the two share carry the
 same coordinates, the result is plain: the terms of `a`, then those of `b` (negated for `-`),
 each broadcast over the dimensions only the other has, and the constants added (a missing one,
-NaN, counting as 0). `combined` builds that directly.
+NaN, counting as 0). `combined` builds that directly. A product with data over some of the
+dimensions (`dist[i, j] * drive[i, j, k]`, `2 * visit[i, k]`) is as plain: the coefficients and
+the constant times the factor broadcast (a missing factor, coefficient or constant counting as 0);
+`scaled` builds that.
 
-It returns exactly what linopy returns under the meaning milkrun gives linopy ("legacy"
+Both return exactly what linopy returns under the meaning milkrun gives linopy ("legacy"
 semantics, linopy_setup.py): tests/test_linear_combine.py compares the two Datasets, dimension
 order, dtypes and coordinates included. Anything else (other coordinates on a shared dimension,
-a dimension without coordinates, extra coordinates, a sparse or quadratic expression, another
-meaning) returns None, and the caller asks linopy.
+a factor with dimensions the expression lacks, a dimension without coordinates, extra
+coordinates, a sparse or quadratic expression, another meaning) returns None, and the caller
+asks linopy.
 """
 from __future__ import annotations
 
@@ -48,6 +52,35 @@ def combined(a, b, sign: float):
     data = xr.Dataset({"coeffs": ((*dims, TERM), coeffs), "vars": ((*dims, TERM), vars_), "const": (dims, const)},
                       coords={d: coords[d] for d in dims})
     return linopy.LinearExpression(data, a.model)
+
+
+def scaled(x, factor):
+    """`x * factor` of a linear value and a number or a DataArray over some of its dimensions (the same
+    coordinates), as a linopy LinearExpression; None when linopy must do it. A missing factor (NaN)
+    counts as 0, as linopy's legacy meaning has it, and so does a missing coefficient or constant."""
+    tx = _terms(x)
+    if tx is None or not _legacy():
+        return None
+    dims, coords, vars_, coeffs, const = tx
+    if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, (int, float, np.integer, np.floating)):
+        if not isinstance(factor, xr.DataArray) or factor.dtype.kind not in "fiu" or not _plain_coords(factor):
+            return None
+        if not set(factor.dims) <= set(dims) or any(
+                factor.indexes[d] is not coords[d] and (factor.indexes[d].dtype != coords[d].dtype
+                                                       or not factor.indexes[d].equals(coords[d]))
+                for d in factor.dims):
+            return None
+        f = _spread(factor.values, factor.dims, dims, tuple(len(coords[d]) for d in dims), False)
+    else:
+        f = np.asarray(factor)
+    f = np.nan_to_num(f.astype(float), nan=0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        coeffs = np.nan_to_num(coeffs, nan=0.0) * f[..., np.newaxis]
+        const = np.nan_to_num(const, nan=0.0) * f if isinstance(x, linopy.LinearExpression) else \
+            np.zeros(vars_.shape[:-1])
+    data = xr.Dataset({"coeffs": ((*dims, TERM), coeffs), "vars": ((*dims, TERM), vars_), "const": (dims, const)},
+                      coords={d: coords[d] for d in dims})
+    return linopy.LinearExpression(data, x.model)
 
 
 def _terms(x):
