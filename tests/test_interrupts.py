@@ -97,18 +97,23 @@ def split(tmp_path) -> Path:
 
 
 class Running:
-    """A `milkrun` command in its own process group; stderr read as it comes."""
+    """A `milkrun` command in its own process group; stdout and stderr each read as they come, by a
+    thread of its own (the only reader of its stream, so none is closed under the other)."""
 
     def __init__(self, *args, cwd=None):
         self.proc = subprocess.Popen([*milkrun_command(), *map(str, args)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True)
         self.err: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self.out: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)
+        self._out_reader = threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True)
         self._reader.start()
+        self._out_reader.start()
 
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            self.err.append(line)
+    @staticmethod
+    def _read(stream, lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line)
 
     def wait_for(self, text: str, timeout: float) -> bool:
         """Whether `text` comes on stderr within `timeout` s (False at once when stderr closes without it)."""
@@ -122,9 +127,12 @@ class Running:
         return False
 
     def finish(self, timeout: float) -> tuple[int, str, str]:
-        out = self.proc.communicate(timeout=timeout)[0]
-        self._reader.join(timeout=5)
-        return self.proc.returncode, out, "".join(self.err)
+        self.proc.wait(timeout=timeout)
+        for reader, stream in ((self._reader, self.proc.stderr), (self._out_reader, self.proc.stdout)):
+            reader.join(timeout=5)
+            if not reader.is_alive():
+                stream.close()
+        return self.proc.returncode, "".join(self.out), "".join(self.err)
 
     def kill(self) -> None:
         """The command and whatever it left in its process group (workers, if a test failed)."""
@@ -133,8 +141,10 @@ class Running:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait(timeout=10)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
+        for reader, stream in ((self._reader, self.proc.stderr), (self._out_reader, self.proc.stdout)):
+            reader.join(timeout=5)  # the stream ends with the process group
+            if not reader.is_alive():  # closed only once nothing reads it
+                stream.close()
 
 
 @pytest.fixture
