@@ -42,13 +42,23 @@ def combined(a, b, sign: float):
     dims = dims_a + tuple(d for d in dims_b if d not in dims_a)
     coords = {**coords_b, **coords_a}
     shape = tuple(len(coords[d]) for d in dims)
-    vars_ = np.concatenate([_spread(vars_a, dims_a, dims, shape, True), _spread(vars_b, dims_b, dims, shape, True)],
-                           axis=-1)
-    coeffs = np.concatenate([_spread(coeffs_a, dims_a, dims, shape, True),
-                             sign * _spread(coeffs_b, dims_b, dims, shape, True)], axis=-1)
-    with np.errstate(invalid="ignore"):
-        const = (_spread(np.nan_to_num(const_a, nan=0.0), dims_a, dims, shape, False)
-                 + _spread(np.nan_to_num(sign * const_b, nan=0.0), dims_b, dims, shape, False))
+    n_a, n_b = vars_a.shape[-1], vars_b.shape[-1]
+    # each array written once, into its place: no intermediate copies (the build's peak memory)
+    vars_ = np.empty(shape + (n_a + n_b,), dtype=np.result_type(vars_a, vars_b))
+    vars_[..., :n_a] = _spread(vars_a, dims_a, dims, shape, True)
+    vars_[..., n_a:] = _spread(vars_b, dims_b, dims, shape, True)
+    coeffs = np.empty(shape + (n_a + n_b,), dtype=np.result_type(*(c for c in (coeffs_a, coeffs_b) if c is not None),
+                                                                 np.float64))
+    coeffs[..., :n_a] = 1.0 if coeffs_a is None else _spread(coeffs_a, dims_a, dims, shape, True)
+    if coeffs_b is None:
+        coeffs[..., n_a:] = sign
+    else:
+        np.multiply(_spread(coeffs_b, dims_b, dims, shape, True), sign, out=coeffs[..., n_a:])
+    const = np.zeros(shape)
+    for part, have, factor in ((const_a, dims_a, 1.0), (const_b, dims_b, sign)):
+        if part is not None:  # a variable's constant is 0
+            part = _missing_as_zero(part)
+            const += _spread(part if factor == 1.0 else part * factor, have, dims, shape, False)
     data = xr.Dataset({"coeffs": ((*dims, TERM), coeffs), "vars": ((*dims, TERM), vars_), "const": (dims, const)},
                       coords={d: coords[d] for d in dims})
     return linopy.LinearExpression(data, a.model)
@@ -62,6 +72,7 @@ def scaled(x, factor):
     if tx is None or not _legacy():
         return None
     dims, coords, vars_, coeffs, const = tx
+    shape = vars_.shape[:-1]
     if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, (int, float, np.integer, np.floating)):
         if not isinstance(factor, xr.DataArray) or factor.dtype.kind not in "fiu" or not _plain_coords(factor):
             return None
@@ -70,28 +81,45 @@ def scaled(x, factor):
                                                        or not factor.indexes[d].equals(coords[d]))
                 for d in factor.dims):
             return None
-        f = _spread(factor.values, factor.dims, dims, tuple(len(coords[d]) for d in dims), False)
+        f = _spread(_missing_as_zero(np.asarray(factor.values, dtype=float)), factor.dims, dims, shape, False)
     else:
-        f = np.asarray(factor)
-    f = np.nan_to_num(f.astype(float), nan=0.0)
+        f = _missing_as_zero(np.asarray(factor, dtype=float))
     with np.errstate(invalid="ignore", over="ignore"):
-        coeffs = np.nan_to_num(coeffs, nan=0.0) * f[..., np.newaxis]
-        const = np.nan_to_num(const, nan=0.0) * f if isinstance(x, linopy.LinearExpression) else \
-            np.zeros(vars_.shape[:-1])
-    data = xr.Dataset({"coeffs": ((*dims, TERM), coeffs), "vars": ((*dims, TERM), vars_), "const": (dims, const)},
+        if coeffs is None:  # a variable: its coefficients are the factor
+            out = np.empty(vars_.shape)
+            out[...] = f[..., np.newaxis]
+        else:
+            out = _times_missing_as_zero(coeffs, f[..., np.newaxis])
+        const = np.zeros(shape) if const is None else _times_missing_as_zero(const, f)
+    data = xr.Dataset({"coeffs": ((*dims, TERM), out), "vars": ((*dims, TERM), vars_), "const": (dims, const)},
                       coords={d: coords[d] for d in dims})
     return linopy.LinearExpression(data, x.model)
 
 
+def _missing_as_zero(values: np.ndarray) -> np.ndarray:
+    """`values` with NaN as 0: the same array when it has none (the common case, no copy)."""
+    missing = np.isnan(values)
+    return np.where(missing, 0.0, values) if missing.any() else values
+
+
+def _times_missing_as_zero(values: np.ndarray, factor) -> np.ndarray:
+    """values * factor, a NaN value counting as 0 (linopy's fillna(0) before its product)."""
+    out = values * factor
+    missing = np.isnan(values)
+    if missing.any():
+        out[missing] = (0.0 * np.broadcast_to(factor, out.shape))[missing]
+    return out
+
+
 def _terms(x):
     """(dims, {dim: index}, vars, coeffs, const) of a variable or a dense linear expression whose every
-    dimension has coordinates and nothing else; None otherwise."""
+    dimension has coordinates and nothing else; None otherwise. A variable's coefficients (all 1)
+    and constant (0) are None: not made unless used."""
     if isinstance(x, linopy.Variable):
         labels = x.labels
         if not _plain_coords(labels):
             return None
-        vars_ = labels.values[..., np.newaxis]
-        return labels.dims, _indexes(labels), vars_, np.ones(vars_.shape), np.zeros(labels.shape)
+        return labels.dims, _indexes(labels), labels.values[..., np.newaxis], None, None
     if type(x) is linopy.LinearExpression and not getattr(x, "is_sparse", True):
         data = x.data
         dims = data.vars.dims
