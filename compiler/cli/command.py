@@ -305,11 +305,16 @@ _EMPTY_RESULT = {
 
 
 def console_main() -> None:
-    """The `milkrun` console script: stdout is kept for milkrun's own output, then main() runs."""
+    """The `milkrun` console script: stdout is kept for milkrun's own output, then main() runs; `check`
+    and `solve` end without Python's teardown of the libraries (compiler/cli/process_exit.py)."""
+    from milkrun.compiler.cli.process_exit import leave, may_leave_early
     from milkrun.compiler.solve.stdout_guard import protect_stdout
 
     protect_stdout()
-    sys.exit(main())
+    code = main()
+    if may_leave_early(sys.argv[1:]):
+        leave(code)
+    sys.exit(code)
 
 
 def _check(args) -> int:
