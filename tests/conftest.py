@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from milkrun.dsl.diagnostics import MilkrunError
@@ -116,3 +117,29 @@ def run_milkrun(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
 @pytest.fixture
 def milkrun_process():
     return run_milkrun
+
+
+# The coordinates I, J, K of `linear_model`: text, integer and text labels, of three sizes.
+LINEAR_COORDS = tuple(pd.Index(values, name=name) for values, name in
+                      ((("a", "b"), "I"), ((1, 2, 3), "J"), (("x", "y", "z", "w"), "K")))
+
+
+@pytest.fixture(scope="module")
+def linear_model():
+    """A linopy model of small variables for comparing milkrun's array-made expressions with linopy's
+    (test_linear_sum, test_linear_combine): x[I, J] with a mask, y[I, J, K] integer, z[K], t[J, I]
+    (x's dimensions in the other order) and s (no dimension)."""
+    import linopy
+    import xarray as xr
+
+    import milkrun.compiler.model.evaluate  # noqa: F401  (pins the meaning milkrun gives linopy)
+
+    i, j, k = LINEAR_COORDS
+    m = linopy.Model()
+    mask = xr.DataArray([[True, False, True], [True, True, False]], coords=[i, j])
+    m.add_variables(lower=0, coords=[i, j], name="x", mask=mask)
+    m.add_variables(lower=0, coords=[i, j, k], name="y", integer=True)
+    m.add_variables(coords=[k], name="z")
+    m.add_variables(coords=[j, i], name="t")
+    m.add_variables(name="s")
+    return m

@@ -3,26 +3,19 @@ from __future__ import annotations
 
 import linopy
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
+from conftest import LINEAR_COORDS
 
 import milkrun.compiler.model.evaluate  # noqa: F401  (pins the meaning milkrun gives linopy)
 from milkrun.compiler.model.linear_sum import summed
 
-I = pd.Index(["a", "b"], name="I")
-J = pd.Index([1, 2, 3], name="J")
-K = pd.Index(["x", "y", "z", "w"], name="K")
+I, J, K = LINEAR_COORDS
 
 
 @pytest.fixture(scope="module")
-def model():
-    m = linopy.Model()
-    mask = xr.DataArray([[True, False, True], [True, True, False]], coords=[I, J])
-    m.add_variables(lower=0, coords=[I, J], name="x", mask=mask)
-    m.add_variables(lower=0, coords=[I, J, K], name="y", integer=True)
-    m.add_variables(coords=[K], name="z")
-    return m
+def model(linear_model):
+    return linear_model
 
 
 CASES = [("x", ["J"]), ("x", ["I"]), ("x", ["I", "J"]), ("x", ["J", "I"]), ("y", ["K"]), ("y", ["J", "K"]),
