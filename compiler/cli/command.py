@@ -225,7 +225,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code. With --json, stdout gets exactly one JSON document
     whatever the outcome, errors included."""
+    return run(argv)[0]
+
+
+def run(argv: list[str] | None = None) -> tuple[int, argparse.Namespace | None]:
+    """main(), returning also the arguments as parsed (None when they could not be): what the console
+    script decides its way of exiting by."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     as_json = "--json" in argv
     command = next((a for a in argv if not a.startswith("-")), None)
     if hasattr(signal, "SIGPIPE"):  # `milkrun solve … | head` ends quietly
@@ -237,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         with input_environment(args):
             return {"check": _check, "solve": _solve, "export": _export, "convert": _convert, "fepia": _fepia,
                     "pareto": _pareto, "sweep": _sweep, "twin": _twin, "first-plan": _first_plan,
-                    "lsp": _lsp}[args.command](args)
+                    "lsp": _lsp}[args.command](args), args
     except UsageError as e:
         if not as_json:
             sys.stderr.write(e.usage)
@@ -252,10 +259,10 @@ def main(argv: list[str] | None = None) -> int:
                "why": [text for text, _ in e.notes]}
     except BrokenPipeError:  # stdout closed by its reader (`milkrun sweep … | head`, SIGPIPE ignored)
         _dropstdout_console()
-        return EXIT_BROKEN_PIPE
+        return EXIT_BROKEN_PIPE, args
     except OSError as e:
         if e.filename is None:  # not about a path the user gave: a bug
-            return _internal(e, as_json, command)
+            return _internal(e, as_json, command), args
         where = e.filename if e.filename2 is None else f"{e.filename} → {e.filename2}"
         message = f"cannot use {where}: {e.strerror or e}"
         sys.stderr.write(f"error: {message}\n")
@@ -265,10 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("interrupted\n")
         code, doc = EXIT_INTERRUPTED, {"status": "interrupted", "message": "interrupted before any result"}
     except Exception as e:  # a bug in milkrun, not the user's mistake
-        return _internal(e, as_json, command)
+        return _internal(e, as_json, command), args
     if as_json:
         _json_outcome(command, code, doc)
-    return code
+    return code, args
 
 
 def _dropstdout_console() -> None:
@@ -311,8 +318,8 @@ def console_main() -> None:
     from milkrun.compiler.solve.stdout_guard import protect_stdout
 
     protect_stdout()
-    code = main()
-    if may_leave_early(sys.argv[1:]):
+    code, args = run()
+    if args is not None and may_leave_early(args):
         leave(code)
     sys.exit(code)
 

@@ -13,8 +13,9 @@ then ends the process at once (`os._exit`):
   or a progress display's thread would be waited for by a normal exit) and the command wrote no
   files of its own (`--out`: written and closed before, but a normal exit is kept there all the same).
 
-Otherwise it exits as Python does. main() never calls it: the console script does, so a program
-or a test that calls main() keeps its interpreter.
+Otherwise it exits as Python does. main() never calls it: the console script does, with the
+arguments as parsed (an abbreviated `--ou` is `--out`), so a program or a test that calls main()
+keeps its interpreter.
 """
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ import threading
 FAST_COMMANDS = ("check", "solve")
 
 
-def may_leave_early(argv: list[str]) -> bool:
-    """The command is one whose process may skip the teardown (module docstring)."""
-    command = next((a for a in argv if not a.startswith("-")), None)
-    return command in FAST_COMMANDS and not any(a == "--out" or a.startswith("--out=") for a in argv)
+def may_leave_early(args) -> bool:
+    """The command, as argparse parsed it, is one whose process may skip the teardown (module docstring)."""
+    return args.command in FAST_COMMANDS and not getattr(args, "out", None)
 
 
 def leave(code: int) -> None:
