@@ -61,10 +61,9 @@ class SharedScannerLexer(BasicLexer):
     """The lexer of a set of acceptable tokens: the shared scanner's match when it is one of this
     lexer's own alternatives, else this lexer's own union, compiled then (module docstring)."""
 
-    shared: SharedScanner
-
-    def __init__(self, conf, comparator=None) -> None:
-        super().__init__(conf, comparator)
+    def __init__(self, conf, shared: SharedScanner) -> None:
+        super().__init__(conf, None)
+        self.shared = shared
         self._direct, self.callback = self._plan()
 
     def _plan(self):
@@ -120,8 +119,7 @@ class LazyContextualLexer(ContextualLexer):
         self._accepts = {state: frozenset(accepts) for state, accepts in states.items()}
         self._extra = set(conf.ignore) | set(always_accept)
         self._by_tokens: dict = {}
-        self.BasicLexer = type("SharedScannerLexer", (SharedScannerLexer,),
-                               {"shared": SharedScanner(self._conf.terminals, self._conf)})
+        self._shared = SharedScanner(self._conf.terminals, self._conf)
         self.lexers = _LexersByState(self._lexer_of)
         root_conf = copy(self._conf)
         root_conf.skip_validation = True
@@ -134,7 +132,7 @@ class LazyContextualLexer(ContextualLexer):
             conf = copy(self._conf)
             by_name = self._conf.terminals_by_name
             conf.terminals = [by_name[n] for n in key | self._extra if n in by_name]
-            lexer = self._by_tokens[key] = self.BasicLexer(conf, None)
+            lexer = self._by_tokens[key] = SharedScannerLexer(conf, self._shared)
         return lexer
 
 
