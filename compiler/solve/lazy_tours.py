@@ -30,8 +30,10 @@ from milkrun.compiler.solve.scip import add_start, to_scip, watch_scip
 # Rounds of cuts at fractional points per branch-and-bound node. Each round that finds a cut keeps
 # SCIP's separation loop going, and its own separators run again every round: on E-n13-k4
 # (models/cvrp.mcp, whose load flows already join the routes) unlimited rounds took 2.4 times the
-# CPU of none, 3 rounds 0.95 times; on the milk-collection cases 1, 3 and 10 rounds were alike.
-FRACTIONAL_ROUNDS = 3
+# CPU of none. One round against three, SCIP's CPU on the 14 feasible milk-collection cases
+# (studies/routing/variants.py): 17.6 s against 19.5 s, geometric mean of the ratios 0.93 (0.61 to
+# 1.13 per case); on 12 drawn cases of 9-11 farms 0.95; E-n13-k4 and the SDVRP model alike.
+FRACTIONAL_ROUNDS = 1
 
 
 @dataclass
