@@ -166,9 +166,13 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
     t2 = time.perf_counter()
     if ir.nonlinear:  # the robust counterpart is built row by row with the model (passes/robust_nl.py)
         from milkrun.compiler.build.nonlinear import build_nonlinear
-        from milkrun.compiler.passes.robust_nl import RobustRows
 
-        built = build_nonlinear(ir, instance, run.objective, rows=RobustRows(run.robust) if run.robust else None)
+        rows = None
+        if run.robust:  # the robust passes work on linopy's models too: loaded only when asked for
+            from milkrun.compiler.passes.robust_nl import RobustRows
+
+            rows = RobustRows(run.robust)
+        built = build_nonlinear(ir, instance, run.objective, rows=rows)
         compiled = Compiled(ir, instance, built, data_dir, robust=built.robust_report)
     else:
         from milkrun.compiler.build.linopy_model import build
@@ -194,14 +198,20 @@ def solve_compiled(compiled: Compiled, run: RunOptions, quiet: bool = True, prog
     """Solve with the run's solver and limits, and add what every solve adds (`finish`). `duals`: also the
     duals and reduced costs of the LP (of the LP with the integer variables fixed at the plan for a MIP),
     from HiGHS (compiler/solve/duals.py); a nonlinear model is refused before the solve."""
-    from milkrun.compiler.solve.run import solve
-
     if duals:
         from milkrun.compiler.solve.duals import refuse_nonlinear
 
         refuse_nonlinear(compiled.ir)
-    result = solve(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap, quiet=quiet,
-                   ir=compiled.ir, progress=progress, start=start)
+    if compiled.ir.nonlinear:  # built for SCIP: the linear path (linopy, HiGHS) is never loaded
+        from milkrun.compiler.solve.nonlinear import solve_nonlinear_model
+
+        result = solve_nonlinear_model(compiled.built, run.solver, dict(run.solver_options), run.time_limit,
+                                       run.gap, quiet=quiet, progress=progress, start=start)
+    else:
+        from milkrun.compiler.solve.run import solve
+
+        result = solve(compiled.built, run.solver, dict(run.solver_options), run.time_limit, run.gap,
+                       quiet=quiet, ir=compiled.ir, progress=progress, start=start)
     if duals:
         add_duals(compiled, result, run)
     return finish(compiled, result)

@@ -20,17 +20,11 @@ from milkrun.dsl.diagnostics import MilkrunError
 
 from milkrun.compiler.model.evaluate import Evaluator, Scope, added, broadcast, is_linear
 from milkrun.compiler.build.figures import check_kpis
+from milkrun.compiler.build.solver_infinity import INFINITE, SCALE_HINT, SOLVER_INFINITY
+from milkrun.compiler.build.variable_domain import variable_domain
 from milkrun.compiler.data.instance import Instance, _full
 from milkrun.compiler.model.ir import ModelIR, Symbol
 from milkrun.dsl.diagnostics import did_you_mean
-
-
-# Solvers read numbers of this size as infinite (SCIP's numerics/infinity, HiGHS's infinite_bound and
-# infinite_cost): a coefficient this large stops SCIP with an error from C, and a right-hand side or
-# a cost this large silently means "no limit". Such numbers are refused while building, located.
-SOLVER_INFINITY = 1e20
-_INFINITE = "solvers read numbers of 1e20 and more as infinite (SCIP refuses them)"
-_SCALE_HINT = "scale the model: measure in larger units (thousands of litres, say) so its numbers stay below 1e20"
 
 
 # The declaration behind each constraint family of a built model, for messages about rows found
@@ -114,22 +108,6 @@ def build(ir: ModelIR, instance: Instance, objective: str | None = None,
     return BuiltModel(m, objectives, senses, constants, dropped, tours)
 
 
-def variable_domain(sym: Symbol, ev: Evaluator):
-    """(scope with the `where` applied, lower, upper) of a variable family, for either backend."""
-    d: ast.VarDecl = sym.decl
-    scope = ev.declaration_scope(sym)
-    if d.where is not None:
-        scope = scope.restrict(ev.cond(d.where, scope))
-    lower, upper = (0.0, 1.0) if d.kind == "binary" else (-np.inf, np.inf)
-    for b in d.bounds:
-        v = ev.number(b.value, scope, "a variable's bound")
-        if b.op == ">=":
-            lower = v
-        else:
-            upper = v
-    return scope, lower, upper
-
-
 def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variable:
     d: ast.VarDecl = sym.decl
     scope, lower, upper = variable_domain(sym, ev)
@@ -156,8 +134,8 @@ def _add_variable(m: linopy.Model, sym: Symbol, ev: Evaluator) -> linopy.Variabl
         if bool(bad.any()):
             v = float(xr.DataArray(value).where(bad, drop=True).values.ravel()[0]) if bad.ndim else float(value)
             bound = next((b for b in d.bounds if b.op == op), None)
-            raise MilkrunError(f"variable '{sym.name}' has the bound {op} {v:g}: {_INFINITE}",
-                               bound.span if bound is not None else d.span, hint=_SCALE_HINT)
+            raise MilkrunError(f"variable '{sym.name}' has the bound {op} {v:g}: {INFINITE}",
+                               bound.span if bound is not None else d.span, hint=SCALE_HINT)
     if d.kind == "binary":
         return m.add_variables(name=sym.name, mask=mask, binary=True, **kw)
     return m.add_variables(lower=lower, upper=upper, name=sym.name, mask=mask, integer=d.kind == "integer", **kw)
@@ -251,7 +229,7 @@ def _check_rows(name: str, sym: Symbol, m, expr, op: str, const, live) -> None:
         value = float(side.sel(where)) if where else float(side)
         idx = ", ".join(f"{k}={_plain(v)}" for k, v in where.items())
         raise MilkrunError(f"constraint '{sym.name}'{f' at {idx}' if idx else ''} has the right-hand side "
-                           f"{value:g}: {_INFINITE}", sym.span, hint=_SCALE_HINT)
+                           f"{value:g}: {INFINITE}", sym.span, hint=SCALE_HINT)
 
 
 def _check_rows_fast(name: str, sym: Symbol, m, expr, op: str, const) -> None:
@@ -284,8 +262,8 @@ def _refuse_infinite_coefficients(m, expr, live, what: str, span) -> None:
     label = int(labels.transpose(*coeffs.dims).values[pos])
     row = {d: coeffs.indexes[d][k] for d, k in zip(coeffs.dims, pos) if d != "_term" and d in coeffs.indexes}
     at = f" at {', '.join(f'{k}={_plain(v)}' for k, v in row.items())}" if row else ""
-    raise MilkrunError(f"{what}{at} has the coefficient {value:g} on {_variable_name(m, label)}: {_INFINITE}", span,
-                       hint=_SCALE_HINT)
+    raise MilkrunError(f"{what}{at} has the coefficient {value:g} on {_variable_name(m, label)}: {INFINITE}", span,
+                       hint=SCALE_HINT)
 
 
 def _variable_name(m, label: int) -> str:

@@ -21,13 +21,13 @@ import xarray as xr
 from milkrun.dsl import ast
 from milkrun.dsl.diagnostics import MilkrunError
 
-from milkrun.compiler.build.linopy_model import _INFINITE, _SCALE_HINT, SOLVER_INFINITY
+from milkrun.compiler.build.solver_infinity import INFINITE, SCALE_HINT, SOLVER_INFINITY
 from milkrun.compiler.model.evaluate import Evaluator, Scope, broadcast, reduction_domain
 from milkrun.compiler.build.figures import check_kpis
 from milkrun.compiler.data.instance import Instance, _full
 from milkrun.compiler.model.ir import ModelIR, Symbol
 from milkrun.dsl.diagnostics import did_you_mean
-from milkrun.compiler.build.linopy_model import variable_domain
+from milkrun.compiler.build.variable_domain import variable_domain
 
 
 @dataclass
@@ -174,8 +174,8 @@ def build_nonlinear(ir: ModelIR, instance: Instance, objective: str | None = Non
         objectives[sym.name] = scalar(ev.number(sym.decl.expr, Scope({}), "an objective"))
         big = _too_large(objectives[sym.name])
         if big is not None:
-            raise MilkrunError(f"objective '{sym.name}' holds the number {big:g}: {_INFINITE}", sym.span,
-                               hint=_SCALE_HINT)
+            raise MilkrunError(f"objective '{sym.name}' holds the number {big:g}: {INFINITE}", sym.span,
+                               hint=SCALE_HINT)
         senses[sym.name] = "min" if sym.decl.sense == "minimize" else "max"
         if rows is not None:
             t = rows.objective(model, sym, senses[sym.name])
@@ -233,7 +233,7 @@ def _add_variables(model, sym: Symbol, ev: Evaluator) -> xr.DataArray:
         if np.any(wrong):
             bound = next((b for b in d.bounds if b.op == op), None)
             raise MilkrunError(f"variable '{sym.name}' has the bound {op} {float(values[wrong].ravel()[0]):g}: "
-                               f"{_INFINITE}", bound.span if bound is not None else d.span, hint=_SCALE_HINT)
+                               f"{INFINITE}", bound.span if bound is not None else d.span, hint=SCALE_HINT)
     vtype = {"binary": "B", "integer": "I"}.get(d.kind, "C")
     out = np.empty(active.shape, dtype=object)
     keys = _keys(scope)
@@ -299,8 +299,8 @@ def _add_rows(model, sym: Symbol, ev: Evaluator, rows=None) -> None:
             for x in (a, b):
                 big = _too_large(x)
                 if big is not None:
-                    raise MilkrunError(f"constraint '{sym.name}'{keys(k)} holds the number {big:g}: {_INFINITE}",
-                                       sym.span, hint=_SCALE_HINT)
+                    raise MilkrunError(f"constraint '{sym.name}'{keys(k)} holds the number {big:g}: {INFINITE}",
+                                       sym.span, hint=SCALE_HINT)
             row = {"<=": a <= b, ">=": a >= b, "==": a == b}[op] if not isinstance(a, (int, float)) else \
                 {"<=": b >= a, ">=": b <= a, "==": b == a}[op]
             model.addCons(row, name=f"{name}{keys(k)}")

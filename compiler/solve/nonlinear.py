@@ -10,8 +10,11 @@ import xarray as xr
 from milkrun.compiler.build.nonlinear import NonlinearBuilt
 from milkrun.compiler.model.evaluate import Evaluator, Scope
 from milkrun.compiler.model.ir import ModelIR
+from milkrun.compiler.solve.progress import SolveProgress
 from milkrun.compiler.solve.result import Result, interrupted_message
 from milkrun.compiler.solve.scip import watch_scip
+from milkrun.compiler.solve.solvers import choose_solver, solver_options
+from milkrun.compiler.solve.stdout_guard import silenced
 from milkrun.dsl.diagnostics import MilkrunError
 
 
@@ -25,6 +28,22 @@ def nonlinear_error(ir: ModelIR, solver: str) -> MilkrunError:
 
 STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible",
           "timelimit": "time_limit", "gaplimit": "optimal", "userinterrupt": "interrupted"}
+
+
+def solve_nonlinear_model(built: NonlinearBuilt, solver: str = "auto", options: dict[str, str] | None = None,
+                          time_limit: float | None = None, gap: float | None = None, quiet: bool = True,
+                          progress: bool = False, start=None) -> Result:
+    """compiler/solve/run.py's `solve` for a nonlinear model, without loading the linear path (linopy)."""
+    solver, chosen_because = choose_solver(solver, built.ir.nonlinear)
+    opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
+    if solver != "scip":
+        raise nonlinear_error(built.ir, solver)
+    if start is not None:
+        raise MilkrunError("--start is not supported for nonlinear models yet")
+    with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
+        result = solve_nonlinear(built, solver, opts, prog)
+    result.solver_choice = chosen_because
+    return result
 
 
 def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=None) -> Result:

@@ -17,7 +17,7 @@ from milkrun.compiler.solve import lazy_tours
 from milkrun.compiler.solve.diagnose import explain_infeasible
 from milkrun.compiler.solve.highs import sigint_noted, solve_highs
 from milkrun.compiler.solve.lazy_tours import SubtourSeparator
-from milkrun.compiler.solve.nonlinear import nonlinear_error, solve_nonlinear
+from milkrun.compiler.solve.nonlinear import solve_nonlinear_model
 from milkrun.compiler.solve.progress import SolveProgress
 from milkrun.compiler.solve.result import Result, interrupted_message
 from milkrun.compiler.solve.scip import STATUS, add_start, to_scip, watch_scip
@@ -35,11 +35,11 @@ def solve(built: BuiltModel, solver: str = "auto", options: dict[str, str] | Non
     result says why in `solver_choice`). `progress`: show incumbent, bound and gap on stderr while
     the solver runs. `start`: values by label (NaN: unknown) handed to the solver as a first plan
     (compiler/solve/start.py)."""
-    nonlinear = isinstance(built, NonlinearBuilt)
-    if not nonlinear and int(built.linopy.nvars) == 0:
+    if isinstance(built, NonlinearBuilt):
+        return solve_nonlinear_model(built, solver, options, time_limit, gap, quiet, progress, start)
+    if int(built.linopy.nvars) == 0:
         raise empty_model_error(ir)
-    solver, chosen_because = choose_solver(solver, built.ir.nonlinear if nonlinear else [],
-                                           [] if nonlinear else [t for t in built.tours if t.undirected])
+    solver, chosen_because = choose_solver(solver, [], [t for t in built.tours if t.undirected])
     opts = solver_options(solver, options or {}, time_limit, gap, quiet=quiet)
     result = _solve_with(built, solver, opts, time_limit, quiet, ir, progress, start)
     result.solver_choice = chosen_because
@@ -57,14 +57,6 @@ def empty_model_error(ir, what: str = "solve") -> MilkrunError:
 
 
 def _solve_with(built, solver: str, opts: dict, time_limit, quiet: bool, ir, progress: bool, start) -> Result:
-
-    if isinstance(built, NonlinearBuilt):
-        if solver != "scip":
-            raise nonlinear_error(built.ir, solver)
-        if start is not None:
-            raise MilkrunError("--start is not supported for nonlinear models yet")
-        with silenced(quiet), SolveProgress(solver, enabled=progress) as prog:
-            return solve_nonlinear(built, solver, opts, prog)
     m = built.linopy
     t0 = time.perf_counter()
     try:

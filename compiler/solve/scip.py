@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from milkrun.compiler.build.linopy_model import _INFINITE, _SCALE_HINT, SOLVER_INFINITY, _variable_name, origin
+from milkrun.compiler.build.solver_infinity import INFINITE, SCALE_HINT, SOLVER_INFINITY
 from milkrun.compiler.solve.progress import finite
 from milkrun.dsl.diagnostics import MilkrunError
 
@@ -58,6 +58,9 @@ def refuse_infinite(m, M) -> None:
     """The last check before SCIP: a number it reads as infinite stops it with an error from C
     (printed straight to the terminal), so it is refused here, named. The build refuses those the
     model writes, located; this catches any a pass added afterwards (robust rows, objective rows)."""
+    # `m` is a linopy model, so the builder that made it is loaded already; importing it at the top would
+    # load linopy for a nonlinear model too, whose run needs only watch_scip here
+    from milkrun.compiler.build.linopy_model import _variable_name, origin
 
     def row_name(r: int) -> tuple[str, object]:
         family, coords = m.constraints.get_label_position(int(np.asarray(M.clabels)[r]))
@@ -69,13 +72,13 @@ def refuse_infinite(m, M) -> None:
     if len(big):
         k = int(big[0])
         raise MilkrunError(f"the objective has the coefficient {c[k]:g} on "
-                           f"{_variable_name(m, int(np.asarray(M.vlabels)[k]))}: {_INFINITE}", hint=_SCALE_HINT)
+                           f"{_variable_name(m, int(np.asarray(M.vlabels)[k]))}: {INFINITE}", hint=SCALE_HINT)
     lb, ub = np.asarray(M.lb, float), np.asarray(M.ub, float)
     big = np.flatnonzero((lb >= SOLVER_INFINITY) | (ub <= -SOLVER_INFINITY))
     if len(big):
         k = int(big[0])
         raise MilkrunError(f"{_variable_name(m, int(np.asarray(M.vlabels)[k]))} has a bound of "
-                           f"{(lb[k] if lb[k] >= SOLVER_INFINITY else ub[k]):g}: {_INFINITE}", hint=_SCALE_HINT)
+                           f"{(lb[k] if lb[k] >= SOLVER_INFINITY else ub[k]):g}: {INFINITE}", hint=SCALE_HINT)
     if M.A is None:
         return
     A = M.A.tocoo()
@@ -84,15 +87,15 @@ def refuse_infinite(m, M) -> None:
         k = int(big[0])
         what, span = row_name(int(A.row[k]))
         raise MilkrunError(f"{what} has the coefficient {A.data[k]:g} on "
-                           f"{_variable_name(m, int(np.asarray(M.vlabels)[A.col[k]]))}: {_INFINITE}", span,
-                           hint=_SCALE_HINT)
+                           f"{_variable_name(m, int(np.asarray(M.vlabels)[A.col[k]]))}: {INFINITE}", span,
+                           hint=SCALE_HINT)
     b, sense = np.asarray(M.b, float), np.asarray(M.sense).astype(str)
     wrong = ((sense == ">") & (b >= SOLVER_INFINITY)) | ((sense == "<") & (b <= -SOLVER_INFINITY)) | \
         ((sense == "=") & (np.abs(b) >= SOLVER_INFINITY))
     big = np.flatnonzero(wrong)
     if len(big):
         what, span = row_name(int(big[0]))
-        raise MilkrunError(f"{what} has the right-hand side {b[big[0]]:g}: {_INFINITE}", span, hint=_SCALE_HINT)
+        raise MilkrunError(f"{what} has the right-hand side {b[big[0]]:g}: {INFINITE}", span, hint=SCALE_HINT)
 
 
 def add_start(model, by_label: list, start: np.ndarray) -> None:

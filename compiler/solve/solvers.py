@@ -6,6 +6,7 @@ option names here.
 """
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,17 @@ def available() -> list[str]:
     return list(linopy.available_solvers)
 
 
+# HiGHS and SCIP milkrun drives through their own Python modules; asking linopy which solvers are
+# installed would load linopy, which a nonlinear model (built for SCIP directly) never needs
+OWN_MODULE = {"highs": "highspy", "scip": "pyscipopt"}
+
+
+def is_installed(name: str) -> bool:
+    if name in OWN_MODULE:
+        return importlib.util.find_spec(OWN_MODULE[name]) is not None
+    return name in available()
+
+
 AUTO = "auto"
 SOLVER_HELP = ("auto (default: HiGHS for a linear model, SCIP for a nonlinear one or one with a tour on edges), "
                "highs, scip, or another solver linopy drives that is installed")
@@ -35,7 +47,7 @@ def check_solver(name: str | None) -> str:
     name = (name or AUTO).lower()
     if name == AUTO:
         return AUTO
-    if name not in available():
+    if not is_installed(name):
         installed = ", ".join(available()) or "none"
         hint = did_you_mean(name, available())
         raise MilkrunError(f"solver '{name}' is not installed or not driven by linopy (installed: {installed})",
