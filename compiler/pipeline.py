@@ -168,7 +168,7 @@ def compile_model(run: RunOptions | str | Path, data=None, **fields) -> Compiled
         from milkrun.compiler.build.nonlinear import build_nonlinear
 
         rows = None
-        if run.robust:  # the robust passes work on linopy's models too: loaded only when asked for
+        if run.robust:  # passes/robust_nl.py builds on the linear robust pass, and so on linopy: only when asked for
             from milkrun.compiler.passes.robust_nl import RobustRows
 
             rows = RobustRows(run.robust)
