@@ -7,8 +7,9 @@ module of the package, never unpickled) and the parser is loaded from them in a 
 own loading, given its rules and terminals already made (`memo_objects`) and two classes through its
 plugin option `_plugins` (the one lark-cython uses): the parse table read in one pass
 (`TablesParser`), and the contextual lexer of dsl/contextual_lexer.py (a state's lexer made when the
-state is first reached, most tokens matched by one scanner shared by every state). Each makes Lark's own objects by Lark's rule and only skips work; as they
-lean on Lark's internals, they run only with the Lark version that generated the tables (below).
+state is first reached, most tokens matched by one scanner shared by every state). Each makes
+Lark's own objects by Lark's rule and only skips work; as they lean on Lark's internals, they run
+only with the Lark version that generated the tables (below).
 
 The tables are used only when they were generated from this grammar (its SHA-256) by this version
 of Lark; otherwise the parser is built from the grammar, as before, so an edited grammar is never

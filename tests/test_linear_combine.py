@@ -64,7 +64,7 @@ def test_a_quadratic_or_another_meaning_goes_to_linopy(model, monkeypatch):
 def test_the_built_model_is_the_same(tmp_path, monkeypatch):
     # rows that are sums, differences and products with data of variables and expressions, some
     # masked, some broadcast: built the same with linopy's arithmetic
-    import milkrun.compiler.model.evaluate as ev
+    import milkrun.compiler.model.linear_combine as lc
     from milkrun.compiler.pipeline import compile_model
 
     path = tmp_path / "m.mcp"
@@ -73,13 +73,13 @@ def test_the_built_model_is_the_same(tmp_path, monkeypatch):
                     "minimize o: sum(i, j) x[i, j] + sum(j) y[j] - sum(i) z[i]\n"
                     "r[i in I, j in J]: x[i, j] <= z[i]\ns[j in J]: sum(i) x[i, j] - 2 * y[j] + c[j] >= z['a'] - 1\n"
                     "u[i in I]: sum(j) x[i, j] + z[i] == sum(j) c[j] * y[j]\n")
-    built_here, real_combined, real_scaled = [], ev.combined, ev.scaled
-    monkeypatch.setattr(ev, "combined", lambda a, b, sign: built_here.append(real_combined(a, b, sign)) or built_here[-1])
-    monkeypatch.setattr(ev, "scaled", lambda x, f: built_here.append(real_scaled(x, f)) or built_here[-1])
+    built_here, real_combined, real_scaled = [], lc.combined, lc.scaled
+    monkeypatch.setattr(lc, "combined", lambda a, b, sign: built_here.append(real_combined(a, b, sign)) or built_here[-1])
+    monkeypatch.setattr(lc, "scaled", lambda x, f: built_here.append(real_scaled(x, f)) or built_here[-1])
     fast = compile_model(path).linopy
     assert len(built_here) >= 8 and all(e is not None for e in built_here)  # every +, - and * above built here
-    monkeypatch.setattr(ev, "combined", lambda a, b, sign: None)
-    monkeypatch.setattr(ev, "scaled", lambda x, f: None)
+    monkeypatch.setattr(lc, "combined", lambda a, b, sign: None)
+    monkeypatch.setattr(lc, "scaled", lambda x, f: None)
     slow = compile_model(path).linopy
     for name in ("r", "s", "u"):
         assert fast.constraints[name].data.identical(slow.constraints[name].data), name

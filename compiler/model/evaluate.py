@@ -56,23 +56,11 @@ def summed(x, dims):
     return linear_summed(x, dims)
 
 
-def combined(a, b, sign: float):
-    """linear_combine.combined (`a + sign * b` of two linear values, or None), imported with linopy."""
-    from milkrun.compiler.model.linear_combine import combined as linear_combined
-
-    return linear_combined(a, b, sign)
-
-
-def scaled(x, factor):
-    """linear_combine.scaled (`x * factor` of a linear value and data, or None), imported with linopy."""
-    from milkrun.compiler.model.linear_combine import scaled as linear_scaled
-
-    return linear_scaled(x, factor)
-
-
 def multiplied(x, factor):
     """`x * factor` of a linear value and a number or data: built from their arrays when linear_combine
-    can, else by linopy."""
+    can, else by linopy (imported with linopy: a linear value exists only once it is loaded)."""
+    from milkrun.compiler.model.linear_combine import scaled
+
     out = scaled(x, factor)
     return out if out is not None else x * factor
 
@@ -80,6 +68,8 @@ def multiplied(x, factor):
 def added(a, b, sign: float = 1.0):
     """`a + b` (sign 1) or `a - b` (sign -1) of two linear values: built from their arrays when
     linear_combine can, else by linopy."""
+    from milkrun.compiler.model.linear_combine import combined
+
     out = combined(a, b, sign)
     if out is not None:
         return out

@@ -47,9 +47,8 @@ def solve_nonlinear_model(built: NonlinearBuilt, solver: str = "auto", options: 
 
 
 def solve_nonlinear(built: NonlinearBuilt, solver: str, opts: dict, progress=None) -> Result:
-    """Solve on SCIP and read the plan back as a Dataset like any solve."""
-    if solver != "scip":
-        raise nonlinear_error(built.ir, solver)
+    """Solve on SCIP (solve_nonlinear_model has refused any other solver) and read the plan back as a
+    Dataset like any solve."""
     model = built.model
     t0 = time.perf_counter()
     watch_scip(model, progress)
